@@ -1,0 +1,12 @@
+package build
+
+import "errors"
+
+var (
+	// ErrBadRequest wraps every error in a request that is found before
+	// anything starts: the request can be fixed and sent again.
+	ErrBadRequest = errors.New("bad build request")
+	// ErrOutputRejected is returned when the builder succeeded but left
+	// outputs sdbuild does not accept.
+	ErrOutputRejected = errors.New("outputs rejected")
+)

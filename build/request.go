@@ -1,0 +1,113 @@
+package build
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/sdbuild/sdbuild/outputs"
+	"github.com/sdbuild/sdbuild/sandbox"
+)
+
+// Request is a build as a client asks for it.
+type Request struct {
+	Name     string        `json:"name,omitempty"`
+	Args     []string      `json:"args"`
+	Env      []string      `json:"env,omitempty"`      // KEY=VALUE
+	Inputs   []string      `json:"inputs,omitempty"`   // HOST[:SANDBOX]
+	Output   string        `json:"output,omitempty"`   // host directory to create; "" discards $out
+	Features []string      `json:"features,omitempty"` // uid-range, systemd-cgroup, network
+	Timeout  time.Duration `json:"timeout,omitempty"`  // 0: none
+	// MaxSilentTime kills a build that prints nothing for this long.
+	MaxSilentTime time.Duration `json:"max_silent_time,omitempty"`
+	// Owner receives the outputs.
+	Owner outputs.Owner `json:"owner"`
+}
+
+// checked is a request that passed every check that needs no slot.
+type checked struct {
+	req      *Request
+	features sandbox.Features
+	inputs   []sandbox.Mount
+	output   string // absolute, or ""
+}
+
+// check validates req against the host before anything starts: unknown
+// features, malformed or missing inputs, an output that exists or has no
+// parent. Every error wraps ErrBadRequest.
+func (r *Runner) check(req *Request) (*checked, error) {
+	c, err := r.checkRequest(req)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrBadRequest, err)
+	}
+	return c, nil
+}
+
+func (r *Runner) checkRequest(req *Request) (*checked, error) {
+	if len(req.Args) == 0 || req.Args[0] == "" {
+		return nil, fmt.Errorf("no command to run: give one after --")
+	}
+	if req.Timeout < 0 || req.MaxSilentTime < 0 {
+		return nil, fmt.Errorf("timeout %s / max-silent-time %s: must not be negative", req.Timeout, req.MaxSilentTime)
+	}
+	f, err := sandbox.ParseFeatures(req.Features)
+	if err != nil {
+		return nil, err
+	}
+	if f.SystemdCgroup && r.opt.Place == nil {
+		return nil, fmt.Errorf("feature %s needs a delegated systemd scope for the build, which only the sdbuild daemon creates; run without --local", sandbox.FeatureSystemdCgroup)
+	}
+	c := &checked{req: req, features: f}
+	for _, s := range append(append([]string(nil), r.opt.SandboxPaths...), req.Inputs...) {
+		m, err := sandbox.ParseMount(s)
+		if err != nil {
+			return nil, err
+		}
+		// A missing input is an error before anything starts; Lstat, since
+		// a symlink input is shown as the symlink itself.
+		if _, err := os.Lstat(m.Host); err != nil {
+			var pe *fs.PathError
+			if errors.As(err, &pe) {
+				err = pe.Err
+			}
+			return nil, fmt.Errorf("input %s: %w", m, err)
+		}
+		c.inputs = append(c.inputs, m)
+	}
+	// Everything else the sandbox would refuse (environment, clashing
+	// inputs) is refused now, before a slot is taken.
+	draft := sandbox.Spec{BuildID: "check", Args: req.Args, Env: req.Env, Features: f,
+		Inputs: c.inputs, Dir: "/", HostID: 1, IDCount: 1}
+	if err := draft.Validate(); err != nil {
+		return nil, err
+	}
+	if req.Output != "" {
+		out, err := filepath.Abs(req.Output)
+		if err != nil {
+			return nil, fmt.Errorf("output %s: %w", req.Output, err)
+		}
+		if _, err := os.Lstat(out); err == nil {
+			return nil, fmt.Errorf("output %s: already exists; remove it or choose another --output", req.Output)
+		}
+		if st, err := os.Stat(filepath.Dir(out)); err != nil || !st.IsDir() {
+			return nil, fmt.Errorf("output %s: parent directory %s does not exist", req.Output, filepath.Dir(out))
+		}
+		c.output = out
+	}
+	return c, nil
+}
+
+// NewID returns a fresh build id: 12 hex digits, random so that two
+// daemons or a daemon and a --local run never pick the same one.
+func NewID() string {
+	var b [6]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err) // crypto/rand never fails on Linux ≥ 3.17
+	}
+	return hex.EncodeToString(b[:])
+}

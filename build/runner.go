@@ -1,0 +1,181 @@
+package build
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/sdbuild/sdbuild/outputs"
+	"github.com/sdbuild/sdbuild/sandbox"
+	"github.com/sdbuild/sdbuild/slots"
+)
+
+// PlaceFunc puts a started, held sandbox where it belongs before its
+// builder runs (the daemon: a transient systemd scope). It returns the
+// placement's name and cgroup for the slot record, and a function that ends
+// the placement after every process of the build is dead.
+type PlaceFunc func(ctx context.Context, id string, pid int) (unit, cgroup string, end func(), err error)
+
+// Options configure a Runner.
+type Options struct {
+	StateDir     string
+	SandboxPaths []string // HOST[:SANDBOX] given to every build
+	Pool         *slots.Pool
+	Place        PlaceFunc // nil: the build stays in the caller's cgroup
+}
+
+// Runner runs builds.
+type Runner struct {
+	opt      Options
+	buildDir string
+}
+
+// NewRunner prepares the state directory. Builds live in
+// <state-dir>/builds, which only root may enter (CVE-2024-38531).
+func NewRunner(opt Options) (*Runner, error) {
+	if opt.Pool == nil {
+		return nil, errors.New("build runner: no slot pool")
+	}
+	dir := filepath.Join(opt.StateDir, "builds")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("create %s: %w", dir, err)
+	}
+	if err := os.Chmod(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("chmod %s: %w", dir, err)
+	}
+	return &Runner{opt: opt, buildDir: dir}, nil
+}
+
+// Status is how a build ended.
+type Status string
+
+const (
+	Succeeded Status = "succeeded"
+	Failed    Status = "failed"
+	TimedOut  Status = "timed-out"
+	Cancelled Status = "cancelled"
+)
+
+// Result is what a finished build reports.
+type Result struct {
+	ID       string    `json:"id"`
+	Name     string    `json:"name,omitempty"`
+	Status   Status    `json:"status"`
+	ExitCode int       `json:"exit_code"`
+	Signal   int       `json:"signal,omitempty"`
+	Limit    string    `json:"limit,omitempty"` // which limit fired: timeout or max-silent-time
+	Error    string    `json:"error,omitempty"`
+	Slot     int       `json:"slot"`
+	Unit     string    `json:"unit,omitempty"`
+	Output   string    `json:"output,omitempty"`
+	Started  time.Time `json:"started"`
+	Finished time.Time `json:"finished"`
+}
+
+// Run runs req to the end, writing the build's output to log as it comes.
+// An error means sdbuild could not run the build (bad request, no free
+// slot, a sandbox that could not be built); a build that ran and failed is
+// a Result with Status Failed. Cancelling ctx kills the build.
+func (r *Runner) Run(ctx context.Context, id string, req *Request, log io.Writer) (*Result, error) {
+	c, err := r.check(req)
+	if err != nil {
+		return nil, err
+	}
+	lease, err := r.opt.Pool.Acquire(id)
+	if err != nil {
+		return nil, err
+	}
+	defer lease.Release()
+	// The directory is named after the slot: the lease makes it ours alone,
+	// so whatever a crashed earlier holder left there (its processes are
+	// dead: the pool cleared the slot) can go.
+	dir := filepath.Join(r.buildDir, fmt.Sprintf("slot-%d", lease.Slot))
+	if err := outputs.Remove(dir); err != nil {
+		return nil, fmt.Errorf("build %s: remove leftover %s: %w", id, dir, err)
+	}
+	if err := sandbox.PrepareDir(dir, lease.FirstID); err != nil {
+		return nil, fmt.Errorf("build %s: %w", id, err)
+	}
+	// Whatever the build left in its directory is deleted without
+	// following a single symlink in it.
+	defer outputs.Remove(dir)
+
+	res := &Result{ID: id, Name: req.Name, Slot: lease.Slot, Started: time.Now()}
+	spec := &sandbox.Spec{
+		BuildID: id, Args: req.Args, Env: req.Env, Features: c.features,
+		Inputs: c.inputs, Dir: dir, HostID: lease.FirstID, IDCount: lease.Count,
+	}
+	if err := r.runSandbox(ctx, spec, lease, c, res, log); err != nil {
+		return nil, err
+	}
+	res.Finished = time.Now()
+	if res.Status != Succeeded || c.output == "" {
+		return res, nil
+	}
+	// Every process of the build is dead now (the sandbox's Wait returned),
+	// so nothing can change the tree while it is copied into fresh inodes.
+	if err := outputs.Copy(filepath.Join(dir, "out"), c.output, req.Owner); err != nil {
+		res.Status, res.Error = Failed, err.Error()
+		return res, fmt.Errorf("build %s: %w: %w", id, ErrOutputRejected, err)
+	}
+	res.Output = c.output
+	return res, nil
+}
+
+// runSandbox starts the sandbox, places it, lets it run under its limits
+// and fills in res.
+func (r *Runner) runSandbox(ctx context.Context, spec *sandbox.Spec, lease *slots.Lease, c *checked, res *Result, log io.Writer) error {
+	p, err := sandbox.Start(spec)
+	if err != nil {
+		return fmt.Errorf("build %s: %w", spec.BuildID, err)
+	}
+	holder := slots.Holder{PID: p.PID()}
+	if r.opt.Place != nil {
+		unit, cgroup, end, err := r.opt.Place(ctx, spec.BuildID, p.PID())
+		if err != nil {
+			p.Kill()
+			p.Wait()
+			return fmt.Errorf("build %s: %w", spec.BuildID, err)
+		}
+		defer end()
+		holder.Unit, holder.Cgroup, res.Unit = unit, cgroup, unit
+	}
+	if err := lease.SetHolder(holder); err != nil {
+		p.Kill()
+		p.Wait()
+		return fmt.Errorf("build %s: %w", spec.BuildID, err)
+	}
+	w := newWatch(p, c.req.Timeout, c.req.MaxSilentTime)
+	pumped := make(chan struct{})
+	go func() { w.pump(log); close(pumped) }()
+	if err := p.Go(); err != nil {
+		p.Kill()
+	}
+	go w.enforce(ctx)
+	sres, err := p.Wait()
+	<-pumped
+	reason := w.stop()
+	switch {
+	case reason == limitCancelled:
+		res.Status, res.Error = Cancelled, "cancelled"
+	case reason != "":
+		res.Status, res.Limit = TimedOut, reason
+		res.Error = fmt.Sprintf("%s of %s reached: build killed", reason, w.limit(reason))
+	case errors.Is(err, sandbox.ErrKilled):
+		res.Status, res.Error = Failed, "killed"
+	case err != nil:
+		return fmt.Errorf("build %s: %w", spec.BuildID, err)
+	case sres.ExecError != "":
+		res.Status, res.ExitCode, res.Error = Failed, sres.ExitCode, sres.ExecError
+	case sres.ExitCode != 0:
+		res.Status, res.ExitCode, res.Signal = Failed, sres.ExitCode, sres.Signal
+		res.Error = fmt.Sprintf("builder exited with status %d", sres.ExitCode)
+	default:
+		res.Status = Succeeded
+	}
+	return nil
+}

@@ -1,0 +1,207 @@
+package build
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/sdbuild/sdbuild/internal/testutil"
+	"github.com/sdbuild/sdbuild/outputs"
+	"github.com/sdbuild/sdbuild/sandbox"
+	"github.com/sdbuild/sdbuild/slots"
+)
+
+func TestMain(m *testing.M) {
+	sandbox.MaybeInit()
+	os.Exit(m.Run())
+}
+
+// testStartID is far above the ids real builds use, and apart from the
+// ranges other packages' tests use (slots 0xE0000000, sandbox 0xE1000000).
+const testStartID = 3791650816 // 0xE2000000
+
+var baseInputs = []string{"/usr", "/bin", "/lib", "/lib64"}
+
+// newRunner returns a runner on a private state dir with two slots.
+func newRunner(t *testing.T) (*Runner, string) {
+	t.Helper()
+	testutil.RequireRoot(t)
+	state := t.TempDir()
+	pool, err := slots.Open(slots.Options{Dir: filepath.Join(state, "userpool"), StartID: testStartID, IDsPerBuild: 65536, Slots: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := NewRunner(Options{StateDir: state, Pool: pool})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r, state
+}
+
+func shRequest(script string) *Request {
+	return &Request{
+		Args:   []string{"/bin/sh", "-c", script},
+		Env:    []string{"PATH=/usr/bin:/bin"},
+		Inputs: baseInputs,
+		Owner:  outputs.Owner{UID: 4242, GID: 4343},
+	}
+}
+
+func TestRunOutputs(t *testing.T) {
+	r, state := newRunner(t)
+	dst := filepath.Join(t.TempDir(), "result")
+	req := shRequest(`echo hello > $out/greeting; mkdir $out/bin; printf x > $out/bin/tool; chmod 6777 $out/bin/tool; ln -s greeting $out/link; ln -s /etc/shadow $out/abs`)
+	req.Output = dst
+	var log bytes.Buffer
+	res, err := r.Run(context.Background(), "outputs", req, &log)
+	if err != nil || res.Status != Succeeded {
+		t.Fatalf("Run = %+v, %v\n%s", res, err, log.String())
+	}
+	if b, _ := os.ReadFile(filepath.Join(dst, "greeting")); string(b) != "hello\n" {
+		t.Errorf("greeting = %q", b)
+	}
+	st, err := os.Lstat(filepath.Join(dst, "bin", "tool"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Mode()&(os.ModeSetuid|os.ModeSetgid) != 0 || st.Mode().Perm() != 0o755 {
+		t.Errorf("tool mode = %v, want setuid/setgid and group/world write stripped (-rwxr-xr-x)", st.Mode())
+	}
+	if sys := st.Sys().(*syscall.Stat_t); sys.Uid != 4242 || sys.Gid != 4343 {
+		t.Errorf("tool owned by %d:%d, want the requesting user 4242:4343", sys.Uid, sys.Gid)
+	}
+	for link, want := range map[string]string{"link": "greeting", "abs": "/etc/shadow"} {
+		if got, err := os.Readlink(filepath.Join(dst, link)); err != nil || got != want {
+			t.Errorf("readlink %s = %q, %v; want %q copied as a link", link, got, err, want)
+		}
+	}
+	if ents, _ := os.ReadDir(filepath.Join(state, "builds")); len(ents) != 0 {
+		t.Errorf("build directories left in the state dir: %v", ents)
+	}
+}
+
+func TestRunOutcomes(t *testing.T) {
+	tests := []struct {
+		name   string
+		req    *Request
+		cancel time.Duration
+		want   Result
+	}{
+		{name: "exit status", req: shRequest(`exit 3`), want: Result{Status: Failed, ExitCode: 3, Error: "builder exited with status 3"}},
+		{name: "signal", req: shRequest(`kill -TERM $$`), want: Result{Status: Failed, ExitCode: 143, Signal: 15, Error: "builder exited with status 143"}},
+		{name: "timeout", req: func() *Request { q := shRequest(`echo start; sleep 100`); q.Timeout = 300 * time.Millisecond; return q }(),
+			want: Result{Status: TimedOut, Limit: "timeout", Error: "timeout of 300ms reached: build killed"}},
+		{name: "max-silent-time", req: func() *Request {
+			q := shRequest(`for i in 1 2 3; do echo tick; sleep 0.1; done; sleep 100`)
+			q.MaxSilentTime = 400 * time.Millisecond
+			q.Timeout = time.Minute
+			return q
+		}(), want: Result{Status: TimedOut, Limit: "max-silent-time", Error: "max-silent-time of 400ms reached: build killed"}},
+		{name: "cancel", req: shRequest(`sleep 100`), cancel: 200 * time.Millisecond, want: Result{Status: Cancelled, Error: "cancelled"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, _ := newRunner(t)
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			if tt.cancel > 0 {
+				time.AfterFunc(tt.cancel, cancel)
+			}
+			var log bytes.Buffer
+			res, err := r.Run(ctx, "outcome", tt.req, &log)
+			if err != nil {
+				t.Fatalf("Run: %v", err)
+			}
+			got := Result{Status: res.Status, ExitCode: res.ExitCode, Signal: res.Signal, Limit: res.Limit, Error: res.Error}
+			if got != tt.want {
+				t.Errorf("Run = %+v, want %+v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestRunBadRequests(t *testing.T) {
+	existing := t.TempDir()
+	tests := []struct {
+		name string
+		mut  func(*Request)
+		want string
+	}{
+		{"unknown feature", func(q *Request) { q.Features = []string{"uid-range", "kvmm"} }, `feature "kvmm": unknown feature`},
+		{"missing input", func(q *Request) { q.Inputs = append(q.Inputs, "/no/such/input") }, "input /no/such/input: no such file or directory"},
+		{"relative input", func(q *Request) { q.Inputs = append(q.Inputs, "usr") }, `must be absolute`},
+		{"output exists", func(q *Request) { q.Output = existing }, "already exists; remove it or choose another --output"},
+		{"output without parent", func(q *Request) { q.Output = "/no/such/dir/result" }, "parent directory /no/such/dir does not exist"},
+		{"fixed env", func(q *Request) { q.Env = []string{"SDBUILD_BUILD_ID=x"} }, "SDBUILD_BUILD_ID is set by sdbuild"},
+		{"no command", func(q *Request) { q.Args = nil }, "no command to run"},
+		{"systemd-cgroup locally", func(q *Request) { q.Features = []string{"uid-range", "systemd-cgroup"} }, "only the sdbuild daemon creates"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, state := newRunner(t)
+			q := shRequest("true")
+			tt.mut(q)
+			_, err := r.Run(context.Background(), "bad", q, &bytes.Buffer{})
+			if !errors.Is(err, ErrBadRequest) || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("Run = %v, want ErrBadRequest containing %q", err, tt.want)
+			}
+			// Nothing started: no slot record, no build directory.
+			if ents, _ := os.ReadDir(filepath.Join(state, "builds")); len(ents) != 0 {
+				t.Errorf("a bad request left build directories: %v", ents)
+			}
+		})
+	}
+}
+
+func TestRunRejectsSpecialOutputs(t *testing.T) {
+	r, _ := newRunner(t)
+	dst := filepath.Join(t.TempDir(), "result")
+	q := shRequest(`echo ok > $out/fine; mkfifo $out/pipe`)
+	q.Output = dst
+	res, err := r.Run(context.Background(), "fifo", q, &bytes.Buffer{})
+	if !errors.Is(err, ErrOutputRejected) || !strings.Contains(err.Error(), "$out/pipe") || res == nil || res.Status != Failed {
+		t.Fatalf("Run = %+v, %v; want a failed build naming $out/pipe", res, err)
+	}
+	if _, err := os.Lstat(dst); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("rejected outputs left %s behind", dst)
+	}
+}
+
+func TestSlotsAreReleased(t *testing.T) {
+	r, _ := newRunner(t)
+	for i := 0; i < 5; i++ { // more builds than the pool's two slots
+		res, err := r.Run(context.Background(), "again", shRequest("true"), &bytes.Buffer{})
+		if err != nil || res.Status != Succeeded {
+			t.Fatalf("build %d: %+v, %v", i, res, err)
+		}
+	}
+}
+
+// A build directory left by a holder that crashed is removed when its slot
+// is leased again, without following the symlinks the build left in it.
+func TestLeftoverBuildDirRemoved(t *testing.T) {
+	r, state := newRunner(t)
+	outside := t.TempDir()
+	os.WriteFile(filepath.Join(outside, "keep"), []byte("keep"), 0o644)
+	left := filepath.Join(state, "builds", "slot-0", "build")
+	if err := os.MkdirAll(left, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	os.Symlink(outside, filepath.Join(left, "escape"))
+	res, err := r.Run(context.Background(), "after-crash", shRequest("true"), &bytes.Buffer{})
+	if err != nil || res.Status != Succeeded || res.Slot != 0 {
+		t.Fatalf("Run = %+v, %v", res, err)
+	}
+	if ents, _ := os.ReadDir(filepath.Join(state, "builds")); len(ents) != 0 {
+		t.Errorf("leftover build directories: %v", ents)
+	}
+	if _, err := os.Stat(filepath.Join(outside, "keep")); err != nil {
+		t.Errorf("removing the leftover followed its symlink: %v", err)
+	}
+}

@@ -1,0 +1,109 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sdbuild/sdbuild/build"
+	"github.com/sdbuild/sdbuild/outputs"
+	"github.com/sdbuild/sdbuild/slots"
+)
+
+type runFlags struct {
+	local         bool
+	inputs        []string
+	output        string
+	features      []string
+	env           []string
+	timeout       time.Duration
+	maxSilentTime time.Duration
+	name          string
+	json          bool
+}
+
+func newRunCommand() *cobra.Command {
+	var f runFlags
+	cmd := &cobra.Command{
+		Use:   "run [flags] -- ARGV...",
+		Short: "Run a build",
+		Long: `Run ARGV in a sandbox: new namespaces, a fresh root holding only the
+read-only inputs, a writable /build, and $out (/out) whose contents land
+at --output when the build succeeds. Exits with the builder's status.`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			req := &build.Request{
+				Name: f.name, Args: args, Env: f.env, Inputs: f.inputs, Output: f.output,
+				Features: f.features, Timeout: f.timeout, MaxSilentTime: f.maxSilentTime,
+				Owner: outputs.Owner{UID: os.Getuid(), GID: os.Getgid()},
+			}
+			if !f.local {
+				return errors.New("run: no sdbuild daemon to send the build to; use --local to build in this process (as root)")
+			}
+			return runLocal(cmd, req, f.json)
+		},
+	}
+	fl := cmd.Flags()
+	fl.BoolVar(&f.local, "local", false, "run the build in this process instead of the daemon (root only)")
+	fl.StringArrayVarP(&f.inputs, "input", "i", nil, "read-only input `HOST[:SANDBOX]` (repeatable)")
+	fl.StringVarP(&f.output, "output", "o", "", "create `DIR` with the build's $out when it succeeds (must not exist)")
+	fl.StringArrayVar(&f.features, "feature", nil, "enable a feature: uid-range, systemd-cgroup, network (repeatable)")
+	fl.StringArrayVarP(&f.env, "env", "e", nil, "set `KEY=VALUE` in the build's environment (repeatable)")
+	fl.DurationVar(&f.timeout, "timeout", 0, "kill the build after this `DURATION` (e.g. 90s, 2m)")
+	fl.DurationVar(&f.maxSilentTime, "max-silent-time", 0, "kill the build after this `DURATION` without output")
+	fl.StringVar(&f.name, "name", "", "a name for the build, shown in listings")
+	fl.BoolVar(&f.json, "json", false, "print the result as JSON on stdout (the build log goes to stderr)")
+	return cmd
+}
+
+func runLocal(cmd *cobra.Command, req *build.Request, asJSON bool) error {
+	if os.Geteuid() != 0 {
+		return errors.New("run --local needs root: it maps the build's slot of host ids and mounts its root")
+	}
+	cfg, err := loadConfig(cmd)
+	if err != nil {
+		return err
+	}
+	if err := cfg.CheckHostIDs(); err != nil {
+		return err
+	}
+	pool, err := slots.Open(slots.Options{
+		Dir: filepath.Join(cfg.StateDir, "userpool"), StartID: cfg.StartID,
+		IDsPerBuild: cfg.IDsPerBuild, Slots: cfg.Slots(),
+	})
+	if err != nil {
+		return err
+	}
+	runner, err := build.NewRunner(build.Options{StateDir: cfg.StateDir, SandboxPaths: cfg.SandboxPaths, Pool: pool})
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	defer stop()
+	var log io.Writer = os.Stdout
+	if asJSON {
+		log = os.Stderr
+	}
+	res, err := runner.Run(ctx, build.NewID(), req, log)
+	if res != nil && asJSON {
+		enc := json.NewEncoder(os.Stdout)
+		enc.SetIndent("", "  ")
+		enc.Encode(res)
+	}
+	if err != nil {
+		return err
+	}
+	if res.Status == build.Succeeded && !asJSON {
+		fmt.Fprintf(os.Stderr, "sdbuild: build %s succeeded on slot %d in %s\n", res.ID, res.Slot, res.Finished.Sub(res.Started).Round(time.Millisecond))
+	}
+	return resultError(res)
+}

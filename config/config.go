@@ -1,0 +1,58 @@
+// Package config loads and validates sdbuild's configuration.
+//
+// Values come from, in falling precedence, command-line flags, SDBUILD_*
+// environment variables, a TOML file and built-in defaults. viper is used
+// here only to decode the file; every other package receives a typed Config.
+package config
+
+import "runtime"
+
+// DefaultFile is read when no file is named by Source.File, --config or
+// $SDBUILD_CONFIG. Unlike a named file, it may be missing.
+const DefaultFile = "/etc/sdbuild/sdbuild.toml"
+
+// Config is sdbuild's validated configuration.
+type Config struct {
+	StateDir string // state-dir: absolute path of the daemon's state
+	Socket   string // socket: absolute path of the client socket
+
+	// Builds run as ids from [StartID, StartID+IDCount), IDsPerBuild
+	// consecutive ids per concurrent build.
+	StartID     uint32 // start-id
+	IDCount     uint32 // id-count
+	IDsPerBuild uint32 // ids-per-build
+
+	MaxJobs int // max-jobs: builds run at once, at least 1
+
+	// Entries are user names, "@group" or "*" (everyone).
+	AllowedUsers []string // allowed-users: may connect and build
+	TrustedUsers []string // trusted-users: may also change settings
+
+	// Entries are "HOST[:SANDBOX]", both absolute and clean; SANDBOX
+	// defaults to HOST.
+	SandboxPaths []string // sandbox-paths
+}
+
+// Defaults returns the configuration used when nothing is set.
+func Defaults() Config {
+	return Config{
+		StateDir:     "/var/lib/sdbuild",
+		Socket:       "/run/sdbuild/sdbuild.sock",
+		StartID:      872415232, // 0x34000000, Nix's default auto-allocate start
+		IDCount:      8388608,   // 128 slots of 65536
+		IDsPerBuild:  65536,     // a full 16-bit range, so a build can nest containers
+		MaxJobs:      runtime.NumCPU(),
+		AllowedUsers: []string{"*"},
+		TrustedUsers: []string{"root"},
+		SandboxPaths: []string{},
+	}
+}
+
+// Slots returns how many builds the id range holds at once: IDCount /
+// IDsPerBuild, or 0 when IDsPerBuild is 0 (an invalid configuration).
+func (c *Config) Slots() int {
+	if c.IDsPerBuild == 0 {
+		return 0
+	}
+	return int(c.IDCount / c.IDsPerBuild)
+}

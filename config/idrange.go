@@ -1,0 +1,193 @@
+package config
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"strconv"
+	"strings"
+)
+
+// IDFile is one host id database to check: /etc/passwd, /etc/group,
+// /etc/subuid or /etc/subgid.
+type IDFile struct {
+	Name string    // path such as "/etc/passwd", used in messages
+	R    io.Reader // the file's contents
+}
+
+// hostIDFiles are the files CheckHostIDs reads; tests point them elsewhere.
+var hostIDFiles = struct{ passwd, group, subuid, subgid string }{
+	"/etc/passwd", "/etc/group", "/etc/subuid", "/etc/subgid",
+}
+
+// idEntry is a host id, or range of ids, that builds must not use.
+type idEntry struct {
+	what  string // e.g. `user "alice" (uid 1000)`
+	first uint64
+	end   uint64 // one past the last id
+	file  string
+	line  int
+}
+
+// CheckHostIDs checks the build id range against this host's /etc/passwd,
+// /etc/group, /etc/subuid and /etc/subgid; the last two may be missing. A
+// clash would let a build own or reach the files of an existing user.
+// Users known only through NSS (LDAP, systemd-userdb) are not seen.
+func (c *Config) CheckHostIDs() error {
+	var files [4]*IDFile
+	for i, path := range []string{hostIDFiles.passwd, hostIDFiles.group, hostIDFiles.subuid, hostIDFiles.subgid} {
+		f, err := os.Open(path)
+		if err != nil {
+			if i >= 2 && errors.Is(err, fs.ErrNotExist) {
+				continue // no subordinate ids delegated on this host
+			}
+			return fmt.Errorf("check host ids: %w", err)
+		}
+		defer f.Close()
+		files[i] = &IDFile{Name: path, R: f}
+	}
+	return CheckIDRange(c.StartID, c.IDCount, files[0], files[1], files[2], files[3])
+}
+
+// CheckIDRange reports every entry of the given files whose id or id range
+// overlaps [start, start+count), and every malformed line. nil files are
+// skipped. For passwd both the uid and the primary gid are checked.
+func CheckIDRange(start, count uint32, passwd, group, subuid, subgid *IDFile) error {
+	var entries []idEntry
+	var errs []error
+	for _, p := range []struct {
+		f     *IDFile
+		parse func(*IDFile) ([]idEntry, []error)
+	}{
+		{passwd, parsePasswd},
+		{group, parseGroup},
+		{subuid, func(f *IDFile) ([]idEntry, []error) { return parseSubIDs(f, "uids") }},
+		{subgid, func(f *IDFile) ([]idEntry, []error) { return parseSubIDs(f, "gids") }},
+	} {
+		if p.f == nil {
+			continue
+		}
+		e, perrs := p.parse(p.f)
+		entries = append(entries, e...)
+		errs = append(errs, perrs...)
+	}
+
+	first, end := uint64(start), uint64(start)+uint64(count)
+	for _, e := range entries {
+		if e.first < end && first < e.end {
+			errs = append(errs, errorf(ErrIDOverlap,
+				"id range %d-%d (start-id %d, id-count %d) overlaps %s in %s line %d; choose a start-id outside it",
+				first, end-1, start, count, e.what, e.file, e.line))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// parsePasswd reads "name:password:uid:gid:gecos:home:shell" lines.
+func parsePasswd(f *IDFile) ([]idEntry, []error) {
+	var entries []idEntry
+	errs := eachLine(f, 7, "name:password:uid:gid:gecos:home:shell", true, func(fields []string, line int) error {
+		for _, id := range []struct{ field, label string }{{fields[2], "uid"}, {fields[3], "primary gid"}} {
+			n, err := parseID(f, line, id.label, id.field)
+			if err != nil {
+				return err
+			}
+			entries = append(entries, idEntry{
+				what:  fmt.Sprintf("user %q (%s %d)", fields[0], id.label, n),
+				first: n, end: n + 1, file: f.Name, line: line,
+			})
+		}
+		return nil
+	})
+	return entries, errs
+}
+
+// parseGroup reads "name:password:gid:members" lines.
+func parseGroup(f *IDFile) ([]idEntry, []error) {
+	var entries []idEntry
+	errs := eachLine(f, 4, "name:password:gid:members", true, func(fields []string, line int) error {
+		n, err := parseID(f, line, "gid", fields[2])
+		if err != nil {
+			return err
+		}
+		entries = append(entries, idEntry{
+			what:  fmt.Sprintf("group %q (gid %d)", fields[0], n),
+			first: n, end: n + 1, file: f.Name, line: line,
+		})
+		return nil
+	})
+	return entries, errs
+}
+
+// parseSubIDs reads "name:start:count" lines of /etc/subuid or /etc/subgid
+// (kind "uids" or "gids"); name may also be a numeric uid.
+func parseSubIDs(f *IDFile, kind string) ([]idEntry, []error) {
+	var entries []idEntry
+	errs := eachLine(f, 3, "name:start:count", false, func(fields []string, line int) error {
+		first, err := parseID(f, line, "start", fields[1])
+		if err != nil {
+			return err
+		}
+		count, err := parseID(f, line, "count", fields[2])
+		if err != nil {
+			return err
+		}
+		if count == 0 {
+			return nil // an empty range holds no id
+		}
+		entries = append(entries, idEntry{
+			what:  fmt.Sprintf("subordinate %s %d-%d of %q", kind, first, first+count-1, fields[0]),
+			first: first, end: first + count, file: f.Name, line: line,
+		})
+		return nil
+	})
+	return entries, errs
+}
+
+// eachLine calls fn with the colon-separated fields of each entry of f,
+// skipping blank lines and comments. With nisCompat, "+" and "-" lines
+// (NIS compat entries, which name no id of their own) are skipped too.
+// Lines are read whole: a group with many members can be longer than
+// bufio.Scanner's limit.
+func eachLine(f *IDFile, nfields int, format string, nisCompat bool, fn func(fields []string, line int) error) []error {
+	var errs []error
+	r := bufio.NewReader(f.R)
+	for line := 1; ; line++ {
+		text, err := r.ReadString('\n')
+		if err != nil && err != io.EOF {
+			return append(errs, fmt.Errorf("read %s: %w", f.Name, err))
+		}
+		if text == "" && err == io.EOF {
+			return errs
+		}
+		text = strings.TrimRight(text, "\r\n")
+		trimmed := strings.TrimSpace(text)
+		skip := trimmed == "" || strings.HasPrefix(trimmed, "#") ||
+			(nisCompat && (trimmed[0] == '+' || trimmed[0] == '-'))
+		if !skip {
+			fields := strings.Split(text, ":")
+			if len(fields) != nfields {
+				errs = append(errs, errorf(ErrMalformedIDFile, "read %s line %d: want %d fields (%s), got %d",
+					f.Name, line, nfields, format, len(fields)))
+			} else if ferr := fn(fields, line); ferr != nil {
+				errs = append(errs, ferr)
+			}
+		}
+		if err == io.EOF {
+			return errs
+		}
+	}
+}
+
+// parseID parses one numeric field of line.
+func parseID(f *IDFile, line int, label, s string) (uint64, error) {
+	n, err := strconv.ParseUint(s, 10, 32)
+	if err != nil {
+		return 0, errorf(ErrMalformedIDFile, "read %s line %d: %s %q is not an unsigned 32-bit integer",
+			f.Name, line, label, s)
+	}
+	return n, nil
+}

@@ -1,0 +1,107 @@
+package sandbox
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path"
+	"strings"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// builderCloneflags are the namespaces the builder gets on top of init's.
+// The new user namespace is what locks init's mounts; the cgroup namespace
+// roots the builder's view of cgroups at its own.
+const builderCloneflags = unix.CLONE_NEWUSER | unix.CLONE_NEWNS | unix.CLONE_NEWCGROUP
+
+// runBuilderLocked starts the builder and waits for it. It runs on init's
+// locked thread (see limitLocked and MaybeInit).
+func runBuilderLocked(s *Spec) (Result, error) {
+	devnull, err := os.Open("/dev/null")
+	if err != nil {
+		return Result{}, fmt.Errorf("open /dev/null: %w", err)
+	}
+	defer devnull.Close()
+	env := s.Environ()
+	argv0, err := lookPath(s.Args[0], env)
+	if err != nil {
+		return execFailure(s.Args[0], err), nil
+	}
+	uid, gid := s.builderIdentity()
+	uidm, gidm := s.idMaps()
+	attr := &syscall.ProcAttr{
+		Dir:   BuildDir,
+		Env:   env,
+		Files: []uintptr{devnull.Fd(), 1, 2}, // 1 and 2 are the build log
+		Sys: &syscall.SysProcAttr{
+			Cloneflags:  builderCloneflags,
+			UidMappings: uidm.sys(),
+			GidMappings: gidm.sys(),
+			// With one mapped id, setgroups is denied so the builder can
+			// never drop a group to bypass a deny ACL on an input.
+			GidMappingsEnableSetgroups: s.Features.UIDRange,
+			Credential:                 &syscall.Credential{Uid: uid, Gid: gid, NoSetGroups: !s.Features.UIDRange},
+			Setsid:                     true, // no controlling terminal (CVE-2017-5226, TIOCSTI)
+			Pdeathsig:                  syscall.SIGKILL,
+		},
+	}
+	pid, err := syscall.ForkExec(argv0, s.Args, attr)
+	if err != nil {
+		if errors.Is(err, unix.EINVAL) || errors.Is(err, unix.EPERM) || errors.Is(err, unix.ENOSPC) || errors.Is(err, unix.EUSERS) {
+			if nerr := probeNamespaces(builderCloneflags); nerr != nil {
+				return Result{}, nerr
+			}
+		}
+		return execFailure(s.Args[0], err), nil
+	}
+	ws, err := reapUntil(pid)
+	if err != nil {
+		return Result{}, err
+	}
+	switch {
+	case ws.Exited():
+		return Result{ExitCode: ws.ExitStatus()}, nil
+	case ws.Signaled():
+		return Result{ExitCode: 128 + int(ws.Signal()), Signal: int(ws.Signal())}, nil
+	}
+	return Result{}, fmt.Errorf("builder %d: unexpected wait status %#x", pid, ws)
+}
+
+// execFailure reports a builder that could not be started the way a shell
+// does: 127 when it does not exist, 126 when it cannot be executed.
+func execFailure(name string, err error) Result {
+	code := 126
+	if errors.Is(err, unix.ENOENT) {
+		code = 127
+	}
+	return Result{ExitCode: code, ExecError: fmt.Sprintf("exec %s: %v", name, err)}
+}
+
+// lookPath finds name on the builder's PATH inside the sandbox.
+func lookPath(name string, env []string) (string, error) {
+	if strings.Contains(name, "/") {
+		return name, nil
+	}
+	var dirs string
+	for _, e := range env {
+		if v, ok := strings.CutPrefix(e, "PATH="); ok {
+			dirs = v
+		}
+	}
+	for _, dir := range strings.Split(dirs, ":") {
+		if dir == "" {
+			continue
+		}
+		p := path.Join(dir, name)
+		if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() && st.Mode()&0o111 != 0 {
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("not found in PATH %q: %w", dirs, unix.ENOENT)
+}
+
+func (m idMap) sys() []syscall.SysProcIDMap {
+	return []syscall.SysProcIDMap{{ContainerID: int(m.Inside), HostID: int(m.Outside), Size: int(m.Count)}}
+}

@@ -1,0 +1,48 @@
+package sandbox
+
+import (
+	"fmt"
+	"os"
+)
+
+// buildDirs are the build's own host directories below Spec.Dir, with the
+// mode each gets. root is the mount point of the sandbox's tmpfs root and
+// stays root's; the others are bound into the sandbox writable and belong
+// to the builder's host id.
+var buildDirs = []struct {
+	name    string
+	mode    os.FileMode
+	builder bool
+}{
+	{"root", 0o700, false},
+	{"build", 0o700, true},
+	{"tmp", os.ModeSticky | 0o777, true},
+	{"out", 0o755, true},
+}
+
+// PrepareDir creates dir, which must not exist, with the subdirectories a
+// sandbox needs, owned by hostID where the builder writes. dir's parent
+// must be a directory only root can enter (CVE-2024-38531: a build dir
+// reachable by others can be raced or opened up by the build itself).
+func PrepareDir(dir string, hostID uint32) error {
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		return fmt.Errorf("create build directory: %w", err)
+	}
+	for _, d := range buildDirs {
+		p := dir + "/" + d.name
+		if err := os.Mkdir(p, d.mode); err != nil {
+			return fmt.Errorf("create build directory: %w", err)
+		}
+		// Mkdir applies the umask and drops the sticky bit on some
+		// systems; set the mode exactly.
+		if err := os.Chmod(p, d.mode); err != nil {
+			return fmt.Errorf("chmod %s: %w", p, err)
+		}
+		if d.builder {
+			if err := os.Lchown(p, int(hostID), int(hostID)); err != nil {
+				return fmt.Errorf("chown %s to %d: %w", p, hostID, err)
+			}
+		}
+	}
+	return nil
+}

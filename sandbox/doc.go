@@ -1,0 +1,27 @@
+// Package sandbox runs one builder in fresh namespaces on a fresh root.
+//
+// The sandbox is two processes, both created by the kernel's clone and
+// never by unshare (a Go process is multi-threaded and cannot unshare a
+// user namespace):
+//
+//   - init, our own binary re-executed (see [MaybeInit]), starts in new
+//     mount, pid, ipc, uts and network namespaces but in the caller's user
+//     namespace. It builds the root file system (tmpfs, read-only inputs,
+//     /proc, a minimal /dev, /etc, the writable /build, /tmp and /out),
+//     pivots into it, brings up loopback, and is PID 1 of the build.
+//   - the builder, cloned by init with a new user namespace (mapping one id,
+//     or with the uid-range feature the slot's whole range) and a new mount
+//     namespace. Because the builder's mount namespace is a copy owned by a
+//     less privileged user namespace, the kernel locks every mount init
+//     made (MNT_LOCKED, MNT_LOCK_READONLY, …): the builder, even as root in
+//     its namespace, cannot unmount an input (EINVAL) or remount it
+//     read-write (EPERM). This is Guix's "second user namespace".
+//
+// The spec travels to init over an inherited socket (fd 3), never argv or
+// the environment. Parent and init then talk in named steps: init says
+// "ready" once the root is built, the parent places it (for example in a
+// systemd scope) and says "go", init starts the builder and reports its
+// result. When init exits the kernel kills every process left in the
+// build's pid namespace before the parent's wait returns, so nothing the
+// build started outlives it.
+package sandbox

@@ -1,0 +1,26 @@
+package sandbox
+
+import "fmt"
+
+// etcFiles are the files init writes into the sandbox's /etc: just enough
+// for tools that look up their own user, group or host name.
+func (s *Spec) etcFiles() map[string]string {
+	uid, gid := s.builderIdentity()
+	passwd := "root:x:0:0:root:/build:/noshell\n"
+	group := "root:x:0:\n"
+	if uid != 0 {
+		passwd += fmt.Sprintf("sdbuild:x:%d:%d:sdbuild builder:%s:/noshell\n", uid, gid, HomeDir)
+		group += fmt.Sprintf("sdbuild:x:%d:\n", gid)
+	}
+	passwd += "nobody:x:65534:65534:nobody:/var/empty:/noshell\n"
+	group += "nogroup:x:65534:\n"
+	files := map[string]string{
+		"/etc/passwd": passwd,
+		"/etc/group":  group,
+		"/etc/hosts":  "127.0.0.1 localhost\n::1 localhost\n",
+	}
+	if s.Features.Network {
+		files["/etc/resolv.conf"] = "nameserver " + slirpDNS + "\n"
+	}
+	return files
+}

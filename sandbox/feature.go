@@ -1,0 +1,72 @@
+package sandbox
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Feature is an optional capability a build asks for.
+type Feature string
+
+const (
+	// FeatureUIDRange makes the builder root over all ids of its slot
+	// instead of one unprivileged id.
+	FeatureUIDRange Feature = "uid-range"
+	// FeatureSystemdCgroup hands the build's delegated cgroup to the build.
+	FeatureSystemdCgroup Feature = "systemd-cgroup"
+	// FeatureNetwork gives the build's own network namespace a route out.
+	FeatureNetwork Feature = "network"
+)
+
+var knownFeatures = []Feature{FeatureUIDRange, FeatureSystemdCgroup, FeatureNetwork}
+
+// Features is a set of requested features.
+type Features struct {
+	UIDRange      bool `json:"uid_range,omitempty"`
+	SystemdCgroup bool `json:"systemd_cgroup,omitempty"`
+	Network       bool `json:"network,omitempty"`
+}
+
+// ParseFeatures turns feature names into a set. An unknown name is an
+// error that names it and lists the known ones.
+func ParseFeatures(names []string) (Features, error) {
+	var f Features
+	for _, n := range names {
+		switch Feature(strings.TrimSpace(n)) {
+		case FeatureUIDRange:
+			f.UIDRange = true
+		case FeatureSystemdCgroup:
+			f.SystemdCgroup = true
+		case FeatureNetwork:
+			f.Network = true
+		default:
+			return Features{}, fmt.Errorf("feature %q: %w (known: %s)", n, ErrUnknownFeature, knownFeatureList())
+		}
+	}
+	return f, nil
+}
+
+// Names lists the features in f, sorted.
+func (f Features) Names() []string {
+	var out []string
+	if f.UIDRange {
+		out = append(out, string(FeatureUIDRange))
+	}
+	if f.SystemdCgroup {
+		out = append(out, string(FeatureSystemdCgroup))
+	}
+	if f.Network {
+		out = append(out, string(FeatureNetwork))
+	}
+	sort.Strings(out)
+	return out
+}
+
+func knownFeatureList() string {
+	s := make([]string, len(knownFeatures))
+	for i, f := range knownFeatures {
+		s[i] = string(f)
+	}
+	return strings.Join(s, ", ")
+}

@@ -1,0 +1,193 @@
+package sandbox
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+
+	"golang.org/x/sys/unix"
+)
+
+// argv[0] values that turn our own binary into a sandbox stage.
+const (
+	initArg0  = "sdbuild-sandbox-init"
+	probeArg0 = "sdbuild-sandbox-probe"
+)
+
+// MaybeInit turns the process into sandbox init when it was started as
+// one, and never returns in that case. Every binary that starts sandboxes
+// (and every test binary that does) calls it first thing in main, before
+// flags or configuration are parsed, like runc's init.
+func MaybeInit() {
+	switch filepath.Base(os.Args[0]) {
+	case initArg0:
+		// Thread state (the session keyring, below) is per thread, and the
+		// builder's parent-death signal fires when the thread that forked
+		// it exits: stay on this thread for good (Go issue 27505).
+		runtime.LockOSThread()
+		os.Exit(initMain())
+	case probeArg0:
+		os.Exit(0)
+	}
+}
+
+// initMain is init: it receives the spec, builds the root, waits to be
+// released, runs the builder and reports how it ended.
+func initMain() int {
+	// Until the spec says otherwise, every fd beyond the control socket and
+	// 0-2 is close-on-exec (CVE-2024-21626: a leaked fd is a way out).
+	if err := unix.CloseRange(3, ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err != nil {
+		fmt.Fprintf(os.Stderr, "sdbuild init: close_range: %v\n", err)
+		return 1
+	}
+	ctl := newConn(os.NewFile(3, "sdbuild-control"))
+	m, err := ctl.recv(stepSpec, noDeadline)
+	if err != nil || m.Spec == nil {
+		fmt.Fprintf(os.Stderr, "sdbuild init: %v\n", err)
+		return 1
+	}
+	spec := m.Spec
+	if err := setupLocked(spec); err != nil {
+		ctl.send(message{Step: stepError, Error: err.Error()})
+		return 1
+	}
+	if err := ctl.send(message{Step: stepReady}); err != nil {
+		return 1
+	}
+	if _, err := ctl.recv(stepGo, noDeadline); err != nil {
+		// The parent went away or gave up: nothing may run.
+		return 1
+	}
+	res, err := runBuilderLocked(spec)
+	if err != nil {
+		ctl.send(message{Step: stepError, Error: err.Error()})
+		return 1
+	}
+	if err := ctl.send(message{Step: stepResult, Result: &res}); err != nil {
+		return 1
+	}
+	// Returning ends init; the kernel then kills whatever the build left
+	// in its pid namespace before our parent's wait returns.
+	return 0
+}
+
+// setupLocked builds the sandbox root and pivots into it. It runs as root
+// of the caller's user namespace, in init's own mount, pid, ipc, uts and
+// network namespaces.
+func setupLocked(s *Spec) error {
+	// The build must not be able to read init's memory or its /proc
+	// entries (/proc/1/exe is our binary: CVE-2019-5736).
+	if err := unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0); err != nil {
+		return fmt.Errorf("set non-dumpable: %w", err)
+	}
+	// Nothing we mount may propagate back to the host.
+	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
+		return fmt.Errorf("make / private: %w", err)
+	}
+	root := s.hostDir("root")
+	if err := unix.Mount("tmpfs", root, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, "mode=0755,size=1m"); err != nil {
+		return fmt.Errorf("mount root tmpfs on %s: %w", root, err)
+	}
+	rootfd, err := unix.Open(root, unix.O_DIRECTORY|unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("open root %s: %w", root, err)
+	}
+	defer unix.Close(rootfd)
+	steps := []struct {
+		what string
+		do   func() error
+	}{
+		{"etc", func() error { return writeEtc(rootfd, s) }},
+		{"inputs", func() error { return mountInputs(rootfd, s) }},
+		{"dev", func() error { return setupDev(rootfd) }},
+		{"proc", func() error {
+			return mountFS(rootfd, "/proc", "proc", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "")
+		}},
+		{"build dirs", func() error { return bindBuildDirs(rootfd, s) }},
+		{"pivot_root", func() error { return pivotInto(rootfd) }},
+		{"read-only root", func() error { return setReadOnly("/", unix.MOUNT_ATTR_NODEV) }},
+		{"read-only dev", func() error { return setReadOnly("/dev", unix.MOUNT_ATTR_NOEXEC) }},
+		{"hostname", setHostname},
+		{"loopback", loopbackUp},
+		{"limits", limitLocked},
+	}
+	for _, st := range steps {
+		if err := st.do(); err != nil {
+			return fmt.Errorf("%s: %w", st.what, err)
+		}
+	}
+	return nil
+}
+
+func writeEtc(rootfd int, s *Spec) error {
+	for name, content := range s.etcFiles() {
+		if err := writeFileAt(rootfd, name, content, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func mountInputs(rootfd int, s *Spec) error {
+	for _, m := range s.orderedInputs() {
+		if err := mountInput(rootfd, m); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func bindBuildDirs(rootfd int, s *Spec) error {
+	for _, d := range []struct{ host, sandbox string }{
+		{"build", BuildDir}, {"tmp", TmpDir}, {"out", OutDir},
+	} {
+		if err := bindWritable(rootfd, s.hostDir(d.host), d.sandbox); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func setHostname() error {
+	if err := unix.Sethostname([]byte(Hostname)); err != nil {
+		return err
+	}
+	return unix.Setdomainname([]byte(Hostname))
+}
+
+// limitLocked sets what the builder inherits: a hard core size of 0 (the
+// kernel's core handler runs on the host) and a fresh, anonymous session
+// keyring, so the build holds no key of its caller. The keyring belongs to
+// this thread's credentials, which is why it runs on init's locked thread,
+// the one that forks the builder.
+func limitLocked() error {
+	if err := unix.Setrlimit(unix.RLIMIT_CORE, &unix.Rlimit{Cur: 0, Max: 0}); err != nil {
+		return fmt.Errorf("core limit: %w", err)
+	}
+	// x/sys's KeyctlJoinSessionKeyring passes a name; NULL asks for a new
+	// anonymous keyring rather than joining an existing named one.
+	if _, _, errno := unix.Syscall(unix.SYS_KEYCTL, unix.KEYCTL_JOIN_SESSION_KEYRING, 0, 0); errno != 0 {
+		return fmt.Errorf("new session keyring: %w", errno)
+	}
+	return nil
+}
+
+// reapUntil reaps children (init is PID 1: orphans of the build are
+// reparented to it) until pid has exited, and returns pid's status.
+func reapUntil(pid int) (unix.WaitStatus, error) {
+	for {
+		var ws unix.WaitStatus
+		got, err := unix.Wait4(-1, &ws, 0, nil)
+		if errors.Is(err, unix.EINTR) {
+			continue
+		}
+		if err != nil {
+			return 0, fmt.Errorf("wait for builder %d: %w", pid, err)
+		}
+		if got == pid {
+			return ws, nil
+		}
+	}
+}

@@ -1,0 +1,193 @@
+package sandbox
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"runtime"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// initCloneflags are init's namespaces. init stays in the caller's user
+// namespace so that the mounts it makes are owned by a more privileged user
+// namespace than the builder's, and are therefore locked for the builder.
+const initCloneflags = unix.CLONE_NEWNS | unix.CLONE_NEWPID | unix.CLONE_NEWIPC | unix.CLONE_NEWUTS | unix.CLONE_NEWNET
+
+// ReadyTimeout bounds how long init may take to build the root.
+const ReadyTimeout = 30 * time.Second
+
+var noDeadline time.Time
+
+// Process is a started sandbox: init, held before the builder runs until
+// Go is called.
+type Process struct {
+	// Log carries the builder's stdout and stderr (and init's own
+	// complaints), until every process of the build has exited.
+	Log io.ReadCloser
+
+	pid    int
+	ctl    *conn
+	exited chan struct{} // closed once init has been reaped
+	state  *os.ProcessState
+	err    error // protected by exited: written before close
+	proc   *os.Process
+	net    *network // the route out, with the network feature
+}
+
+// Start validates s, starts init and returns once the sandbox root is
+// built and init waits for Go. On error nothing of the build is running.
+//
+// The build directory must have been made by PrepareDir.
+func Start(s *Spec) (*Process, error) {
+	if err := s.Validate(); err != nil {
+		return nil, err
+	}
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, os.NewSyscallError("socketpair", err)
+	}
+	// Our end is non-blocking so that reads can have deadlines; init's end
+	// is a separate file description and stays blocking.
+	if err := unix.SetNonblock(fds[0], true); err != nil {
+		unix.Close(fds[0])
+		unix.Close(fds[1])
+		return nil, os.NewSyscallError("set nonblock", err)
+	}
+	parentEnd := os.NewFile(uintptr(fds[0]), "sdbuild-control")
+	childEnd := os.NewFile(uintptr(fds[1]), "sdbuild-control")
+	defer childEnd.Close()
+	logR, logW, err := os.Pipe()
+	if err != nil {
+		parentEnd.Close()
+		return nil, fmt.Errorf("log pipe: %w", err)
+	}
+	defer logW.Close()
+
+	p := &Process{Log: logR, ctl: newConn(parentEnd), exited: make(chan struct{})}
+	started := make(chan error, 1)
+	go p.runLocked(childEnd, logW, started)
+	if err := <-started; err != nil {
+		p.close()
+		if nerr := probeNamespaces(initCloneflags); nerr != nil {
+			return nil, nerr
+		}
+		return nil, fmt.Errorf("start sandbox init: %w", err)
+	}
+	if err := p.ctl.send(message{Step: stepSpec, Spec: s}); err != nil {
+		p.Kill()
+		p.close()
+		return nil, fmt.Errorf("start sandbox init: %w", err)
+	}
+	if _, err := p.ctl.recv(stepReady, time.Now().Add(ReadyTimeout)); err != nil {
+		p.Kill()
+		<-p.exited
+		p.close()
+		return nil, fmt.Errorf("build %s: %w", s.BuildID, err)
+	}
+	if s.Features.Network {
+		if p.net, err = startNetwork(p.pid); err != nil {
+			p.Kill()
+			<-p.exited
+			p.close()
+			return nil, fmt.Errorf("build %s: %w", s.BuildID, err)
+		}
+	}
+	return p, nil
+}
+
+// runLocked starts init and waits for it on one locked OS thread: init's
+// parent-death signal fires when the thread that forked it exits, not the
+// process (Go issue 27505), so that thread must outlive init.
+func (p *Process) runLocked(ctl, logW *os.File, started chan<- error) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	devnull, err := os.Open(os.DevNull)
+	if err != nil {
+		started <- err
+		close(p.exited)
+		return
+	}
+	cmd := &exec.Cmd{
+		Path:       "/proc/self/exe",
+		Args:       []string{initArg0},
+		Env:        []string{}, // init needs nothing of ours
+		Stdin:      devnull,
+		Stdout:     logW,
+		Stderr:     logW,
+		ExtraFiles: []*os.File{ctl},
+		SysProcAttr: &syscall.SysProcAttr{
+			Cloneflags: initCloneflags,
+			Pdeathsig:  syscall.SIGKILL,
+			Setsid:     true,
+		},
+	}
+	err = cmd.Start()
+	devnull.Close()
+	if err != nil {
+		started <- err
+		close(p.exited)
+		return
+	}
+	p.pid = cmd.Process.Pid
+	p.proc = cmd.Process
+	started <- nil
+	p.err = cmd.Wait()
+	p.state = cmd.ProcessState
+	close(p.exited)
+}
+
+// PID is init's pid in the caller's pid namespace.
+func (p *Process) PID() int { return p.pid }
+
+// Go releases init to start the builder.
+func (p *Process) Go() error { return p.ctl.send(message{Step: stepGo}) }
+
+// Kill ends the whole build: SIGKILL to init takes its pid namespace, and
+// so every process of the build, with it. It is safe to call at any time.
+func (p *Process) Kill() error {
+	if p.proc == nil {
+		return nil
+	}
+	if err := p.proc.Kill(); err != nil && !errors.Is(err, os.ErrProcessDone) {
+		return fmt.Errorf("kill sandbox init %d: %w", p.pid, err)
+	}
+	return nil
+}
+
+// Exited is closed once init, and with it every process of the build, is
+// gone.
+func (p *Process) Exited() <-chan struct{} { return p.exited }
+
+// Wait waits for the builder's result and for init to exit. When it
+// returns without error every process of the build is dead. A build killed
+// through Kill returns ErrKilled.
+func (p *Process) Wait() (Result, error) {
+	m, rerr := p.ctl.recv(stepResult, noDeadline)
+	<-p.exited
+	p.close()
+	if rerr == nil && m.Result != nil {
+		return *m.Result, nil
+	}
+	if p.state != nil && !p.state.Exited() {
+		if ws, ok := p.state.Sys().(syscall.WaitStatus); ok && ws.Signaled() && ws.Signal() == syscall.SIGKILL {
+			return Result{}, ErrKilled
+		}
+	}
+	if errors.Is(rerr, ErrSetup) {
+		return Result{}, rerr
+	}
+	return Result{}, fmt.Errorf("sandbox init %d ended without a result (%v): %w", p.pid, p.state, rerr)
+}
+
+func (p *Process) close() {
+	p.ctl.Close()
+	if p.net != nil {
+		p.net.stop()
+		p.net = nil
+	}
+}

@@ -1,0 +1,82 @@
+package sandbox
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+)
+
+// Steps of the conversation between the parent and init, in order.
+const (
+	stepSpec   = "spec"   // parent → init: the Spec
+	stepReady  = "ready"  // init → parent: root built, waiting to be placed
+	stepGo     = "go"     // parent → init: start the builder
+	stepResult = "result" // init → parent: the builder's Result
+	stepError  = "error"  // init → parent: setup failed; init exits
+)
+
+// message is one newline-delimited JSON message on the control socket.
+type message struct {
+	Step   string  `json:"step"`
+	Spec   *Spec   `json:"spec,omitempty"`
+	Result *Result `json:"result,omitempty"`
+	Error  string  `json:"error,omitempty"`
+}
+
+// Result is how the builder ended.
+type Result struct {
+	// ExitCode is the builder's exit status, or 128+n when signal n
+	// killed it (as a shell reports it).
+	ExitCode int `json:"exit_code"`
+	// Signal is the signal that killed the builder, 0 if it exited.
+	Signal int `json:"signal,omitempty"`
+	// ExecError says why the builder could not be started at all.
+	ExecError string `json:"exec_error,omitempty"`
+}
+
+// conn is one end of the control socket.
+type conn struct {
+	f   *os.File
+	enc *json.Encoder
+	dec *json.Decoder
+}
+
+func newConn(f *os.File) *conn {
+	return &conn{f: f, enc: json.NewEncoder(f), dec: json.NewDecoder(io.LimitReader(f, 64<<20))}
+}
+
+func (c *conn) send(m message) error {
+	if err := c.enc.Encode(m); err != nil {
+		return fmt.Errorf("send %s: %w", m.Step, err)
+	}
+	return nil
+}
+
+// recv reads the next message and checks it is the step expected. A
+// zero deadline waits as long as it takes.
+func (c *conn) recv(want string, deadline time.Time) (message, error) {
+	if !deadline.IsZero() {
+		if err := c.f.SetReadDeadline(deadline); err != nil && !errors.Is(err, os.ErrNoDeadline) {
+			return message{}, err
+		}
+	}
+	var m message
+	if err := c.dec.Decode(&m); err != nil {
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return m, fmt.Errorf("wait for %s: %w", want, io.ErrUnexpectedEOF)
+		}
+		return m, fmt.Errorf("wait for %s: %w", want, err)
+	}
+	if m.Step == stepError {
+		return m, fmt.Errorf("%w: %s", ErrSetup, m.Error)
+	}
+	if m.Step != want {
+		return m, fmt.Errorf("wait for %s: got %q", want, m.Step)
+	}
+	return m, nil
+}
+
+func (c *conn) Close() error { return c.f.Close() }

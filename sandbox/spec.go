@@ -1,0 +1,211 @@
+package sandbox
+
+import (
+	"fmt"
+	"path"
+	"regexp"
+	"sort"
+	"strings"
+)
+
+// Fixed places inside every sandbox.
+const (
+	BuildDir   = "/build" // working directory and TMPDIR
+	OutDir     = "/out"   // $out
+	TmpDir     = "/tmp"
+	HomeDir    = "/homeless-shelter" // exists nowhere, so a build cannot depend on a home
+	NoPath     = "/path-not-set"
+	Hostname   = "localhost"
+	BuilderUID = 1000 // the builder's uid without uid-range
+	BuilderGID = 100  // the builder's gid without uid-range
+)
+
+// reserved are sandbox paths that sdbuild owns; an input may not be
+// mounted on them or below them.
+var reserved = []string{"/proc", "/dev", BuildDir, OutDir, TmpDir, "/sys", "/run"}
+
+// Mount is one read-only input: a host path and where it appears.
+type Mount struct {
+	Host    string `json:"host"`
+	Sandbox string `json:"sandbox"`
+}
+
+// ParseMount parses HOST[:SANDBOX]; SANDBOX defaults to HOST.
+func ParseMount(s string) (Mount, error) {
+	host, sb, found := strings.Cut(s, ":")
+	if !found {
+		sb = host
+	}
+	m := Mount{Host: host, Sandbox: sb}
+	if err := m.validate(); err != nil {
+		return Mount{}, err
+	}
+	return m, nil
+}
+
+func (m Mount) validate() error {
+	for _, p := range []struct{ what, v string }{{"host path", m.Host}, {"sandbox path", m.Sandbox}} {
+		if !path.IsAbs(p.v) {
+			return fmt.Errorf("input %s: %s %q must be absolute", m, p.what, p.v)
+		}
+		if path.Clean(p.v) != p.v {
+			return fmt.Errorf("input %s: %s %q must be clean (no trailing /, //, . or ..): use %q", m, p.what, p.v, path.Clean(p.v))
+		}
+	}
+	if m.Sandbox == "/" {
+		return fmt.Errorf("input %s: cannot be mounted on / (the sandbox root is always fresh)", m)
+	}
+	for _, r := range reserved {
+		if m.Sandbox == r || strings.HasPrefix(m.Sandbox, r+"/") {
+			return fmt.Errorf("input %s: %s is reserved by the sandbox", m, r)
+		}
+	}
+	return nil
+}
+
+func (m Mount) String() string {
+	if m.Host == m.Sandbox {
+		return m.Host
+	}
+	return m.Host + ":" + m.Sandbox
+}
+
+// Spec is everything init needs to build one sandbox and run its builder.
+type Spec struct {
+	BuildID  string   `json:"build_id"`
+	Args     []string `json:"args"`
+	Env      []string `json:"env,omitempty"` // K=V pairs the request sets
+	Features Features `json:"features"`
+	Inputs   []Mount  `json:"inputs,omitempty"`
+	// Dir is the build's private host directory, prepared by PrepareDir.
+	Dir string `json:"dir"`
+	// HostID is the first host uid and gid of the build's slot, IDCount
+	// the number of ids in it.
+	HostID  uint32 `json:"host_id"`
+	IDCount uint32 `json:"id_count"`
+}
+
+var (
+	buildIDRe = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,63}$`)
+	envKeyRe  = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+)
+
+// fixedEnv are variables sdbuild sets itself; a request cannot override them.
+var fixedEnv = map[string]bool{"out": true, "TMPDIR": true, "SDBUILD_BUILD_ID": true}
+
+// Validate checks the spec without touching the system.
+func (s *Spec) Validate() error {
+	if err := s.validate(); err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidSpec, err)
+	}
+	return nil
+}
+
+func (s *Spec) validate() error {
+	if !buildIDRe.MatchString(s.BuildID) {
+		return fmt.Errorf("build id %q: want 1-64 characters of a-z, 0-9 and -", s.BuildID)
+	}
+	if len(s.Args) == 0 || s.Args[0] == "" {
+		return fmt.Errorf("no command to run: give one after --")
+	}
+	for _, e := range s.Env {
+		k, v, ok := strings.Cut(e, "=")
+		switch {
+		case !ok:
+			return fmt.Errorf("env %q: want KEY=VALUE", e)
+		case !envKeyRe.MatchString(k):
+			return fmt.Errorf("env %q: %q is not a valid variable name", e, k)
+		case fixedEnv[k]:
+			return fmt.Errorf("env %q: %s is set by sdbuild and cannot be overridden", e, k)
+		case strings.ContainsRune(v, 0):
+			return fmt.Errorf("env %s: value contains a NUL byte", k)
+		}
+	}
+	seen := map[string]Mount{}
+	for _, m := range s.Inputs {
+		if err := m.validate(); err != nil {
+			return err
+		}
+		if prev, dup := seen[m.Sandbox]; dup {
+			return fmt.Errorf("inputs %s and %s both mount on %s", prev, m, m.Sandbox)
+		}
+		seen[m.Sandbox] = m
+	}
+	if !path.IsAbs(s.Dir) {
+		return fmt.Errorf("build directory %q must be absolute", s.Dir)
+	}
+	if s.HostID == 0 || s.IDCount == 0 {
+		return fmt.Errorf("host id range %d+%d: the build needs at least one non-root host id", s.HostID, s.IDCount)
+	}
+	if uint64(s.HostID)+uint64(s.IDCount) > 1<<32-1 {
+		return fmt.Errorf("host id range %d+%d passes 2^32-1", s.HostID, s.IDCount)
+	}
+	if s.Features.SystemdCgroup && !s.Features.UIDRange {
+		return fmt.Errorf("feature %s needs feature %s (systemd inside a build must be root over a range of ids)", FeatureSystemdCgroup, FeatureUIDRange)
+	}
+	return nil
+}
+
+// orderedInputs returns the inputs sorted so that a mount point is always
+// mounted before anything beneath it.
+func (s *Spec) orderedInputs() []Mount {
+	in := append([]Mount(nil), s.Inputs...)
+	sort.SliceStable(in, func(i, j int) bool {
+		di, dj := strings.Count(in[i].Sandbox, "/"), strings.Count(in[j].Sandbox, "/")
+		if di != dj {
+			return di < dj
+		}
+		return in[i].Sandbox < in[j].Sandbox
+	})
+	return in
+}
+
+// Environ is the builder's complete environment: PATH and HOME defaults the
+// request may override, the request's own variables, then sdbuild's fixed
+// ones. Nothing of the caller's environment leaks in.
+func (s *Spec) Environ() []string {
+	env := map[string]string{"PATH": NoPath, "HOME": HomeDir}
+	order := []string{"PATH", "HOME"}
+	set := func(k, v string) {
+		if _, ok := env[k]; !ok {
+			order = append(order, k)
+		}
+		env[k] = v
+	}
+	for _, e := range s.Env {
+		k, v, _ := strings.Cut(e, "=")
+		set(k, v)
+	}
+	set("out", OutDir)
+	set("TMPDIR", BuildDir)
+	set("SDBUILD_BUILD_ID", s.BuildID)
+	out := make([]string, len(order))
+	for i, k := range order {
+		out[i] = k + "=" + env[k]
+	}
+	return out
+}
+
+// builderIdentity is who the builder is inside its user namespace.
+func (s *Spec) builderIdentity() (uid, gid uint32) {
+	if s.Features.UIDRange {
+		return 0, 0
+	}
+	return BuilderUID, BuilderGID
+}
+
+// idMap is one line of a uid_map or gid_map.
+type idMap struct {
+	Inside, Outside, Count uint32
+}
+
+// idMaps are the builder's uid and gid maps: its one id onto the slot's
+// first id by default, the slot's whole range (root first) with uid-range.
+func (s *Spec) idMaps() (uids, gids idMap) {
+	if s.Features.UIDRange {
+		m := idMap{Inside: 0, Outside: s.HostID, Count: s.IDCount}
+		return m, m
+	}
+	return idMap{Inside: BuilderUID, Outside: s.HostID, Count: 1},
+		idMap{Inside: BuilderGID, Outside: s.HostID, Count: 1}
+}

@@ -1,0 +1,128 @@
+package sandbox
+
+import (
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestParseMount(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    Mount
+		wantErr string
+	}{
+		{in: "/usr", want: Mount{"/usr", "/usr"}},
+		{in: "/nix/store:/store", want: Mount{"/nix/store", "/store"}},
+		{in: "usr", wantErr: `host path "usr" must be absolute`},
+		{in: "/usr:rel", wantErr: `sandbox path "rel" must be absolute`},
+		{in: "/usr/", wantErr: `must be clean`},
+		{in: "/a/../b", wantErr: `must be clean`},
+		{in: "/x:/", wantErr: `cannot be mounted on /`},
+		{in: "/x:/proc", wantErr: `/proc is reserved`},
+		{in: "/x:/dev/null", wantErr: `/dev is reserved`},
+		{in: "/x:/build", wantErr: `/build is reserved`},
+		{in: "/x:/out/sub", wantErr: `/out is reserved`},
+		{in: "/x:/tmp", wantErr: `/tmp is reserved`},
+		{in: "/x:/outside", want: Mount{"/x", "/outside"}},
+	}
+	for _, tt := range tests {
+		got, err := ParseMount(tt.in)
+		if tt.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("ParseMount(%q) error = %v, want it to contain %q", tt.in, err, tt.wantErr)
+			}
+			continue
+		}
+		if err != nil || got != tt.want {
+			t.Errorf("ParseMount(%q) = %v, %v; want %v", tt.in, got, err, tt.want)
+		}
+	}
+}
+
+func TestParseFeatures(t *testing.T) {
+	f, err := ParseFeatures([]string{"uid-range", "network"})
+	if err != nil || f != (Features{UIDRange: true, Network: true}) {
+		t.Errorf("ParseFeatures = %+v, %v", f, err)
+	}
+	_, err = ParseFeatures([]string{"uid-range", "kvmm"})
+	if !errors.Is(err, ErrUnknownFeature) || !strings.Contains(err.Error(), `"kvmm"`) || !strings.Contains(err.Error(), "uid-range, systemd-cgroup, network") {
+		t.Errorf("unknown feature error = %v", err)
+	}
+}
+
+func validSpec() Spec {
+	return Spec{BuildID: "abc", Args: []string{"/bin/true"}, Dir: "/var/lib/sdbuild/builds/abc", HostID: 872415232, IDCount: 65536}
+}
+
+func TestSpecValidate(t *testing.T) {
+	tests := []struct {
+		name    string
+		mutate  func(*Spec)
+		wantErr string
+	}{
+		{"valid", func(*Spec) {}, ""},
+		{"no args", func(s *Spec) { s.Args = nil }, "no command to run"},
+		{"empty argv0", func(s *Spec) { s.Args = []string{""} }, "no command to run"},
+		{"bad id", func(s *Spec) { s.BuildID = "../x" }, `build id "../x"`},
+		{"env without =", func(s *Spec) { s.Env = []string{"FOO"} }, "want KEY=VALUE"},
+		{"env bad name", func(s *Spec) { s.Env = []string{"1X=y"} }, "not a valid variable name"},
+		{"env fixed", func(s *Spec) { s.Env = []string{"out=/x"} }, "out is set by sdbuild"},
+		{"env nul", func(s *Spec) { s.Env = []string{"A=b\x00c"} }, "NUL"},
+		{"duplicate target", func(s *Spec) { s.Inputs = []Mount{{"/a", "/x"}, {"/b", "/x"}} }, "both mount on /x"},
+		{"relative dir", func(s *Spec) { s.Dir = "b" }, "must be absolute"},
+		{"root id", func(s *Spec) { s.HostID = 0 }, "non-root host id"},
+		{"range overflow", func(s *Spec) { s.HostID = 1<<32 - 10; s.IDCount = 65536 }, "passes 2^32-1"},
+		{"cgroup without uid-range", func(s *Spec) { s.Features.SystemdCgroup = true }, "needs feature uid-range"},
+	}
+	for _, tt := range tests {
+		s := validSpec()
+		tt.mutate(&s)
+		err := s.Validate()
+		if tt.wantErr == "" {
+			if err != nil {
+				t.Errorf("%s: Validate() = %v, want nil", tt.name, err)
+			}
+			continue
+		}
+		if !errors.Is(err, ErrInvalidSpec) || !strings.Contains(err.Error(), tt.wantErr) {
+			t.Errorf("%s: Validate() = %v, want ErrInvalidSpec containing %q", tt.name, err, tt.wantErr)
+		}
+	}
+}
+
+func TestEnviron(t *testing.T) {
+	s := validSpec()
+	s.Env = []string{"B=2", "PATH=/usr/bin", "A=1", "B=3"}
+	want := []string{"PATH=/usr/bin", "HOME=/homeless-shelter", "B=3", "A=1", "out=/out", "TMPDIR=/build", "SDBUILD_BUILD_ID=abc"}
+	if got := s.Environ(); !reflect.DeepEqual(got, want) {
+		t.Errorf("Environ() = %q, want %q", got, want)
+	}
+}
+
+func TestOrderedInputs(t *testing.T) {
+	s := validSpec()
+	s.Inputs = []Mount{{"/a", "/usr/share/x"}, {"/b", "/usr"}, {"/c", "/etc"}, {"/d", "/usr/lib"}}
+	var got []string
+	for _, m := range s.orderedInputs() {
+		got = append(got, m.Sandbox)
+	}
+	want := []string{"/etc", "/usr", "/usr/lib", "/usr/share/x"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("orderedInputs() = %q, want %q", got, want)
+	}
+}
+
+func TestIDMaps(t *testing.T) {
+	s := validSpec()
+	u, g := s.idMaps()
+	if u != (idMap{1000, 872415232, 1}) || g != (idMap{100, 872415232, 1}) {
+		t.Errorf("idMaps() default = %v %v", u, g)
+	}
+	s.Features.UIDRange = true
+	u, g = s.idMaps()
+	if u != (idMap{0, 872415232, 65536}) || g != u {
+		t.Errorf("idMaps() uid-range = %v %v", u, g)
+	}
+}

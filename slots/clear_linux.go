@@ -1,0 +1,78 @@
+package slots
+
+import (
+	"fmt"
+	"time"
+)
+
+// clearSlot kills everything a holder that did not release cleanly may have
+// left running: its cgroup, its init process if the recorded start time still
+// matches, and every process on the host with any id in r. It waits for all
+// of them to exit, until timeout, and returns nil if none survived.
+func clearSlot(rec Record, r idRange, timeout time.Duration) *stuck {
+	deadline := time.Now().Add(timeout)
+	var cg *cgroupWatch
+	if validCgroup(rec.Cgroup) {
+		var err error
+		if cg, err = killCgroup(rec.Cgroup); err != nil {
+			return &stuck{reason: err.Error()}
+		}
+		if cg != nil {
+			defer cg.close()
+		}
+	}
+	var victims []proc
+	init, ok, err := openInit(rec.PID, rec.PIDStart)
+	if err != nil {
+		return &stuck{reason: fmt.Sprintf("open init pid %d: %v", rec.PID, err)}
+	}
+	if ok {
+		victims = append(victims, init)
+	}
+	survivors, err := killRange(victims, r, deadline)
+	if err != nil {
+		closeProcs(survivors)
+		return &stuck{reason: fmt.Sprintf("clear ids %s: %v", r, err)}
+	}
+	if len(survivors) > 0 {
+		return &stuck{reason: survivedReason(pidsOf(survivors), timeout), procs: survivors}
+	}
+	if cg != nil {
+		empty, err := cg.waitEmpty(deadline)
+		if err != nil {
+			return &stuck{reason: err.Error()}
+		}
+		if !empty {
+			ps := cg.members()
+			return &stuck{reason: fmt.Sprintf("cgroup %s: %s", rec.Cgroup, survivedReason(pidsOf(ps), timeout)), procs: ps}
+		}
+	}
+	return nil
+}
+
+// killRange SIGKILLs victims and every process with an id in r, waits for
+// them, and scans again until a scan finds nothing: a process in the range
+// may have forked after the scan passed its new pid's place in /proc, but a
+// killed process forks no more, so the rounds end. It returns the processes
+// still running at the deadline.
+func killRange(victims []proc, r idRange, deadline time.Time) ([]proc, error) {
+	pending := victims
+	for {
+		found, err := scanRange(r)
+		if err != nil {
+			return pending, err
+		}
+		pending = append(pending, found...)
+		if len(pending) == 0 {
+			return nil, nil
+		}
+		for _, p := range pending {
+			if err := sigkill(p); err != nil {
+				return pending, fmt.Errorf("kill pid %d: %w", p.pid, err)
+			}
+		}
+		if pending, err = waitExit(pending, deadline); err != nil || len(pending) > 0 {
+			return pending, err
+		}
+	}
+}

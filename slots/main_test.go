@@ -1,0 +1,74 @@
+package slots
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"testing"
+)
+
+// testStartID is where test ranges begin: real builds use 872415232 and up,
+// but never ids at or above 0xE0000000, so tests cannot touch them.
+const testStartID = 0xE0000000
+
+// helperEnv switches the test binary into a second slot-holding process.
+const helperEnv = "SDBUILD_SLOTS_TEST_HELPER"
+
+func TestMain(m *testing.M) {
+	if dir := os.Getenv(helperEnv); dir != "" {
+		os.Exit(holdSlot(dir))
+	}
+	os.Exit(m.Run())
+}
+
+// holdSlot is the helper process: it leases a slot in dir, records itself as
+// the holder, prints "slot N", and releases when its stdin closes.
+func holdSlot(dir string) int {
+	n, _ := strconv.Atoi(os.Getenv(helperEnv + "_SLOTS"))
+	p, err := Open(Options{Dir: dir, StartID: testStartID, IDsPerBuild: 65536, Slots: n})
+	if err != nil {
+		fmt.Println("error:", err)
+		return 1
+	}
+	l, err := p.Acquire("helper")
+	if err != nil {
+		fmt.Println("error:", err)
+		return 1
+	}
+	if err := l.SetHolder(Holder{PID: os.Getpid(), Unit: "sdbuild-helper.scope"}); err != nil {
+		fmt.Println("error:", err)
+		return 1
+	}
+	fmt.Printf("slot %d\n", l.Slot)
+	io.Copy(io.Discard, bufio.NewReader(os.Stdin))
+	// This process is the recorded init and still alive, so Release keeps
+	// the record held; the lock goes either way.
+	l.Release()
+	return 0
+}
+
+// requireRoot skips t when not root: these tests run processes as other
+// users or write cgroup files, which only root may.
+func requireRoot(t testing.TB) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: runs processes as other uids and writes cgroup files")
+	}
+}
+
+// testOptions returns options for a pool of n slots in a fresh directory.
+func testOptions(t testing.TB, n int) Options {
+	return Options{Dir: t.TempDir() + "/userpool", StartID: testStartID, IDsPerBuild: 65536, Slots: n}
+}
+
+func mustOpen(t testing.TB, opt Options) *Pool {
+	t.Helper()
+	p, err := Open(opt)
+	if err != nil {
+		t.Fatalf("Open(%+v): %v", opt, err)
+	}
+	t.Cleanup(func() { p.Close() })
+	return p
+}

@@ -1,0 +1,212 @@
+package slots
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// Pool hands out the slots of one lock directory. Its methods may be called
+// from many goroutines; several processes may open pools on one directory.
+type Pool struct {
+	opt Options
+
+	mu     sync.Mutex
+	slots  []slotState // protected by mu
+	closed bool        // protected by mu
+}
+
+// slotState is what this process knows about one slot.
+type slotState struct {
+	// busy: an Acquire is working on the slot, or it is leased. The flock
+	// alone would keep two of our leases apart too; this saves the open and
+	// the refused flock for slots we hold ourselves.
+	busy bool
+	q    *quarantine // non-nil while quarantined
+}
+
+// Open prepares a pool on opt.Dir, creating the directory 0700 if missing.
+// Lock files are created as slots are first acquired.
+func Open(opt Options) (*Pool, error) {
+	if err := opt.validate(); err != nil {
+		return nil, err
+	}
+	if err := prepareDir(opt.Dir); err != nil {
+		return nil, err
+	}
+	return &Pool{opt: opt, slots: make([]slotState, opt.Slots)}, nil
+}
+
+// LockPath returns the lock file of slot in dir, for tools that read records.
+func LockPath(dir string, slot int) string {
+	return filepath.Join(dir, "slot-"+strconv.Itoa(slot))
+}
+
+// Acquire leases the lowest free slot to buildID. A slot whose record shows a
+// holder that did not release cleanly is first cleared: its recorded cgroup
+// and init process are killed, then every process with any id in its range,
+// and all are waited for. A slot that cannot be cleared within KillTimeout is
+// quarantined and skipped. With no slot free, the error wraps ErrNoFreeSlot.
+//
+// A clean "released" record, or an empty file, is trusted without a scan of
+// the host's processes: Release writes "released" only after the build's
+// init has exited, and the init of a pid namespace exits only after every
+// other process in it has (see Release); an empty file was never leased, as
+// the held record is written before Acquire returns. This keeps the common
+// path to an open, a flock, a read and a write.
+func (p *Pool) Acquire(buildID string) (*Lease, error) {
+	if buildID == "" {
+		return nil, fmt.Errorf("acquire slot: empty build id")
+	}
+	for i := range p.opt.Slots {
+		q, ok, err := p.claim(i)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			continue
+		}
+		l, err := p.tryClaimed(i, q, buildID)
+		if l != nil || err != nil {
+			return l, err
+		}
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return nil, &noFreeSlotError{slots: p.opt.Slots, quarantined: p.quarantinedLocked()}
+}
+
+// claim marks slot i busy for this Acquire unless it already is, and returns
+// its quarantine, if any.
+func (p *Pool) claim(i int) (*quarantine, bool, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return nil, false, fmt.Errorf("acquire slot: %w", ErrPoolClosed)
+	}
+	s := &p.slots[i]
+	if s.busy {
+		return nil, false, nil
+	}
+	s.busy = true
+	return s.q, true, nil
+}
+
+// unclaim gives up a claim; q is the slot's quarantine from now on (nil: none).
+func (p *Pool) unclaim(i int, q *quarantine) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed && q != nil {
+		// Close ran while this slot was being retried; finish its work.
+		closeProcs(q.procs)
+		closeFD(q.fd)
+		q = nil
+	}
+	p.slots[i] = slotState{q: q}
+}
+
+// free ends a lease's hold on slot i.
+func (p *Pool) free(i int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.slots[i] = slotState{}
+}
+
+// leased turns a claim into a lease; the slot is no longer quarantined.
+func (p *Pool) leased(i int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.slots[i] = slotState{busy: true}
+}
+
+// tryClaimed tries to lease claimed slot i. It returns a nil Lease and nil
+// error when the slot is held elsewhere or stays quarantined; the claim is
+// then given up.
+func (p *Pool) tryClaimed(i int, q *quarantine, buildID string) (*Lease, error) {
+	path := LockPath(p.opt.Dir, i)
+	var (
+		fd    int
+		rec   Record
+		dirty bool
+	)
+	if q != nil {
+		if anyAlive(q.procs) {
+			p.unclaim(i, q)
+			return nil, nil
+		}
+		closeProcs(q.procs)
+		fd, rec, dirty = q.fd, q.rec, true
+	} else {
+		var busy bool
+		var err error
+		fd, busy, err = lockSlotFile(path)
+		if err != nil || busy {
+			p.unclaim(i, nil)
+			if err != nil {
+				return nil, fmt.Errorf("lock slot %d (%s): %w", i, path, err)
+			}
+			return nil, nil
+		}
+		b, err := readFD(fd)
+		if err != nil {
+			closeFD(fd)
+			p.unclaim(i, nil)
+			return nil, fmt.Errorf("read slot %d record (%s): %w", i, path, err)
+		}
+		// A record that does not parse says nothing about its holder, so it
+		// is treated like one that died holding the slot.
+		rec, err = decodeRecord(b)
+		dirty = err != nil || (len(b) > 0 && !rec.clean())
+	}
+
+	first, count := SlotRange(p.opt.StartID, p.opt.IDsPerBuild, i)
+	if dirty {
+		if st := clearSlot(rec, idRange{first, count}, p.opt.KillTimeout); st != nil {
+			rec.State, rec.Quarantine = StateHeld, st.reason
+			if err := writeRecord(fd, rec); err != nil {
+				st.reason += fmt.Sprintf(" (record not updated: %v)", err)
+			}
+			p.unclaim(i, &quarantine{
+				info:  Quarantine{Slot: i, Reason: st.reason, PIDs: pidsOf(st.procs)},
+				fd:    fd,
+				rec:   rec,
+				procs: st.procs,
+			})
+			return nil, nil
+		}
+	}
+
+	rec = Record{BuildID: buildID, State: StateHeld, Since: time.Now().UTC()}
+	if err := writeRecord(fd, rec); err != nil {
+		// The record on disk still shows the old, unclean holder or an
+		// older lease, so whoever takes the slot next clears it.
+		closeFD(fd)
+		p.unclaim(i, nil)
+		return nil, fmt.Errorf("write slot %d record (%s): %w", i, path, err)
+	}
+	p.leased(i)
+	return &Lease{Slot: i, FirstID: first, Count: count, pool: p, path: path, fd: fd, rec: rec}, nil
+}
+
+// Close gives up the locks this pool keeps on quarantined slots; their
+// records still name the unclean holder, so the next owner clears them.
+// Outstanding leases stay valid and are still released with Release.
+func (p *Pool) Close() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.closed = true
+	var errs []error
+	for i := range p.slots {
+		if q := p.slots[i].q; q != nil && !p.slots[i].busy {
+			closeProcs(q.procs)
+			if err := closeFD(q.fd); err != nil {
+				errs = append(errs, fmt.Errorf("close slot %d lock: %w", i, err))
+			}
+			p.slots[i].q = nil
+		}
+	}
+	return errors.Join(errs...)
+}

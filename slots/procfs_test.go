@@ -1,0 +1,195 @@
+package slots
+
+import (
+	"strings"
+	"testing"
+)
+
+const statusSample = `Name:	sleep
+Umask:	0022
+State:	S (sleeping)
+Tgid:	4711
+Pid:	4711
+PPid:	1
+Uid:	3758096391	3758096392	3758096393	3758096394
+Gid:	10	11	12	13
+FDSize:	64
+Groups:	3758096395
+`
+
+func TestParseStatus(t *testing.T) {
+	tests := []struct {
+		name string
+		in   string
+		want procIDs
+		bad  bool
+	}{
+		{"sample", statusSample, procIDs{
+			uid: [4]uint32{3758096391, 3758096392, 3758096393, 3758096394},
+			gid: [4]uint32{10, 11, 12, 13}}, false},
+		{"max ids", "Uid:\t4294967295\t0\t0\t0\nGid:\t0\t0\t0\t4294967294\n", procIDs{
+			uid: [4]uint32{4294967295, 0, 0, 0}, gid: [4]uint32{0, 0, 0, 4294967294}}, false},
+		{"no gid", "Uid:\t0\t0\t0\t0\n", procIDs{}, true},
+		{"three ids", "Uid:\t0\t0\t0\nGid:\t0\t0\t0\t0\n", procIDs{}, true},
+		{"not a number", "Uid:\tx\t0\t0\t0\nGid:\t0\t0\t0\t0\n", procIDs{}, true},
+		{"past 32 bits", "Uid:\t4294967296\t0\t0\t0\nGid:\t0\t0\t0\t0\n", procIDs{}, true},
+		{"empty", "", procIDs{}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := parseStatus(strings.NewReader(tt.in))
+			if (err != nil) != tt.bad || got != tt.want {
+				t.Fatalf("parseStatus(%q) = %+v, %v; want %+v, bad=%v", tt.in, got, err, tt.want, tt.bad)
+			}
+		})
+	}
+}
+
+func TestProcIDsInRange(t *testing.T) {
+	r := idRange{first: testStartID, count: 65536}
+	in, out := uint32(testStartID+5), uint32(testStartID+65536)
+	tests := []struct {
+		name string
+		ids  procIDs
+		want bool
+	}{
+		{"none", procIDs{}, false},
+		{"just past", procIDs{uid: [4]uint32{out, out, out, out}, gid: [4]uint32{out, out, out, out}}, false},
+		{"real uid", procIDs{uid: [4]uint32{in, 0, 0, 0}}, true},
+		{"effective uid", procIDs{uid: [4]uint32{0, in, 0, 0}}, true},
+		{"saved uid", procIDs{uid: [4]uint32{0, 0, in, 0}}, true},
+		{"fs uid", procIDs{uid: [4]uint32{0, 0, 0, in}}, true},
+		{"real gid", procIDs{gid: [4]uint32{in, 0, 0, 0}}, true},
+		{"fs gid", procIDs{gid: [4]uint32{0, 0, 0, in}}, true},
+	}
+	for _, tt := range tests {
+		if got := tt.ids.inRange(r); got != tt.want {
+			t.Errorf("%s: %+v.inRange(%v) = %v, want %v", tt.name, tt.ids, r, got, tt.want)
+		}
+	}
+}
+
+func TestParseStat(t *testing.T) {
+	tail := " 1 4711 4711 0 -1 4194560 100 0 0 0 0 0 0 0 20 0 1 0 987654321 8192000 200"
+	tests := []struct {
+		name      string
+		in        string
+		wantState byte
+		wantStart uint64
+		bad       bool
+	}{
+		{"plain", "4711 (sleep) S" + tail, 'S', 987654321, false},
+		{"comm with space and paren", "4711 (a) b (c) Z" + tail, 'Z', 987654321, false},
+		{"comm with digits", "4711 (1 2 3) D" + tail, 'D', 987654321, false},
+		{"short", "4711 (sleep) S 1 2 3", 0, 0, true},
+		{"no comm", "4711 sleep S" + tail, 0, 0, true},
+		{"bad start", "4711 (sleep) S 1 4711 4711 0 -1 4194560 100 0 0 0 0 0 0 0 20 0 1 0 x 8192000 200", 0, 0, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			state, start, err := parseStat([]byte(tt.in))
+			if (err != nil) != tt.bad || state != tt.wantState || start != tt.wantStart {
+				t.Fatalf("parseStat(%q) = %q, %d, %v; want %q, %d, bad=%v", tt.in, state, start, err, tt.wantState, tt.wantStart, tt.bad)
+			}
+		})
+	}
+}
+
+func TestParseCgroup2Mount(t *testing.T) {
+	hybrid := `31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755
+37 31 0:34 / /sys/fs/cgroup/freezer rw,relatime - cgroup cgroup rw,freezer
+41 31 0:38 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw
+`
+	tests := []struct {
+		name   string
+		in     string
+		want   string
+		wantOK bool
+	}{
+		{"hybrid", hybrid, "/sys/fs/cgroup/unified", true},
+		{"unified with optional fields", "30 24 0:26 / /sys/fs/cgroup rw,nosuid shared:4 master:1 - cgroup2 cgroup2 rw,nsdelegate\n", "/sys/fs/cgroup", true},
+		{"escaped space", `41 31 0:38 / /mnt/cg\0402 rw - cgroup2 none rw` + "\n", "/mnt/cg 2", true},
+		{"subtree bind skipped", "50 31 0:38 /sdbuild.slice /mnt/x rw - cgroup2 cgroup2 rw\n41 31 0:38 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n", "/sys/fs/cgroup", true},
+		{"v1 only", "37 31 0:34 / /sys/fs/cgroup/freezer rw,relatime - cgroup cgroup rw,freezer\n", "", false},
+		{"empty", "", "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, ok, err := parseCgroup2Mount(strings.NewReader(tt.in))
+			if err != nil || got != tt.want || ok != tt.wantOK {
+				t.Fatalf("parseCgroup2Mount = %q, %v, %v; want %q, %v", got, ok, err, tt.want, tt.wantOK)
+			}
+		})
+	}
+}
+
+func TestUnescapeMountinfo(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"/plain", "/plain"},
+		{`/a\040b`, "/a b"},
+		{`/tab\011nl\012bs\134`, "/tab\tnl\nbs\\"},
+		{`/short\04`, `/short\04`},
+		{`/not\999octal`, `/not\999octal`},
+	}
+	for _, tt := range tests {
+		if got := unescapeMountinfo(tt.in); got != tt.want {
+			t.Errorf("unescapeMountinfo(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestParsePopulated(t *testing.T) {
+	tests := []struct {
+		in   string
+		want bool
+		bad  bool
+	}{
+		{"populated 0\nfrozen 0\n", false, false},
+		{"populated 1\nfrozen 0\n", true, false},
+		{"frozen 0\npopulated 1\n", true, false},
+		{"frozen 0\n", false, true},
+		{"populated x\n", false, true},
+	}
+	for _, tt := range tests {
+		got, err := parsePopulated([]byte(tt.in))
+		if (err != nil) != tt.bad || got != tt.want {
+			t.Errorf("parsePopulated(%q) = %v, %v; want %v, bad=%v", tt.in, got, err, tt.want, tt.bad)
+		}
+	}
+}
+
+func TestParseOwnCgroup2(t *testing.T) {
+	tests := []struct {
+		in   string
+		want string
+		bad  bool
+	}{
+		{"9:name=systemd:/\n4:memory:/x\n0::/system.slice/sdbuild.service\n", "/system.slice/sdbuild.service", false},
+		{"0::/\n", "/", false},
+		{"4:memory:/x\n", "", true},
+	}
+	for _, tt := range tests {
+		got, err := parseOwnCgroup2(strings.NewReader(tt.in))
+		if (err != nil) != tt.bad || got != tt.want {
+			t.Errorf("parseOwnCgroup2(%q) = %q, %v; want %q, bad=%v", tt.in, got, err, tt.want, tt.bad)
+		}
+	}
+}
+
+func TestWithin(t *testing.T) {
+	tests := []struct {
+		p, cg string
+		want  bool
+	}{
+		{"/system.slice/sdbuild.service", "/system.slice", true},
+		{"/system.slice/sdbuild.service", "/system.slice/sdbuild.service", true},
+		{"/system.slice/sdbuild.service", "/system.slice/sdbuild.serv", false},
+		{"/system.slice", "/system.slice/sdbuild.service", false},
+		{"/sdbuild.slice/sdbuild-x.scope", "/system.slice", false},
+	}
+	for _, tt := range tests {
+		if got := within(tt.p, tt.cg); got != tt.want {
+			t.Errorf("within(%q, %q) = %v, want %v", tt.p, tt.cg, got, tt.want)
+		}
+	}
+}

@@ -1,0 +1,75 @@
+package slots
+
+import (
+	"fmt"
+	"time"
+)
+
+// Options configures a Pool. Configuration is read elsewhere (config/); this
+// package only takes the typed values.
+type Options struct {
+	Dir         string        // lock directory, e.g. <state-dir>/userpool
+	StartID     uint32        // first host id of slot 0
+	IDsPerBuild uint32        // ids per slot, uids and gids alike
+	Slots       int           // number of slots
+	KillTimeout time.Duration // 0 means 5s
+}
+
+const (
+	defaultKillTimeout = 5 * time.Second
+
+	// minStartID keeps every slot clear of the host's own users and groups:
+	// systemd reserves 0–65535 for them (system, regular, dynamic users and
+	// nobody), and clearing a slot kills every process with an id in its range.
+	minStartID = 65536
+
+	// maxID is the highest usable id: (uid_t)-1 means "no change" to setuid
+	// and chown and can never be a real id.
+	maxID = 1<<32 - 2
+)
+
+// SlotRange returns the host ids slot owns: count ids starting at first. It is
+// pure arithmetic; Open has already checked that every slot fits in 32 bits.
+func SlotRange(startID, idsPerBuild uint32, slot int) (first, count uint32) {
+	return startID + uint32(slot)*idsPerBuild, idsPerBuild
+}
+
+// idRange is a half-open range of host ids [first, first+count).
+type idRange struct {
+	first, count uint32
+}
+
+func (r idRange) contains(id uint32) bool {
+	// Unsigned subtraction: ids below first wrap to large values.
+	return id-r.first < r.count
+}
+
+func (r idRange) String() string {
+	return fmt.Sprintf("%d-%d", r.first, uint64(r.first)+uint64(r.count)-1)
+}
+
+// validate checks o and fills in defaults.
+func (o *Options) validate() error {
+	switch {
+	case o.Dir == "":
+		return fmt.Errorf("%w: empty lock directory", ErrBadOptions)
+	case o.Slots <= 0:
+		return fmt.Errorf("%w: slot count %d, want at least 1", ErrBadOptions, o.Slots)
+	case o.IDsPerBuild == 0:
+		return fmt.Errorf("%w: zero ids per build", ErrBadOptions)
+	case o.StartID < minStartID:
+		return fmt.Errorf("%w: start id %d is below %d, where the host's own users live; clearing a slot kills every process in its range", ErrBadOptions, o.StartID, minStartID)
+	case uint64(o.Slots) > maxID:
+		return fmt.Errorf("%w: slot count %d exceeds the id space", ErrBadOptions, o.Slots)
+	case o.KillTimeout < 0:
+		return fmt.Errorf("%w: negative kill timeout %v", ErrBadOptions, o.KillTimeout)
+	}
+	last := uint64(o.StartID) + uint64(o.Slots)*uint64(o.IDsPerBuild) - 1
+	if last > maxID {
+		return fmt.Errorf("%w: %d slots of %d ids from %d end at id %d, past %d", ErrBadOptions, o.Slots, o.IDsPerBuild, o.StartID, last, uint64(maxID))
+	}
+	if o.KillTimeout == 0 {
+		o.KillTimeout = defaultKillTimeout
+	}
+	return nil
+}

@@ -1,0 +1,24 @@
+//go:build !linux
+
+package slots
+
+import (
+	"errors"
+	"time"
+)
+
+// The pool needs flock, pidfds, /proc and cgroup2: Linux only. Open fails
+// here, so none of the functions below is reached.
+
+func prepareDir(string) error                { return errors.ErrUnsupported }
+func lockSlotFile(string) (int, bool, error) { return -1, false, errors.ErrUnsupported }
+func readFD(int) ([]byte, error)             { return nil, errors.ErrUnsupported }
+func writeRecord(int, Record) error          { return errors.ErrUnsupported }
+func closeFD(int) error                      { return errors.ErrUnsupported }
+func closeProcs([]proc)                      {}
+func anyAlive([]proc) bool                   { return false }
+func initAlive(int, uint64) bool             { return true }
+func pidStartTime(int) (uint64, error)       { return 0, errors.ErrUnsupported }
+func clearSlot(Record, idRange, time.Duration) *stuck {
+	return &stuck{reason: errors.ErrUnsupported.Error()}
+}
