@@ -1,32 +1,51 @@
-# sdbuild: build, test, install.
+# sdbuild: build, test, demo, install.
 GO      ?= go
 PREFIX  ?= /usr/local
 BINDIR  ?= $(PREFIX)/bin
-BIN     := bin/sdbuild bin/sdbuildd
+CMDS    := sdbuild sdbuildd sdbuild-testbed
 
-.PHONY: all build test vet install clean
+# Packages with tests that need a running systemd (//go:build integration).
+INTEGRATION_PKGS = $(shell grep -rlE --include='*_test.go' '^//go:build (integration|.*[ &|]integration)\b' . | xargs -r -n1 dirname | sort -u)
+
+.PHONY: all build test test-host test-integration vet demo deps install clean
 
 all: build
 
-build: $(BIN)
+build: $(addprefix bin/,$(CMDS))
 
 bin/%: FORCE
 	$(GO) build -trimpath -o $@ ./cmd/$*
 
 FORCE:
 
-# Unit tests everywhere; as root also the sandbox, slot and output tests,
-# which create real namespaces, mounts and processes.
-test: vet
+# Everything: unit tests; as root the sandbox, slot and output tests with
+# real namespaces; then, inside a throwaway systemd, the tests that need
+# systemd, D-Bus and journald.
+test: vet test-host test-integration
+
+test-host:
 	$(GO) test -count=1 ./...
+
+# -p 1: some integration tests restart D-Bus or systemd itself.
+test-integration: bin/sdbuild-testbed
+	bin/sdbuild-testbed run -- $(GO) test -count=1 -p 1 -tags integration $(INTEGRATION_PKGS)
 
 vet:
 	$(GO) vet ./...
+	$(GO) vet -tags integration ./...
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { gofmt -l .; echo "gofmt needed"; exit 1; }
+
+# A real build through the socket-activated daemon, in a throwaway systemd.
+demo: deps build
+	bin/sdbuild-testbed run -- contrib/demo.sh
+
+deps:
+	contrib/install-deps
 
 install: build
 	install -D -m 0755 bin/sdbuild $(DESTDIR)$(BINDIR)/sdbuild
 	install -D -m 0755 bin/sdbuildd $(DESTDIR)$(BINDIR)/sdbuildd
+	bin/sdbuild install-units --bindir $(BINDIR) --dir $(DESTDIR)/etc/systemd/system
 
 clean:
 	rm -rf bin

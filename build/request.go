@@ -25,22 +25,28 @@ type Request struct {
 	Timeout  time.Duration `json:"timeout,omitempty"`  // 0: none
 	// MaxSilentTime kills a build that prints nothing for this long.
 	MaxSilentTime time.Duration `json:"max_silent_time,omitempty"`
+	// Properties are systemd scope properties (MemoryMax=1G), applied by
+	// the placement; sdbuild run --local has none.
+	Properties []string `json:"properties,omitempty"`
 	// Owner receives the outputs.
 	Owner outputs.Owner `json:"owner"`
 }
 
-// checked is a request that passed every check that needs no slot.
-type checked struct {
+// Checked is a request that passed every check that needs no slot.
+type Checked struct {
 	req      *Request
 	features sandbox.Features
 	inputs   []sandbox.Mount
 	output   string // absolute, or ""
 }
 
-// check validates req against the host before anything starts: unknown
+// Request is the request as checked.
+func (c *Checked) Request() *Request { return c.req }
+
+// Check validates req against the host before anything starts: unknown
 // features, malformed or missing inputs, an output that exists or has no
-// parent. Every error wraps ErrBadRequest.
-func (r *Runner) check(req *Request) (*checked, error) {
+// parent. Every error wraps ErrBadRequest. It has no side effects.
+func (r *Runner) Check(req *Request) (*Checked, error) {
 	c, err := r.checkRequest(req)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrBadRequest, err)
@@ -48,7 +54,7 @@ func (r *Runner) check(req *Request) (*checked, error) {
 	return c, nil
 }
 
-func (r *Runner) checkRequest(req *Request) (*checked, error) {
+func (r *Runner) checkRequest(req *Request) (*Checked, error) {
 	if len(req.Args) == 0 || req.Args[0] == "" {
 		return nil, fmt.Errorf("no command to run: give one after --")
 	}
@@ -59,10 +65,13 @@ func (r *Runner) checkRequest(req *Request) (*checked, error) {
 	if err != nil {
 		return nil, err
 	}
+	if len(req.Properties) > 0 && r.opt.Place == nil {
+		return nil, fmt.Errorf("scope properties %q need the build's own systemd scope, which only the sdbuild daemon creates; run without --local", req.Properties)
+	}
 	if f.SystemdCgroup && r.opt.Place == nil {
 		return nil, fmt.Errorf("feature %s needs a delegated systemd scope for the build, which only the sdbuild daemon creates; run without --local", sandbox.FeatureSystemdCgroup)
 	}
-	c := &checked{req: req, features: f}
+	c := &Checked{req: req, features: f}
 	for _, s := range append(append([]string(nil), r.opt.SandboxPaths...), req.Inputs...) {
 		m, err := sandbox.ParseMount(s)
 		if err != nil {

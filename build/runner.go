@@ -18,7 +18,7 @@ import (
 // builder runs (the daemon: a transient systemd scope). It returns the
 // placement's name and cgroup for the slot record, and a function that ends
 // the placement after every process of the build is dead.
-type PlaceFunc func(ctx context.Context, id string, pid int) (unit, cgroup string, end func(), err error)
+type PlaceFunc func(ctx context.Context, id string, pid int, req *Request) (unit, cgroup string, end func(), err error)
 
 // Options configure a Runner.
 type Options struct {
@@ -81,7 +81,7 @@ type Result struct {
 // slot, a sandbox that could not be built); a build that ran and failed is
 // a Result with Status Failed. Cancelling ctx kills the build.
 func (r *Runner) Run(ctx context.Context, id string, req *Request, log io.Writer) (*Result, error) {
-	c, err := r.check(req)
+	c, err := r.Check(req)
 	if err != nil {
 		return nil, err
 	}
@@ -89,6 +89,13 @@ func (r *Runner) Run(ctx context.Context, id string, req *Request, log io.Writer
 	if err != nil {
 		return nil, err
 	}
+	return r.RunLeased(ctx, id, c, lease, log)
+}
+
+// RunLeased runs a checked build on a slot the caller leased, and releases
+// the slot once every process of the build is dead.
+func (r *Runner) RunLeased(ctx context.Context, id string, c *Checked, lease *slots.Lease, log io.Writer) (*Result, error) {
+	req := c.req
 	defer lease.Release()
 	// The directory is named after the slot: the lease makes it ours alone,
 	// so whatever a crashed earlier holder left there (its processes are
@@ -128,25 +135,27 @@ func (r *Runner) Run(ctx context.Context, id string, req *Request, log io.Writer
 
 // runSandbox starts the sandbox, places it, lets it run under its limits
 // and fills in res.
-func (r *Runner) runSandbox(ctx context.Context, spec *sandbox.Spec, lease *slots.Lease, c *checked, res *Result, log io.Writer) error {
+func (r *Runner) runSandbox(ctx context.Context, spec *sandbox.Spec, lease *slots.Lease, c *Checked, res *Result, log io.Writer) error {
 	p, err := sandbox.Start(spec)
 	if err != nil {
 		return fmt.Errorf("build %s: %w", spec.BuildID, err)
 	}
 	holder := slots.Holder{PID: p.PID()}
+	end := func() {}
 	if r.opt.Place != nil {
-		unit, cgroup, end, err := r.opt.Place(ctx, spec.BuildID, p.PID())
+		unit, cgroup, pend, err := r.opt.Place(ctx, spec.BuildID, p.PID(), c.req)
 		if err != nil {
 			p.Kill()
 			p.Wait()
 			return fmt.Errorf("build %s: %w", spec.BuildID, err)
 		}
-		defer end()
+		end = pend
 		holder.Unit, holder.Cgroup, res.Unit = unit, cgroup, unit
 	}
 	if err := lease.SetHolder(holder); err != nil {
 		p.Kill()
 		p.Wait()
+		end()
 		return fmt.Errorf("build %s: %w", spec.BuildID, err)
 	}
 	w := newWatch(p, c.req.Timeout, c.req.MaxSilentTime)
@@ -156,7 +165,11 @@ func (r *Runner) runSandbox(ctx context.Context, spec *sandbox.Spec, lease *slot
 		p.Kill()
 	}
 	go w.enforce(ctx)
-	sres, err := p.Wait()
+	sres, err := p.Result()
+	// Only init is left, alone in the placement: end it there (the daemon
+	// reads what the scope's cgroup measured first), then wait for init.
+	end()
+	p.Wait()
 	<-pumped
 	reason := w.stop()
 	switch {

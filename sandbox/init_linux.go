@@ -65,12 +65,39 @@ func initMain() int {
 		ctl.send(message{Step: stepError, Error: err.Error()})
 		return 1
 	}
+	if err := killAllLocked(); err != nil {
+		ctl.send(message{Step: stepError, Error: err.Error()})
+		return 1
+	}
 	if err := ctl.send(message{Step: stepResult, Result: &res}); err != nil {
 		return 1
 	}
-	// Returning ends init; the kernel then kills whatever the build left
-	// in its pid namespace before our parent's wait returns.
+	// Stay, alone in the build's cgroup, until the parent has read what
+	// the cgroup measured and closes the socket. Returning then ends init;
+	// had anything survived, the kernel would kill it with the namespace.
+	ctl.recv(stepGo, noDeadline)
 	return 0
+}
+
+// killAllLocked kills every process of the build but init and reaps them.
+// kill(-1) from a pid namespace's init reaches every other process in the
+// namespace and in namespaces nested in it; fork fails once SIGKILL is
+// pending, so nothing escapes between the kill and the reaping, which runs
+// until init has no child left.
+func killAllLocked() error {
+	if err := unix.Kill(-1, unix.SIGKILL); err != nil && !errors.Is(err, unix.ESRCH) {
+		return fmt.Errorf("kill the build's processes: %w", err)
+	}
+	for {
+		_, err := unix.Wait4(-1, nil, 0, nil)
+		switch {
+		case errors.Is(err, unix.EINTR):
+		case errors.Is(err, unix.ECHILD):
+			return nil
+		case err != nil:
+			return fmt.Errorf("reap the build's processes: %w", err)
+		}
+	}
 }
 
 // setupLocked builds the sandbox root and pivots into it. It runs as root

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"sync"
 	"syscall"
 	"time"
 
@@ -37,6 +38,11 @@ type Process struct {
 	err    error // protected by exited: written before close
 	proc   *os.Process
 	net    *network // the route out, with the network feature
+
+	closeOnce  sync.Once
+	resultOnce sync.Once
+	res        Result
+	resErr     error
 }
 
 // Start validates s, starts init and returns once the sandbox root is
@@ -163,16 +169,22 @@ func (p *Process) Kill() error {
 // gone.
 func (p *Process) Exited() <-chan struct{} { return p.exited }
 
-// Wait waits for the builder's result and for init to exit. When it
-// returns without error every process of the build is dead. A build killed
-// through Kill returns ErrKilled.
-func (p *Process) Wait() (Result, error) {
+// Result waits for the builder's result. When it returns without error
+// the builder and every other process of the build are dead; only init
+// remains, alone in the build's cgroup, so that the caller can read what
+// the cgroup measured. Wait ends init. A build killed through Kill returns
+// ErrKilled.
+func (p *Process) Result() (Result, error) {
+	p.resultOnce.Do(func() { p.res, p.resErr = p.readResult() })
+	return p.res, p.resErr
+}
+
+func (p *Process) readResult() (Result, error) {
 	m, rerr := p.ctl.recv(stepResult, noDeadline)
-	<-p.exited
-	p.close()
 	if rerr == nil && m.Result != nil {
 		return *m.Result, nil
 	}
+	<-p.exited
 	if p.state != nil && !p.state.Exited() {
 		if ws, ok := p.state.Sys().(syscall.WaitStatus); ok && ws.Signaled() && ws.Signal() == syscall.SIGKILL {
 			return Result{}, ErrKilled
@@ -184,10 +196,20 @@ func (p *Process) Wait() (Result, error) {
 	return Result{}, fmt.Errorf("sandbox init %d ended without a result (%v): %w", p.pid, p.state, rerr)
 }
 
+// Wait waits for the result, ends init and waits for it to exit. When it
+// returns every process of the build is dead.
+func (p *Process) Wait() (Result, error) {
+	res, err := p.Result()
+	p.close() // init's cue to exit
+	<-p.exited
+	return res, err
+}
+
 func (p *Process) close() {
-	p.ctl.Close()
-	if p.net != nil {
-		p.net.stop()
-		p.net = nil
-	}
+	p.closeOnce.Do(func() {
+		p.ctl.Close()
+		if p.net != nil {
+			p.net.stop()
+		}
+	})
 }

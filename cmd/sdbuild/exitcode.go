@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 
+	"github.com/sdbuild/sdbuild/api"
 	"github.com/sdbuild/sdbuild/build"
 	"github.com/sdbuild/sdbuild/slots"
 )
@@ -43,17 +44,23 @@ func exitCode(err error) int {
 
 // resultError turns a finished build into the command's outcome.
 func resultError(r *build.Result) error {
-	switch r.Status {
-	case build.Succeeded:
+	return statusOutcome(api.Status(r.Status), r.ID, r.ExitCode, r.Error)
+}
+
+// statusOutcome maps a final build status to the command's outcome.
+func statusOutcome(status api.Status, id string, exitCode int, msg string) error {
+	switch status {
+	case api.StatusSucceeded:
 		return nil
-	case build.TimedOut:
-		return &statusError{code: exitTimedOut, msg: "build " + r.ID + ": " + r.Error}
-	case build.Cancelled:
-		return &statusError{code: exitCancelled, msg: "build " + r.ID + ": cancelled, build killed"}
+	case api.StatusTimedOut:
+		return &statusError{code: exitTimedOut, msg: "build " + id + ": " + msg}
+	case api.StatusCancelled:
+		return &statusError{code: exitCancelled, msg: "build " + id + ": cancelled, build killed"}
+	case api.StatusInterrupted:
+		return &statusError{code: exitSdbuild, msg: "build " + id + ": " + msg}
 	}
-	code := r.ExitCode
-	if code == 0 {
-		code = exitSdbuild
+	if exitCode == 0 {
+		exitCode = exitSdbuild
 	}
-	return &statusError{code: code, msg: "build " + r.ID + " failed: " + r.Error}
+	return &statusError{code: exitCode, msg: "build " + id + " failed: " + msg}
 }

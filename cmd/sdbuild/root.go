@@ -16,7 +16,8 @@ func newRootCommand() *cobra.Command {
 		SilenceErrors: true,
 	}
 	config.AddFlags(root.PersistentFlags())
-	root.AddCommand(newRunCommand())
+	root.AddCommand(newRunCommand(), newListCommand(), newShowCommand(), newLogsCommand(),
+		newCancelCommand(), newStatusCommand(), newInstallUnitsCommand())
 	return root
 }
 

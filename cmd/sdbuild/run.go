@@ -29,6 +29,8 @@ type runFlags struct {
 	maxSilentTime time.Duration
 	name          string
 	json          bool
+	properties    []string
+	detach        bool
 }
 
 func newRunCommand() *cobra.Command {
@@ -46,10 +48,13 @@ at --output when the build succeeds. Exits with the builder's status.`,
 				Features: f.features, Timeout: f.timeout, MaxSilentTime: f.maxSilentTime,
 				Owner: outputs.Owner{UID: os.Getuid(), GID: os.Getgid()},
 			}
-			if !f.local {
-				return errors.New("run: no sdbuild daemon to send the build to; use --local to build in this process (as root)")
+			if f.local {
+				if len(f.properties) > 0 || f.detach {
+					return errors.New("run --local: --property and --detach need the daemon's scope; drop --local")
+				}
+				return runLocal(cmd, req, f.json)
 			}
-			return runLocal(cmd, req, f.json)
+			return runRemote(cmd, &f, args)
 		},
 	}
 	fl := cmd.Flags()
@@ -62,6 +67,8 @@ at --output when the build succeeds. Exits with the builder's status.`,
 	fl.DurationVar(&f.maxSilentTime, "max-silent-time", 0, "kill the build after this `DURATION` without output")
 	fl.StringVar(&f.name, "name", "", "a name for the build, shown in listings")
 	fl.BoolVar(&f.json, "json", false, "print the result as JSON on stdout (the build log goes to stderr)")
+	fl.StringArrayVarP(&f.properties, "property", "p", nil, "set a property of the build's scope, as systemd-run -p `NAME=VALUE` (repeatable)")
+	fl.BoolVar(&f.detach, "detach", false, "queue the build, print its id and return")
 	return cmd
 }
 

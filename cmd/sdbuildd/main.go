@@ -1,34 +1,50 @@
-// Command sdbuildd is the sdbuild daemon. It checks the configuration and
-// the UID slot pool it would serve builds from.
+// Command sdbuildd is the sdbuild daemon: socket-activated by
+// sdbuild.socket (or listening on --listen), it runs builds for clients,
+// each in a transient systemd scope on its own UID slot.
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"log/slog"
+	"net"
 	"os"
+	"os/signal"
 	"path/filepath"
+	"syscall"
+	"time"
 
+	"github.com/coreos/go-systemd/v22/activation"
+	sddaemon "github.com/coreos/go-systemd/v22/daemon"
 	"github.com/spf13/pflag"
 
 	"github.com/sdbuild/sdbuild/config"
+	"github.com/sdbuild/sdbuild/daemon"
 	"github.com/sdbuild/sdbuild/sandbox"
-	"github.com/sdbuild/sdbuild/slots"
+	"github.com/sdbuild/sdbuild/scope"
 )
 
 func main() {
+	// Before anything else: this binary is also the sandbox's init.
 	sandbox.MaybeInit()
 	fs := pflag.NewFlagSet("sdbuildd", pflag.ContinueOnError)
 	config.AddFlags(fs)
-	check := fs.Bool("check", false, "check the configuration and the slot pool, then exit")
+	listen := fs.String("listen", "", "listen on this Unix socket `PATH` instead of socket activation")
+	idle := fs.Duration("idle-exit", 0, "when socket-activated, exit after this long without builds or clients (0: never)")
 	if err := fs.Parse(os.Args[1:]); err != nil {
 		os.Exit(2)
 	}
-	if err := run(fs, *check); err != nil {
+	if err := run(fs, *listen, *idle); err != nil {
 		fmt.Fprintf(os.Stderr, "sdbuildd: %v\n", err)
 		os.Exit(1)
 	}
 }
 
-func run(fs *pflag.FlagSet, check bool) error {
+func run(fs *pflag.FlagSet, listen string, idle time.Duration) error {
+	if os.Geteuid() != 0 {
+		return errors.New("must run as root: it creates namespaces, maps host ids and starts systemd scopes")
+	}
 	cfg, err := config.Load(config.Source{Environ: os.Environ(), Flags: fs})
 	if err != nil {
 		return err
@@ -36,19 +52,83 @@ func run(fs *pflag.FlagSet, check bool) error {
 	if err := cfg.CheckHostIDs(); err != nil {
 		return err
 	}
-	pool, err := slots.Open(slots.Options{
-		Dir: filepath.Join(cfg.StateDir, "userpool"), StartID: cfg.StartID,
-		IDsPerBuild: cfg.IDsPerBuild, Slots: cfg.Slots(),
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{
+		ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
+			if a.Key == slog.TimeKey { // journald stamps every line
+				return slog.Attr{}
+			}
+			return a
+		},
+	}))
+	lns, activated, err := listeners(listen, cfg.Socket)
+	if err != nil {
+		return err
+	}
+	if !activated {
+		idle = 0 // nothing would start us again
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	scopes, err := scope.NewManager(ctx)
+	if err != nil {
+		return fmt.Errorf("connect to systemd: %w", err)
+	}
+	defer scopes.Close()
+	d, err := daemon.New(daemon.Options{
+		Config: cfg, Scopes: scopes, Log: log,
+		Notify: func(s string) { sddaemon.SdNotify(false, s) },
 	})
 	if err != nil {
 		return err
 	}
-	fmt.Printf("configuration ok: %d slots of %d ids from %d, state in %s\n", cfg.Slots(), cfg.IDsPerBuild, cfg.StartID, cfg.StateDir)
-	for _, q := range pool.Quarantined() {
-		fmt.Printf("slot %d quarantined: %s\n", q.Slot, q.Reason)
+	defer d.Close()
+	if err := d.Recover(ctx); err != nil {
+		return err
 	}
-	if !check {
-		return fmt.Errorf("serving builds over %s is not available yet; use sdbuild run --local", cfg.Socket)
+	wd, _ := sddaemon.SdWatchdogEnabled(false)
+	log.Info("serving", "socket", cfg.Socket, "slots", cfg.Slots(), "max_jobs", cfg.MaxJobs, "activated", activated)
+	return d.Serve(ctx, daemon.ServeOptions{Listeners: lns, IdleExit: idle, Watchdog: wd})
+}
+
+// listeners are the sockets systemd passed (socket activation), or one we
+// bind ourselves at path (--listen, else the configured socket).
+func listeners(listen, socket string) ([]net.Listener, bool, error) {
+	if listen == "" {
+		lns, err := activation.Listeners()
+		if err != nil {
+			return nil, false, fmt.Errorf("socket activation: %w", err)
+		}
+		var ok []net.Listener
+		for i, l := range lns {
+			// activation.Listeners returns nil for fds it could not use.
+			if l == nil {
+				return nil, false, fmt.Errorf("socket activation: passed fd %d is not a listening socket", 3+i)
+			}
+			ok = append(ok, l)
+		}
+		if len(ok) > 0 {
+			return ok, true, nil
+		}
+		listen = socket
 	}
-	return nil
+	if err := os.MkdirAll(filepath.Dir(listen), 0o755); err != nil {
+		return nil, false, fmt.Errorf("listen on %s: %w", listen, err)
+	}
+	// A socket file left by a daemon that died is in the way; a live one
+	// answers, and then we must not steal its path.
+	if c, err := net.Dial("unix", listen); err == nil {
+		c.Close()
+		return nil, false, fmt.Errorf("listen on %s: another sdbuildd is serving there", listen)
+	}
+	os.Remove(listen)
+	l, err := net.Listen("unix", listen)
+	if err != nil {
+		return nil, false, fmt.Errorf("listen on %s: %w", listen, err)
+	}
+	// Everyone may connect; what they may do follows their credentials.
+	if err := os.Chmod(listen, 0o666); err != nil {
+		l.Close()
+		return nil, false, fmt.Errorf("listen on %s: %w", listen, err)
+	}
+	return []net.Listener{l}, false, nil
 }

@@ -1,0 +1,54 @@
+package api
+
+import "time"
+
+// Status is where a build is in its life.
+type Status string
+
+const (
+	StatusQueued      Status = "queued"
+	StatusRunning     Status = "running"
+	StatusSucceeded   Status = "succeeded"
+	StatusFailed      Status = "failed"
+	StatusCancelled   Status = "cancelled"
+	StatusTimedOut    Status = "timed-out"
+	StatusInterrupted Status = "interrupted" // the daemon stopped or died while it ran
+)
+
+// Finished reports whether s is a final status.
+func (s Status) Finished() bool {
+	switch s {
+	case StatusQueued, StatusRunning:
+		return false
+	}
+	return true
+}
+
+// Build is one build as the daemon records and reports it.
+type Build struct {
+	ID       string   `json:"id"`
+	Name     string   `json:"name,omitempty"`
+	User     string   `json:"user"`
+	UID      uint32   `json:"uid"`
+	Status   Status   `json:"status"`
+	Unit     string   `json:"unit,omitempty"`
+	Slot     int      `json:"slot"` // -1 until it has one
+	Args     []string `json:"args"`
+	Features []string `json:"features,omitempty"`
+	Output   string   `json:"output,omitempty"`
+
+	ExitCode int    `json:"exit_code"`
+	Signal   int    `json:"signal,omitempty"`
+	Limit    string `json:"limit,omitempty"` // timeout or max-silent-time, when one fired
+	Error    string `json:"error,omitempty"`
+
+	Created  time.Time `json:"created"`
+	Started  time.Time `json:"started,omitzero"`
+	Finished time.Time `json:"finished,omitzero"`
+
+	// What the build's cgroup measured, where the host's cgroup2 has the
+	// controller (0 otherwise).
+	CPUUsec    uint64 `json:"cpu_usec,omitempty"`
+	MemoryPeak uint64 `json:"memory_peak,omitempty"`
+	TasksPeak  uint64 `json:"tasks_peak,omitempty"`
+}

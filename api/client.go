@@ -1,0 +1,182 @@
+package api
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// Client talks to sdbuildd over its Unix socket.
+type Client struct {
+	socket string
+	hc     *http.Client
+}
+
+// NewClient returns a client for the daemon listening on socket.
+func NewClient(socket string) *Client {
+	tr := &http.Transport{
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			var d net.Dialer
+			return d.DialContext(ctx, "unix", socket)
+		},
+		DisableCompression: true,
+	}
+	return &Client{socket: socket, hc: &http.Client{Transport: tr}}
+}
+
+// ErrNoDaemon wraps a failure to reach the daemon's socket.
+var ErrNoDaemon = errors.New("sdbuild daemon not reachable")
+
+func (c *Client) do(ctx context.Context, method, path string, in any) (*http.Response, error) {
+	var body io.Reader
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return nil, err
+		}
+		body = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, "http://sdbuild"+path, body)
+	if err != nil {
+		return nil, err
+	}
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, fmt.Errorf("%w at %s (is sdbuild.socket running? systemctl start sdbuild.socket): %w", ErrNoDaemon, c.socket, err)
+	}
+	if resp.StatusCode >= 300 {
+		defer resp.Body.Close()
+		var e Error
+		if err := json.NewDecoder(io.LimitReader(resp.Body, 64<<10)).Decode(&e); err != nil || e.Message == "" {
+			return nil, fmt.Errorf("%s %s: %s", method, path, resp.Status)
+		}
+		return nil, &e
+	}
+	return resp, nil
+}
+
+func (c *Client) getJSON(ctx context.Context, method, path string, in, out any) error {
+	resp, err := c.do(ctx, method, path, in)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+		return fmt.Errorf("%s %s: decode response: %w", method, path, err)
+	}
+	return nil
+}
+
+func buildPath(pattern, id string) string {
+	return strings.Replace(pattern, "{id}", url.PathEscape(id), 1)
+}
+
+// Submit queues a build and returns it as recorded.
+func (c *Client) Submit(ctx context.Context, r *SubmitRequest) (*Build, error) {
+	var b Build
+	return &b, c.getJSON(ctx, http.MethodPost, PathBuilds, r, &b)
+}
+
+// Get returns one build.
+func (c *Client) Get(ctx context.Context, id string) (*Build, error) {
+	var b Build
+	return &b, c.getJSON(ctx, http.MethodGet, buildPath(PathBuild, id), nil, &b)
+}
+
+// Cancel cancels a queued or running build.
+func (c *Client) Cancel(ctx context.Context, id string) (*Build, error) {
+	var b Build
+	return &b, c.getJSON(ctx, http.MethodPost, buildPath(PathCancel, id), nil, &b)
+}
+
+// ListOptions filter List.
+type ListOptions struct {
+	User   string // user name or uid; "" for what the caller may see
+	Status []Status
+	Name   string
+	Limit  int
+	Before string
+}
+
+// List returns builds, newest first.
+func (c *Client) List(ctx context.Context, o ListOptions) ([]Build, error) {
+	q := url.Values{}
+	if o.User != "" {
+		q.Set("user", o.User)
+	}
+	for _, s := range o.Status {
+		q.Add("status", string(s))
+	}
+	if o.Name != "" {
+		q.Set("name", o.Name)
+	}
+	if o.Limit != 0 {
+		q.Set("limit", fmt.Sprint(o.Limit))
+	}
+	if o.Before != "" {
+		q.Set("before", o.Before)
+	}
+	var bs []Build
+	return bs, c.getJSON(ctx, http.MethodGet, PathBuilds+"?"+q.Encode(), nil, &bs)
+}
+
+// Status returns the daemon's status.
+func (c *Client) Status(ctx context.Context) (*DaemonStatus, error) {
+	var s DaemonStatus
+	return &s, c.getJSON(ctx, http.MethodGet, PathStatus, nil, &s)
+}
+
+// Log returns a build's log; with follow it streams until the build ends.
+func (c *Client) Log(ctx context.Context, id string, follow bool) (io.ReadCloser, error) {
+	p := buildPath(PathLog, id)
+	if follow {
+		p += "?follow=true"
+	}
+	resp, err := c.do(ctx, http.MethodGet, p, nil)
+	if err != nil {
+		return nil, err
+	}
+	return resp.Body, nil
+}
+
+// Events streams a build's events to fn until the build finishes (the
+// last event is EventFinished) or ctx ends.
+func (c *Client) Events(ctx context.Context, id string, fn func(*Event) error) error {
+	resp, err := c.do(ctx, http.MethodGet, buildPath(PathEvents, id), nil)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 0, 256<<10), 16<<20)
+	for sc.Scan() {
+		var e Event
+		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
+			return fmt.Errorf("events of build %s: %w", id, err)
+		}
+		if err := fn(&e); err != nil {
+			return err
+		}
+		if e.Type == EventFinished {
+			return nil
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("events of build %s: %w", id, err)
+	}
+	return fmt.Errorf("events of build %s: stream ended before the build finished: %w", id, io.ErrUnexpectedEOF)
+}

@@ -1,0 +1,85 @@
+package api
+
+import "time"
+
+// Paths of the API. Every response body is JSON except a build's raw log.
+const (
+	PathBuilds = "/v1/builds"             // GET: list; POST: submit
+	PathStatus = "/v1/status"             // GET: the daemon's status
+	PathBuild  = "/v1/builds/{id}"        // GET: one build
+	PathLog    = "/v1/builds/{id}/log"    // GET: raw log; ?follow=true streams until the build ends
+	PathEvents = "/v1/builds/{id}/events" // GET: NDJSON Events until the build ends
+	PathCancel = "/v1/builds/{id}/cancel" // POST
+)
+
+// MaxRequestBytes bounds a request body.
+const MaxRequestBytes = 1 << 20
+
+// SubmitRequest asks the daemon to run a build. Paths are the client's;
+// the daemon checks them with the client's credentials.
+type SubmitRequest struct {
+	Name          string        `json:"name,omitempty"`
+	Args          []string      `json:"args"`
+	Env           []string      `json:"env,omitempty"`
+	Inputs        []string      `json:"inputs,omitempty"`
+	Output        string        `json:"output,omitempty"` // absolute
+	Features      []string      `json:"features,omitempty"`
+	Properties    []string      `json:"properties,omitempty"` // systemd scope properties, as systemd-run -p
+	Timeout       time.Duration `json:"timeout,omitempty"`
+	MaxSilentTime time.Duration `json:"max_silent_time,omitempty"`
+}
+
+// EventType names what an Event reports.
+type EventType string
+
+const (
+	EventQueued   EventType = "queued"   // waiting; Position is the place in the queue (1: next)
+	EventStarted  EventType = "started"  // running on Build.Slot as Build.Unit
+	EventLog      EventType = "log"      // Data is a chunk of the build's output
+	EventFinished EventType = "finished" // Build is final
+)
+
+// Event is one line of a build's event stream.
+type Event struct {
+	Type     EventType `json:"type"`
+	Position int       `json:"position,omitempty"`
+	Data     []byte    `json:"data,omitempty"`
+	Build    *Build    `json:"build,omitempty"`
+}
+
+// DaemonStatus is the daemon's state.
+type DaemonStatus struct {
+	PID         int          `json:"pid"`
+	Running     int          `json:"running"`
+	Queued      int          `json:"queued"`
+	Slots       int          `json:"slots"`
+	SlotsFree   int          `json:"slots_free"`
+	MaxJobs     int          `json:"max_jobs"`
+	Quarantined []Quarantine `json:"quarantined,omitempty"`
+	Since       time.Time    `json:"since"`
+}
+
+// Quarantine is a slot that is not handed out because processes with its
+// ids could not be killed.
+type Quarantine struct {
+	Slot   int    `json:"slot"`
+	Reason string `json:"reason"`
+}
+
+// Error is the body of every error response.
+type Error struct {
+	Code    string `json:"code"`    // machine-readable: bad-request, forbidden, not-found, ...
+	Message string `json:"message"` // what failed, on what, and what to do
+}
+
+func (e *Error) Error() string { return e.Message }
+
+// Error codes.
+const (
+	CodeBadRequest = "bad-request"
+	CodeForbidden  = "forbidden"
+	CodeNotFound   = "not-found"
+	CodeConflict   = "conflict"
+	CodeShutdown   = "shutting-down"
+	CodeInternal   = "internal"
+)

@@ -1,0 +1,99 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sdbuild/sdbuild/api"
+)
+
+// client connects to the daemon at the configured socket (--socket,
+// $SDBUILD_SOCKET, the file, /run/sdbuild/sdbuild.sock).
+func client(cmd *cobra.Command) (*api.Client, error) {
+	cfg, err := loadConfig(cmd)
+	if err != nil {
+		return nil, err
+	}
+	return api.NewClient(cfg.Socket), nil
+}
+
+// runRemote submits a build to the daemon and follows it to the end.
+func runRemote(cmd *cobra.Command, f *runFlags, args []string) error {
+	c, err := client(cmd)
+	if err != nil {
+		return err
+	}
+	out := f.output
+	if out != "" {
+		if out, err = filepath.Abs(out); err != nil {
+			return err
+		}
+	}
+	sr := &api.SubmitRequest{
+		Name: f.name, Args: args, Env: f.env, Inputs: f.inputs, Output: out, Features: f.features,
+		Properties: f.properties, Timeout: f.timeout, MaxSilentTime: f.maxSilentTime,
+	}
+	ctx := context.Background()
+	b, err := c.Submit(ctx, sr)
+	if err != nil {
+		return err
+	}
+	if f.detach {
+		if f.json {
+			return printJSON(b)
+		}
+		fmt.Println(b.ID)
+		return nil
+	}
+	// Ctrl-C cancels the build; its end still comes through the events.
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	defer signal.Stop(sigs)
+	go func() {
+		for range sigs {
+			fmt.Fprintf(os.Stderr, "sdbuild: cancelling build %s\n", b.ID)
+			c.Cancel(context.Background(), b.ID)
+		}
+	}()
+	var logw io.Writer = os.Stdout
+	if f.json {
+		logw = os.Stderr
+	}
+	var final *api.Build
+	err = c.Events(ctx, b.ID, func(e *api.Event) error {
+		switch e.Type {
+		case api.EventQueued:
+			fmt.Fprintf(os.Stderr, "sdbuild: waiting for a UID slot (position %d)\n", e.Position)
+		case api.EventStarted:
+			if !f.json {
+				fmt.Fprintf(os.Stderr, "sdbuild: build %s running on slot %d as %s\n", e.Build.ID, e.Build.Slot, e.Build.Unit)
+			}
+		case api.EventLog:
+			logw.Write(e.Data)
+		case api.EventFinished:
+			final = e.Build
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("build %s: %w (it may still run: sdbuild show %s)", b.ID, err, b.ID)
+	}
+	if f.json {
+		printJSON(final)
+	}
+	return statusOutcome(final.Status, final.ID, final.ExitCode, final.Error)
+}
+
+func printJSON(v any) error {
+	enc := json.NewEncoder(os.Stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}

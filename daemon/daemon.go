@@ -1,0 +1,120 @@
+package daemon
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/sdbuild/sdbuild/build"
+	"github.com/sdbuild/sdbuild/config"
+	"github.com/sdbuild/sdbuild/history"
+	"github.com/sdbuild/sdbuild/scope"
+	"github.com/sdbuild/sdbuild/slots"
+)
+
+// Scopes is what the daemon needs of systemd: scope.Manager, over one
+// D-Bus connection for the daemon's life.
+type Scopes interface {
+	Start(ctx context.Context, s scope.Spec) (*scope.Scope, error)
+	Kill(ctx context.Context, name string) error
+	Stop(ctx context.Context, name string) error
+	List(ctx context.Context, pattern string) ([]string, error)
+}
+
+// Options configure a Daemon.
+type Options struct {
+	Config *config.Config
+	Scopes Scopes
+	Log    *slog.Logger
+	// Notify sends sd_notify messages (READY=1, STATUS=…); nil sends none.
+	Notify func(state string)
+}
+
+// Daemon runs builds for clients.
+type Daemon struct {
+	cfg    *config.Config
+	scopes Scopes
+	log    *slog.Logger
+	notify func(string)
+	pool   *slots.Pool
+	runner *build.Runner
+	store  *history.Store
+	logDir string
+	since  time.Time
+
+	wake chan struct{} // a slot or job may have become free
+
+	mu       sync.Mutex
+	jobs     map[string]*job // protected by mu: queued and running builds
+	queue    []*job          // protected by mu: FIFO of queued builds
+	running  int             // protected by mu
+	stopping bool            // protected by mu
+	wg       sync.WaitGroup  // running builds
+}
+
+// New opens the daemon's state: slot pool, history, log directory.
+func New(opt Options) (*Daemon, error) {
+	cfg := opt.Config
+	if opt.Log == nil {
+		opt.Log = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
+	if opt.Notify == nil {
+		opt.Notify = func(string) {}
+	}
+	if err := os.MkdirAll(cfg.StateDir, 0o700); err != nil {
+		return nil, fmt.Errorf("create state directory %s: %w", cfg.StateDir, err)
+	}
+	pool, err := slots.Open(slots.Options{
+		Dir: filepath.Join(cfg.StateDir, "userpool"), StartID: cfg.StartID,
+		IDsPerBuild: cfg.IDsPerBuild, Slots: cfg.Slots(),
+	})
+	if err != nil {
+		return nil, err
+	}
+	store, err := history.Open(filepath.Join(cfg.StateDir, "history.db"))
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
+	d := &Daemon{
+		cfg: cfg, scopes: opt.Scopes, log: opt.Log, notify: opt.Notify, pool: pool, store: store,
+		logDir: filepath.Join(cfg.StateDir, "logs"), since: time.Now(),
+		wake: make(chan struct{}, 1), jobs: map[string]*job{},
+	}
+	d.runner, err = build.NewRunner(build.Options{
+		StateDir: cfg.StateDir, SandboxPaths: cfg.SandboxPaths, Pool: pool, Place: d.place,
+	})
+	if err != nil {
+		d.Close()
+		return nil, err
+	}
+	return d, nil
+}
+
+// Close releases the daemon's state. Builds must have ended (Shutdown).
+func (d *Daemon) Close() error {
+	d.pool.Close()
+	return d.store.Close()
+}
+
+// kick wakes the dispatcher.
+func (d *Daemon) kick() {
+	select {
+	case d.wake <- struct{}{}:
+	default:
+	}
+}
+
+// statusLineLocked is the sd_notify STATUS= line.
+func (d *Daemon) statusLineLocked() string {
+	free := d.cfg.Slots() - d.running - len(d.pool.Quarantined())
+	return fmt.Sprintf("%d running, %d queued, %d slots free", d.running, len(d.queue), max(free, 0))
+}
+
+func (d *Daemon) updateStatusLocked() {
+	d.notify("STATUS=" + d.statusLineLocked())
+}

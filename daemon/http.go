@@ -1,0 +1,372 @@
+package daemon
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strconv"
+
+	"github.com/sdbuild/sdbuild/api"
+	"github.com/sdbuild/sdbuild/build"
+	"github.com/sdbuild/sdbuild/buildlog"
+	"github.com/sdbuild/sdbuild/history"
+	"github.com/sdbuild/sdbuild/outputs"
+	"github.com/sdbuild/sdbuild/slots"
+)
+
+type ctxKey struct{}
+
+// Handler is the daemon's HTTP API.
+func (d *Daemon) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST "+api.PathBuilds, d.handleSubmit)
+	mux.HandleFunc("GET "+api.PathBuilds, d.handleList)
+	mux.HandleFunc("GET "+api.PathBuild, d.handleGet)
+	mux.HandleFunc("GET "+api.PathLog, d.handleLog)
+	mux.HandleFunc("GET "+api.PathEvents, d.handleEvents)
+	mux.HandleFunc("POST "+api.PathCancel, d.handleCancel)
+	mux.HandleFunc("GET "+api.PathStatus, d.handleStatus)
+	return mux
+}
+
+// ConnContext attaches the peer's credentials to every request on c.
+func (d *Daemon) ConnContext(ctx context.Context, c net.Conn) context.Context {
+	cred, err := peerOf(c)
+	if err != nil {
+		d.log.Warn("connection without credentials", "err", err)
+		return ctx
+	}
+	return context.WithValue(ctx, ctxKey{}, d.resolvePeer(cred))
+}
+
+func peerFrom(r *http.Request) *peer {
+	p, _ := r.Context().Value(ctxKey{}).(*peer)
+	return p
+}
+
+// writeError answers with a JSON api.Error whose code follows err.
+func writeError(w http.ResponseWriter, err error) {
+	status, code := http.StatusInternalServerError, api.CodeInternal
+	switch {
+	case errors.Is(err, build.ErrBadRequest), errors.Is(err, errBadInput):
+		status, code = http.StatusBadRequest, api.CodeBadRequest
+	case errors.Is(err, ErrForbidden):
+		status, code = http.StatusForbidden, api.CodeForbidden
+	case errors.Is(err, ErrNotFound), errors.Is(err, history.ErrNotFound), errors.Is(err, buildlog.ErrNotFound):
+		status, code = http.StatusNotFound, api.CodeNotFound
+	case errors.Is(err, ErrShuttingDown):
+		status, code = http.StatusServiceUnavailable, api.CodeShutdown
+	case errors.Is(err, slots.ErrNoFreeSlot):
+		status, code = http.StatusServiceUnavailable, api.CodeConflict
+	}
+	writeJSON(w, status, &api.Error{Code: code, Message: err.Error()})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}
+
+var errBadInput = errors.New("bad input")
+
+func (d *Daemon) handleSubmit(w http.ResponseWriter, r *http.Request) {
+	p := peerFrom(r)
+	if p == nil || !p.allowed {
+		if p == nil {
+			p = &peer{name: "unknown"}
+		}
+		writeError(w, refusal(p, d.cfg.AllowedUsers))
+		return
+	}
+	var sr api.SubmitRequest
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, api.MaxRequestBytes))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&sr); err != nil {
+		writeError(w, fmt.Errorf("%w: request body: %w", errBadInput, err))
+		return
+	}
+	if sr.Output != "" && !filepath.IsAbs(sr.Output) {
+		writeError(w, fmt.Errorf("%w: output %q: must be absolute (the daemon does not know your working directory)", errBadInput, sr.Output))
+		return
+	}
+	if _, err := parseProperties(sr.Properties); err != nil {
+		writeError(w, fmt.Errorf("%w: %w", errBadInput, err))
+		return
+	}
+	if err := checkAccess(p, sr.Inputs, sr.Output); err != nil {
+		writeError(w, fmt.Errorf("%w: %w", ErrForbidden, err))
+		return
+	}
+	req := &build.Request{
+		Name: sr.Name, Args: sr.Args, Env: sr.Env, Inputs: sr.Inputs, Output: sr.Output,
+		Features: sr.Features, Properties: sr.Properties, Timeout: sr.Timeout, MaxSilentTime: sr.MaxSilentTime,
+		Owner: outputs.Owner{UID: int(p.uid), GID: int(p.gid)},
+	}
+	b, err := d.submit(p, req)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, b)
+}
+
+// lookup finds a build the caller may see: active, or in the history.
+func (d *Daemon) lookup(r *http.Request) (*api.Build, *job, error) {
+	p := peerFrom(r)
+	id := r.PathValue("id")
+	d.mu.Lock()
+	j := d.jobs[id]
+	var b *api.Build
+	if j != nil {
+		b = j.snapshotLocked()
+	}
+	d.mu.Unlock()
+	if b == nil {
+		var err error
+		if b, err = d.store.Get(id); err != nil {
+			return nil, nil, fmt.Errorf("build %s: %w", id, ErrNotFound)
+		}
+	}
+	if p == nil || !p.mayAccess(b.UID) {
+		// Someone else's build looks like no build at all.
+		return nil, nil, fmt.Errorf("build %s: %w", id, ErrNotFound)
+	}
+	return b, j, nil
+}
+
+func (d *Daemon) handleGet(w http.ResponseWriter, r *http.Request) {
+	b, _, err := d.lookup(r)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, b)
+}
+
+func (d *Daemon) handleCancel(w http.ResponseWriter, r *http.Request) {
+	b, j, err := d.lookup(r)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	if j == nil {
+		writeError(w, fmt.Errorf("%w: build %s already %s", errBadInput, b.ID, b.Status))
+		return
+	}
+	if err := d.cancelBuild(b.ID); err != nil {
+		writeError(w, err)
+		return
+	}
+	select {
+	case <-j.done:
+	case <-r.Context().Done():
+		return
+	}
+	if fb, err := d.store.Get(b.ID); err == nil {
+		b = fb
+	}
+	writeJSON(w, http.StatusOK, b)
+}
+
+func (d *Daemon) handleList(w http.ResponseWriter, r *http.Request) {
+	p := peerFrom(r)
+	if p == nil {
+		writeError(w, fmt.Errorf("list builds: %w: no peer credentials", ErrForbidden))
+		return
+	}
+	q := r.URL.Query()
+	f := history.Filter{Name: q.Get("name"), Before: q.Get("before")}
+	for _, s := range q["status"] {
+		f.Statuses = append(f.Statuses, api.Status(s))
+	}
+	if l := q.Get("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil {
+			writeError(w, fmt.Errorf("%w: limit %q: not a number", errBadInput, l))
+			return
+		}
+		f.Limit = n
+	}
+	if u := q.Get("user"); u != "" {
+		uid, err := lookupUID(u)
+		if err != nil {
+			writeError(w, fmt.Errorf("%w: %w", errBadInput, err))
+			return
+		}
+		f.UID = &uid
+	}
+	if !p.trusted {
+		if f.UID != nil && *f.UID != p.uid {
+			writeError(w, fmt.Errorf("list builds of user %s: %w: only trusted-users see other users' builds", q.Get("user"), ErrForbidden))
+			return
+		}
+		f.UID = &p.uid
+	}
+	bs, err := d.store.List(f)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	// Active builds are fresher in memory than in the history.
+	d.mu.Lock()
+	for i, b := range bs {
+		if j := d.jobs[b.ID]; j != nil {
+			bs[i] = j.snapshotLocked()
+		}
+	}
+	d.mu.Unlock()
+	if bs == nil {
+		bs = []*api.Build{}
+	}
+	writeJSON(w, http.StatusOK, bs)
+}
+
+func (d *Daemon) handleStatus(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, d.Status())
+}
+
+// Status reports the daemon's state.
+func (d *Daemon) Status() *api.DaemonStatus {
+	qs := d.pool.Quarantined()
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	s := &api.DaemonStatus{
+		PID: pidSelf, Running: d.running, Queued: len(d.queue), Slots: d.cfg.Slots(),
+		MaxJobs: d.cfg.MaxJobs, Since: d.since,
+	}
+	s.SlotsFree = max(s.Slots-d.running-len(qs), 0)
+	for _, q := range qs {
+		s.Quarantined = append(s.Quarantined, api.Quarantine{Slot: q.Slot, Reason: q.Reason})
+	}
+	return s
+}
+
+func (d *Daemon) handleLog(w http.ResponseWriter, r *http.Request) {
+	b, j, err := d.lookup(r)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	var rc io.ReadCloser
+	if j != nil && r.URL.Query().Get("follow") == "true" {
+		rc = j.log.Follow(r.Context())
+	} else if rc, err = buildlog.Open(d.logDir, b.ID); err != nil {
+		writeError(w, err)
+		return
+	}
+	defer rc.Close()
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	copyFlushing(w, rc)
+}
+
+// copyFlushing copies a stream to the client as it comes.
+func copyFlushing(w http.ResponseWriter, r io.Reader) {
+	fl, _ := w.(http.Flusher)
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := r.Read(buf)
+		if n > 0 {
+			if _, werr := w.Write(buf[:n]); werr != nil {
+				return
+			}
+			if fl != nil {
+				fl.Flush()
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// handleEvents streams a build's life as NDJSON: its place in the queue,
+// its start, its output, and its final record.
+func (d *Daemon) handleEvents(w http.ResponseWriter, r *http.Request) {
+	b, j, err := d.lookup(r)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/x-ndjson")
+	enc := json.NewEncoder(w)
+	fl, _ := w.(http.Flusher)
+	send := func(e *api.Event) bool {
+		if err := enc.Encode(e); err != nil {
+			return false
+		}
+		if fl != nil {
+			fl.Flush()
+		}
+		return true
+	}
+	ctx := r.Context()
+	if j != nil {
+		if !d.sendQueueEvents(ctx, j, send) {
+			return
+		}
+		lr := j.log.Follow(ctx)
+		buf := make([]byte, 32<<10)
+		for {
+			n, err := lr.Read(buf)
+			if n > 0 && !send(&api.Event{Type: api.EventLog, Data: append([]byte(nil), buf[:n]...)}) {
+				lr.Close()
+				return
+			}
+			if err != nil {
+				break
+			}
+		}
+		lr.Close()
+		select {
+		case <-j.done:
+		case <-ctx.Done():
+			return
+		}
+		if fb, err := d.store.Get(b.ID); err == nil {
+			b = fb
+		}
+	} else if rc, err := buildlog.Open(d.logDir, b.ID); err == nil {
+		data, _ := io.ReadAll(rc)
+		rc.Close()
+		if len(data) > 0 && !send(&api.Event{Type: api.EventLog, Data: data}) {
+			return
+		}
+	}
+	send(&api.Event{Type: api.EventFinished, Build: b})
+}
+
+// sendQueueEvents reports j's queue position while it waits, then its
+// start. It returns false when the client went away.
+func (d *Daemon) sendQueueEvents(ctx context.Context, j *job, send func(*api.Event) bool) bool {
+	last := -1
+	for {
+		d.mu.Lock()
+		pos, status, changed := j.position, j.b.Status, j.changed
+		snap := j.snapshotLocked()
+		d.mu.Unlock()
+		switch {
+		case status == api.StatusRunning && snap.Unit != "":
+			return send(&api.Event{Type: api.EventStarted, Build: snap})
+		case status != api.StatusQueued && status != api.StatusRunning:
+			return true
+		}
+		if status == api.StatusQueued && pos != last {
+			if !send(&api.Event{Type: api.EventQueued, Position: pos, Build: snap}) {
+				return false
+			}
+			last = pos
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return false
+		}
+	}
+}

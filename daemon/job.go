@@ -1,0 +1,39 @@
+package daemon
+
+import (
+	"context"
+
+	"github.com/sdbuild/sdbuild/api"
+	"github.com/sdbuild/sdbuild/build"
+	"github.com/sdbuild/sdbuild/buildlog"
+)
+
+// job is one active (queued or running) build.
+type job struct {
+	id      string
+	checked *build.Checked
+	log     *buildlog.Log
+	ctx     context.Context
+	cancel  context.CancelFunc
+	done    chan struct{} // closed when the build is final and recorded
+
+	// protected by Daemon.mu
+	b           *api.Build
+	changed     chan struct{} // closed and replaced on every change of b or position
+	position    int           // place in the queue, 1 = next; 0 once running
+	interrupted bool          // the daemon is stopping: record it as interrupted
+	stats       stats         // what the scope's cgroup measured
+}
+
+// snapshotLocked copies the build record for a reader.
+func (j *job) snapshotLocked() *api.Build {
+	b := *j.b
+	b.Args = append([]string(nil), j.b.Args...)
+	return &b
+}
+
+// notifyLocked wakes everyone waiting for a change of j.
+func (j *job) notifyLocked() {
+	close(j.changed)
+	j.changed = make(chan struct{})
+}

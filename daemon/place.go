@@ -1,0 +1,92 @@
+package daemon
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"time"
+
+	"github.com/sdbuild/sdbuild/build"
+	"github.com/sdbuild/sdbuild/buildlog"
+	"github.com/sdbuild/sdbuild/scope"
+)
+
+// Slice is the parent of every build's scope.
+const Slice = "sdbuild.slice"
+
+// scopeTimeout bounds each systemd job (start or stop of a scope).
+const scopeTimeout = 30 * time.Second
+
+// UnitName is the scope of build id.
+func UnitName(id string) string { return "sdbuild-" + id + ".scope" }
+
+var buildUnitRe = regexp.MustCompile(`^sdbuild-[0-9a-f]{12}\.scope$`)
+
+// IsBuildUnit reports whether unit is named like a build's scope.
+func IsBuildUnit(unit string) bool { return buildUnitRe.MatchString(unit) }
+
+// parseProperties turns -p NAME=VALUE strings into scope properties.
+func parseProperties(ss []string) ([]scope.Property, error) {
+	var props []scope.Property
+	for _, s := range ss {
+		p, err := scope.ParseProperty(s)
+		if err != nil {
+			return nil, err
+		}
+		props = append(props, p)
+	}
+	return props, nil
+}
+
+// place is the runner's placement: it starts the build's transient scope
+// with init's pid in it, Delegate=yes so the build owns its cgroup
+// subtree, in sdbuild.slice. Only then does init start the builder, in a
+// cgroup namespace rooted at the scope.
+func (d *Daemon) place(ctx context.Context, id string, pid int, req *build.Request) (string, string, func(), error) {
+	props, err := parseProperties(req.Properties)
+	if err != nil {
+		return "", "", nil, err
+	}
+	desc := fmt.Sprintf("sdbuild build %s", id)
+	if req.Name != "" {
+		desc = fmt.Sprintf("sdbuild build %s (%s)", id, req.Name)
+	}
+	unit := UnitName(id)
+	sctx, cancel := context.WithTimeout(ctx, scopeTimeout)
+	defer cancel()
+	sc, err := d.scopes.Start(sctx, scope.Spec{
+		Name: unit, Slice: Slice, Description: desc, PIDs: []uint32{uint32(pid)}, Properties: props,
+	})
+	if err != nil {
+		return "", "", nil, err
+	}
+	slot := -1
+	d.mu.Lock()
+	if j := d.jobs[id]; j != nil {
+		j.b.Unit, slot = unit, j.b.Slot
+		j.log.SetUnit(unit)
+		j.notifyLocked()
+	}
+	d.mu.Unlock()
+	buildlog.Started(id, unit, slot)
+	end := func() {
+		// Every process of the build is dead by now (its pid namespace
+		// went with init); read what the cgroup measured, then make sure
+		// the scope is gone before the slot is handed out again.
+		st := readStats(sc.Cgroup)
+		d.mu.Lock()
+		if j := d.jobs[id]; j != nil {
+			j.stats = st
+		}
+		d.mu.Unlock()
+		ectx, cancel := context.WithTimeout(context.Background(), scopeTimeout)
+		defer cancel()
+		if err := d.scopes.Kill(ectx, unit); err != nil {
+			d.log.Warn("kill scope", "unit", unit, "err", err)
+		}
+		if err := d.scopes.Stop(ectx, unit); err != nil {
+			d.log.Warn("stop scope", "unit", unit, "err", err)
+		}
+	}
+	return unit, sc.Cgroup, end, nil
+}

@@ -1,0 +1,205 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/sdbuild/sdbuild/api"
+	"github.com/sdbuild/sdbuild/build"
+	"github.com/sdbuild/sdbuild/buildlog"
+	"github.com/sdbuild/sdbuild/slots"
+)
+
+// submit checks a request and queues it. Errors wrap build.ErrBadRequest
+// when the request can be fixed.
+func (d *Daemon) submit(p *peer, req *build.Request) (*api.Build, error) {
+	c, err := d.runner.Check(req)
+	if err != nil {
+		return nil, err
+	}
+	id := build.NewID()
+	lg, err := buildlog.Create(d.logDir, id, "")
+	if err != nil {
+		return nil, fmt.Errorf("build %s: %w", id, err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	j := &job{
+		id: id, checked: c, log: lg, ctx: ctx, cancel: cancel, done: make(chan struct{}),
+		changed: make(chan struct{}),
+		b: &api.Build{
+			ID: id, Name: req.Name, User: p.name, UID: p.uid, Status: api.StatusQueued,
+			Slot: -1, Args: req.Args, Features: req.Features, Output: req.Output, Created: time.Now().UTC(),
+		},
+	}
+	d.mu.Lock()
+	if d.stopping {
+		d.mu.Unlock()
+		cancel()
+		lg.Close()
+		return nil, ErrShuttingDown
+	}
+	d.jobs[id] = j
+	d.queue = append(d.queue, j)
+	j.position = len(d.queue)
+	snap := j.snapshotLocked()
+	d.updateStatusLocked()
+	d.mu.Unlock()
+	if err := d.store.Put(snap); err != nil {
+		d.log.Error("record build", "id", id, "err", err)
+	}
+	buildlog.Queued(id, "")
+	d.kick()
+	return snap, nil
+}
+
+// dispatch starts queued builds, oldest first, whenever a job and a UID
+// slot are free. It runs until ctx ends.
+func (d *Daemon) dispatch(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-d.wake:
+		}
+		for d.startNext() {
+		}
+	}
+}
+
+// startNext starts the head of the queue if it can, and reports whether
+// it should be called again.
+func (d *Daemon) startNext() bool {
+	d.mu.Lock()
+	if d.stopping || len(d.queue) == 0 || d.running >= d.cfg.MaxJobs {
+		d.mu.Unlock()
+		return false
+	}
+	j := d.queue[0]
+	d.mu.Unlock()
+
+	// Acquire may take a while when it clears what a crashed holder left;
+	// it runs without the lock.
+	lease, err := d.pool.Acquire(j.id)
+	if errors.Is(err, slots.ErrNoFreeSlot) {
+		return false // a finishing build kicks us
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if len(d.queue) == 0 || d.queue[0] != j {
+		// Cancelled while we acquired.
+		if lease != nil {
+			lease.Release()
+		}
+		return true
+	}
+	d.queue = d.queue[1:]
+	for i, q := range d.queue {
+		q.position = i + 1
+		q.notifyLocked()
+	}
+	if err != nil {
+		d.finishLocked(j, &build.Result{ID: j.id, Status: build.Failed, Error: err.Error(), Slot: -1}, err)
+		return true
+	}
+	d.running++
+	j.position = 0
+	j.b.Status, j.b.Slot, j.b.Started = api.StatusRunning, lease.Slot, time.Now().UTC()
+	j.notifyLocked()
+	snap := j.snapshotLocked()
+	d.updateStatusLocked()
+	d.wg.Add(1)
+	go d.run(j, lease, snap)
+	return true
+}
+
+// run runs one build on its lease and records the result.
+func (d *Daemon) run(j *job, lease *slots.Lease, snap *api.Build) {
+	defer d.wg.Done()
+	if err := d.store.Put(snap); err != nil {
+		d.log.Error("record build", "id", j.id, "err", err)
+	}
+	res, err := d.runner.RunLeased(j.ctx, j.id, j.checked, lease, j.log)
+	j.log.Close()
+	d.mu.Lock()
+	d.running--
+	d.finishLocked(j, res, err)
+	d.mu.Unlock()
+	d.kick()
+}
+
+// finishLocked makes j's record final, stores it and wakes its watchers.
+func (d *Daemon) finishLocked(j *job, res *build.Result, err error) {
+	b := j.b
+	b.Finished = time.Now().UTC()
+	switch {
+	case j.interrupted:
+		b.Status, b.Error = api.StatusInterrupted, "sdbuildd stopped while the build ran; it was killed"
+	case res != nil:
+		b.Status = api.Status(res.Status)
+		b.ExitCode, b.Signal, b.Limit, b.Error = res.ExitCode, res.Signal, res.Limit, res.Error
+		if res.Unit != "" {
+			b.Unit = res.Unit
+		}
+	default:
+		b.Status = api.StatusFailed
+	}
+	if err != nil {
+		b.Status, b.Error = api.StatusFailed, strings.TrimPrefix(err.Error(), "build "+j.id+": ")
+	}
+	b.CPUUsec, b.MemoryPeak, b.TasksPeak = j.stats.cpuUsec, j.stats.memoryPeak, j.stats.tasksPeak
+	delete(d.jobs, j.id)
+	j.notifyLocked()
+	snap := j.snapshotLocked()
+	d.updateStatusLocked()
+	// Storing and journalling happen off the lock, before done closes, so
+	// that a watcher woken by done finds the record in the history.
+	go func() {
+		if err := d.store.Put(snap); err != nil {
+			d.log.Error("record build", "id", j.id, "err", err)
+		}
+		dur := snap.Finished.Sub(snap.Created)
+		if !snap.Started.IsZero() {
+			dur = snap.Finished.Sub(snap.Started)
+		}
+		buildlog.Finished(j.id, snap.Unit, buildlog.Outcome{
+			Status: string(snap.Status), ExitCode: snap.ExitCode, Duration: dur,
+			CPU: time.Duration(snap.CPUUsec) * time.Microsecond, MemoryPeak: snap.MemoryPeak,
+		})
+		j.cancel()
+		close(j.done)
+	}()
+}
+
+// cancelBuild cancels a queued or running build.
+func (d *Daemon) cancelBuild(id string) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	j, ok := d.jobs[id]
+	if !ok {
+		return fmt.Errorf("cancel build %s: %w (it may have finished)", id, ErrNotFound)
+	}
+	if j.b.Status == api.StatusQueued {
+		d.removeQueuedLocked(j)
+		j.log.Close()
+		d.finishLocked(j, &build.Result{ID: id, Status: build.Cancelled, Error: "cancelled while queued", Slot: -1}, nil)
+		return nil
+	}
+	j.cancel()
+	return nil
+}
+
+func (d *Daemon) removeQueuedLocked(j *job) {
+	for i, q := range d.queue {
+		if q == j {
+			d.queue = append(d.queue[:i], d.queue[i+1:]...)
+			break
+		}
+	}
+	for i, q := range d.queue {
+		q.position = i + 1
+		q.notifyLocked()
+	}
+}

@@ -1,0 +1,58 @@
+package daemon
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/sdbuild/sdbuild/api"
+	"github.com/sdbuild/sdbuild/buildlog"
+)
+
+// Recover cleans up after a previous sdbuildd that did not stop cleanly
+// (kill -9, a crash, a power cut): it kills and removes every
+// sdbuild-*.scope systemd still has, and records every build the history
+// still shows as queued or running as interrupted. The UID slots those
+// builds held are cleared when next leased (see package slots).
+func (d *Daemon) Recover(ctx context.Context) error {
+	units, err := d.scopes.List(ctx, "sdbuild-*.scope")
+	if err != nil {
+		return fmt.Errorf("recover: list leftover scopes: %w", err)
+	}
+	var ours []string
+	for _, u := range units {
+		// The glob also matches other units that merely start with
+		// "sdbuild-"; only a build's own scope name is ours to kill.
+		if IsBuildUnit(u) {
+			ours = append(ours, u)
+		}
+	}
+	units = ours
+	for _, u := range units {
+		d.log.Info("killing leftover build scope", "unit", u)
+		if err := d.scopes.Kill(ctx, u); err != nil {
+			d.log.Warn("kill leftover scope", "unit", u, "err", err)
+		}
+		if err := d.scopes.Stop(ctx, u); err != nil {
+			d.log.Warn("stop leftover scope", "unit", u, "err", err)
+		}
+	}
+	active, err := d.store.Active()
+	if err != nil {
+		return fmt.Errorf("recover: %w", err)
+	}
+	for _, b := range active {
+		was := b.Status
+		b.Status = api.StatusInterrupted
+		b.Error = fmt.Sprintf("sdbuildd stopped while the build was %s; it was killed", was)
+		b.Finished = time.Now().UTC()
+		if err := d.store.Put(b); err != nil {
+			return fmt.Errorf("recover: record build %s: %w", b.ID, err)
+		}
+		buildlog.Finished(b.ID, b.Unit, buildlog.Outcome{Status: string(b.Status)})
+	}
+	if len(units)+len(active) > 0 {
+		d.log.Info("recovered from an unclean stop", "scopes_killed", len(units), "builds_interrupted", len(active))
+	}
+	return nil
+}

@@ -1,0 +1,118 @@
+package history
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/sdbuild/sdbuild/api"
+	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
+)
+
+var (
+	bucketBuilds = []byte("builds")
+	bucketIDs    = []byte("ids")
+	bucketUIDs   = []byte("uids")
+	bucketActive = []byte("active")
+)
+
+// batchDelay is the window db.Batch waits for companions, for the
+// benchmark that compares it with Put's db.Update.
+const batchDelay = time.Millisecond
+
+// lockTimeout is how long Open waits for another holder of the file to let
+// go. A daemon being restarted releases it as it exits; longer than that
+// means a second daemon. Tests shorten it.
+var lockTimeout = time.Second
+
+// Store is the history database. Its methods are safe for concurrent use.
+type Store struct {
+	path string
+	db   *bolt.DB
+
+	// commit runs Put's transaction: db.Update (see the package doc). It is
+	// a field only so that the benchmark can compare it with db.Batch.
+	commit func(func(*bolt.Tx) error) error
+}
+
+// Open opens or creates the history file at path, conventionally
+// <state-dir>/history.db. It fails with an error wrapping ErrInUse if another
+// process has the file open.
+func Open(path string) (*Store, error) {
+	// 0600: records hold users' command lines and errors.
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: lockTimeout})
+	if errors.Is(err, bolterrors.ErrTimeout) {
+		return nil, &inUseError{path: path, cause: err}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open history %s: %w", path, err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		for _, name := range [][]byte{bucketBuilds, bucketIDs, bucketUIDs, bucketActive} {
+			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+				return fmt.Errorf("bucket %s: %w", name, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("initialise history %s: %w", path, err)
+	}
+	db.MaxBatchDelay = batchDelay
+	return &Store{path: path, db: db, commit: db.Update}, nil
+}
+
+// inUseError is Open's error when the file lock is held. Its message is
+// meant for the person who started the second daemon.
+type inUseError struct {
+	path  string
+	cause error
+}
+
+func (e *inUseError) Error() string {
+	// flock does not say who holds the lock.
+	return fmt.Sprintf("history %s is in use by another sdbuildd (pid unknown); stop it first", e.path)
+}
+
+func (e *inUseError) Unwrap() []error { return []error{ErrInUse, e.cause} }
+
+// Close waits for running transactions and closes the file, releasing the
+// lock.
+func (s *Store) Close() error {
+	if err := s.db.Close(); err != nil {
+		return fmt.Errorf("close history %s: %w", s.path, err)
+	}
+	return nil
+}
+
+// Path returns the file the store was opened on.
+func (s *Store) Path() string { return s.path }
+
+// Get returns the build with the given id, or an error wrapping ErrNotFound.
+func (s *Store) Get(id string) (*api.Build, error) {
+	var b *api.Build
+	err := s.db.View(func(tx *bolt.Tx) error {
+		seq := tx.Bucket(bucketIDs).Get([]byte(id))
+		if seq == nil {
+			return ErrNotFound
+		}
+		var err error
+		b, err = load(tx.Bucket(bucketBuilds), seq)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("get build %s: %w", id, err)
+	}
+	return b, nil
+}
+
+// load decodes the record stored under seq.
+func load(builds *bolt.Bucket, seq []byte) (*api.Build, error) {
+	v := builds.Get(seq)
+	if v == nil {
+		return nil, fmt.Errorf("record %x missing: %w", seq, ErrCorrupt)
+	}
+	return decodeBuild(seq, v)
+}

@@ -1,0 +1,200 @@
+package scope
+
+import (
+	"fmt"
+	"maps"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/godbus/dbus/v5"
+)
+
+// Property is one scope property, typed the way systemd's D-Bus API wants it.
+type Property struct {
+	Name  string
+	Value dbus.Variant
+}
+
+// infinity is systemd's "no limit" for byte, count and time properties.
+const infinity = math.MaxUint64
+
+// propertyParser turns the text after "NAME=" into a D-Bus property.
+type propertyParser struct {
+	dbusName string                      // the property's name on the bus
+	want     string                      // the accepted form, for errors
+	parse    func(string) (uint64, bool) // false: malformed
+}
+
+var (
+	bytesParser  = propertyParser{want: `bytes with an optional K, M, G, T, P or E suffix (powers of 1024), or "infinity"`, parse: parseBytes}
+	countParser  = propertyParser{want: `a count, or "infinity"`, parse: parseCount}
+	weightParser = propertyParser{want: "a weight from 1 to 10000", parse: parseWeight}
+)
+
+// properties are the ones a user may ask for with -p, like systemd-run -p.
+var properties = map[string]propertyParser{
+	"MemoryMax":     bytesParser,
+	"MemoryHigh":    bytesParser,
+	"MemoryLow":     bytesParser,
+	"MemoryMin":     bytesParser,
+	"MemorySwapMax": bytesParser,
+	"TasksMax":      countParser,
+	"CPUWeight":     weightParser,
+	"IOWeight":      weightParser,
+	"CPUQuota": {dbusName: "CPUQuotaPerSecUSec", want: `a percentage of one CPU greater than 0, like "50%" or "200%"`,
+		parse: parseCPUQuota},
+	"RuntimeMaxSec": {dbusName: "RuntimeMaxUSec", want: `a time span like "90", "30s", "5min", "1h 30min", or "infinity"`,
+		parse: parseTimespan},
+}
+
+// reserved properties are set by Start itself.
+var reserved = []string{"CollectMode", "Delegate", "Description", "PIDFDs", "PIDs", "Slice"}
+
+// ParseProperty parses one NAME=VALUE scope property, as given to
+// `sdbuild -p`, into its D-Bus form: byte sizes, counts and weights become
+// uint64 ('t'; systemd rejects a Go int's 'i'), CPUQuota=50% becomes
+// CPUQuotaPerSecUSec, RuntimeMaxSec becomes RuntimeMaxUSec.
+func ParseProperty(s string) (Property, error) {
+	name, value, ok := strings.Cut(s, "=")
+	if !ok || name == "" {
+		return Property{}, fmt.Errorf("parse property %q: %w: want NAME=VALUE", s, ErrInvalidProperty)
+	}
+	if slices.Contains(reserved, name) {
+		return Property{}, fmt.Errorf("parse property %s: %w: sdbuild sets %s itself", s, ErrInvalidProperty, name)
+	}
+	p, ok := properties[name]
+	if !ok {
+		return Property{}, fmt.Errorf("parse property %s: %w %s; known: %s", s, ErrUnknownProperty, name,
+			strings.Join(slices.Sorted(maps.Keys(properties)), ", "))
+	}
+	v, ok := p.parse(strings.TrimSpace(value))
+	if !ok {
+		return Property{}, fmt.Errorf("parse property %s: %w: %s wants %s", s, ErrInvalidProperty, name, p.want)
+	}
+	dbusName := p.dbusName
+	if dbusName == "" {
+		dbusName = name
+	}
+	return Property{Name: dbusName, Value: dbus.MakeVariant(v)}, nil
+}
+
+// parseBytes parses "512", "1.5G", "infinity" (powers of 1024, as systemd).
+func parseBytes(s string) (uint64, bool) {
+	if s == "infinity" {
+		return infinity, true
+	}
+	mult := 1.0
+	if n := len(s); n > 0 {
+		if i := strings.IndexByte("KMGTPE", s[n-1]); i >= 0 {
+			mult = math.Pow(1024, float64(i+1))
+			s = s[:n-1]
+		}
+	}
+	f, ok := decimal(s)
+	if !ok || f*mult >= infinity {
+		return 0, false
+	}
+	return uint64(f * mult), true
+}
+
+// decimal parses digits with at most one decimal point, nothing else (no
+// sign, exponent, hexadecimal, "NaN" or "Inf", which ParseFloat would take).
+func decimal(s string) (float64, bool) {
+	digits := 0
+	for _, c := range s {
+		if c >= '0' && c <= '9' {
+			digits++
+		} else if c != '.' {
+			return 0, false
+		}
+	}
+	if digits == 0 || strings.Count(s, ".") > 1 {
+		return 0, false
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	return f, err == nil
+}
+
+func parseCount(s string) (uint64, bool) {
+	if s == "infinity" {
+		return infinity, true
+	}
+	n, err := strconv.ParseUint(s, 10, 64)
+	return n, err == nil && n < infinity
+}
+
+func parseWeight(s string) (uint64, bool) {
+	n, err := strconv.ParseUint(s, 10, 64)
+	return n, err == nil && n >= 1 && n <= 10000
+}
+
+// parseCPUQuota turns a percentage of one CPU into µs of CPU time per second.
+func parseCPUQuota(s string) (uint64, bool) {
+	pct, ok := strings.CutSuffix(s, "%")
+	if !ok {
+		return 0, false
+	}
+	f, ok := decimal(pct)
+	if !ok || f <= 0 || f > 1e9 {
+		return 0, false
+	}
+	return uint64(f * 10000), true // 1% of a second is 10,000 µs
+}
+
+// timeUnits are systemd's time span units, in µs.
+var timeUnits = map[string]uint64{
+	"us": 1, "usec": 1, "µs": 1,
+	"ms": 1e3, "msec": 1e3,
+	"s": 1e6, "sec": 1e6, "second": 1e6, "seconds": 1e6,
+	"m": 60e6, "min": 60e6, "minute": 60e6, "minutes": 60e6,
+	"h": 3600e6, "hr": 3600e6, "hour": 3600e6, "hours": 3600e6,
+	"d": 86400e6, "day": 86400e6, "days": 86400e6,
+	"w": 604800e6, "week": 604800e6, "weeks": 604800e6,
+}
+
+// parseTimespan parses a systemd time span ("90", "30s", "1h 30min",
+// "infinity") into µs; a bare number is seconds.
+func parseTimespan(s string) (uint64, bool) {
+	if s == "infinity" {
+		return infinity, true
+	}
+	if s == "" {
+		return 0, false
+	}
+	var total float64
+	for rest := s; rest != ""; {
+		rest = strings.TrimLeft(rest, " ")
+		i := strings.IndexFunc(rest, func(r rune) bool { return (r < '0' || r > '9') && r != '.' })
+		if i == 0 {
+			return 0, false
+		}
+		if i < 0 {
+			i = len(rest)
+		}
+		num, ok := decimal(rest[:i])
+		if !ok {
+			return 0, false
+		}
+		rest = strings.TrimLeft(rest[i:], " ")
+		j := strings.IndexAny(rest, " 0123456789.")
+		if j < 0 {
+			j = len(rest)
+		}
+		unit := uint64(1e6)
+		if j > 0 {
+			u, ok := timeUnits[rest[:j]]
+			if !ok {
+				return 0, false
+			}
+			unit = u
+		}
+		rest = rest[j:]
+		total += num * float64(unit)
+	}
+	if total >= infinity {
+		return 0, false
+	}
+	return uint64(total), true
+}

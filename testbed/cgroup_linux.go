@@ -1,0 +1,110 @@
+package testbed
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// cgroup2Mounts are where the host's cgroup2 hierarchy may be: first the pure
+// cgroup2 layout, then the hybrid one (v1 controllers beside it).
+var cgroup2Mounts = []string{"/sys/fs/cgroup", "/sys/fs/cgroup/unified"}
+
+// cgroup2Mount returns the mount point of the host's cgroup2 hierarchy.
+func cgroup2Mount() (string, error) {
+	for _, p := range cgroup2Mounts {
+		var st unix.Statfs_t
+		if err := unix.Statfs(p, &st); err == nil && st.Type == unix.CGROUP2_SUPER_MAGIC {
+			return p, nil
+		}
+	}
+	return "", ErrNoCgroup2
+}
+
+// newCgroup makes a child of the caller's own cgroup2 cgroup named
+// name-RANDOM. A child of one's own cgroup is what a delegated cgroup
+// allows; no controller is enabled, so the caller may stay where it is.
+func newCgroup(name string) (string, error) {
+	mnt, err := cgroup2Mount()
+	if err != nil {
+		return "", err
+	}
+	f, err := os.Open("/proc/self/cgroup")
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	own, err := ownCgroup2Path(f)
+	if err != nil {
+		return "", err
+	}
+	dir, err := os.MkdirTemp(filepath.Join(mnt, own), name+"-*")
+	if err != nil {
+		return "", fmt.Errorf("make testbed cgroup: %w", err)
+	}
+	return dir, nil
+}
+
+// cgroupTree lists dir and its descendant cgroups, deepest first.
+func cgroupTree(dir string) ([]string, error) {
+	var dirs []string
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			dirs = append(dirs, p)
+		}
+		return nil
+	})
+	slices.Reverse(dirs)
+	return dirs, err
+}
+
+// cgroupProcs returns the pids listed in dir/cgroup.procs.
+func cgroupProcs(dir string) ([]string, error) {
+	b, err := os.ReadFile(filepath.Join(dir, "cgroup.procs"))
+	if err != nil {
+		return nil, err
+	}
+	return strings.Fields(string(b)), nil
+}
+
+// removeCgroup removes dir and every cgroup below it, deepest first. A cgroup
+// that still holds a process is an ErrLeftover (the processes get SIGKILL
+// through cgroup.kill, but are reported all the same: after the testbed's
+// pid namespace is gone, none should be there).
+func removeCgroup(dir string) error {
+	dirs, err := cgroupTree(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("list cgroup %s: %w", dir, err)
+	}
+	var errs []error
+	for _, d := range dirs {
+		pids, err := cgroupProcs(d)
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			errs = append(errs, fmt.Errorf("read cgroup %s: %w", d, err))
+		}
+		if len(pids) > 0 {
+			errs = append(errs, fmt.Errorf("cgroup %s still holds pids %v: %w", d, pids, ErrLeftover))
+		}
+	}
+	if len(errs) > 0 {
+		_ = os.WriteFile(filepath.Join(dir, "cgroup.kill"), []byte("1"), 0)
+	}
+	for _, d := range dirs {
+		if err := unix.Rmdir(d); err != nil && err != unix.ENOENT {
+			errs = append(errs, fmt.Errorf("remove cgroup %s: %w", d, os.NewSyscallError("rmdir", err)))
+		}
+	}
+	return errors.Join(errs...)
+}
