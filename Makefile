@@ -7,7 +7,7 @@ CMDS    := sdbuild sdbuildd sdbuild-testbed
 # Packages with tests that need a running systemd (//go:build integration).
 INTEGRATION_PKGS = $(shell grep -rlE --include='*_test.go' '^//go:build (integration|.*[ &|]integration)\b' . | xargs -r -n1 dirname | sort -u)
 
-.PHONY: all build test test-host test-integration vet demo deps install clean
+.PHONY: all build test test-host test-integration vet demo bench deps install clean
 
 all: build
 
@@ -38,6 +38,11 @@ vet:
 # A real build through the socket-activated daemon, in a throwaway systemd.
 demo: deps build
 	bin/sdbuild-testbed run -- contrib/demo.sh
+
+# The README's speed table: builds through the daemon beside systemd-run
+# --scope and unshare, on this machine, in a throwaway systemd.
+bench: deps build
+	bin/sdbuild-testbed run -- contrib/bench.sh
 
 deps:
 	contrib/install-deps

@@ -136,21 +136,45 @@ func (r *Runner) RunLeased(ctx context.Context, id string, c *Checked, lease *sl
 // runSandbox starts the sandbox, places it, lets it run under its limits
 // and fills in res.
 func (r *Runner) runSandbox(ctx context.Context, spec *sandbox.Spec, lease *slots.Lease, c *Checked, res *Result, log io.Writer) error {
-	p, err := sandbox.Start(spec)
+	p, err := sandbox.Spawn(spec)
 	if err != nil {
 		return fmt.Errorf("build %s: %w", spec.BuildID, err)
 	}
 	holder := slots.Holder{PID: p.PID()}
 	end := func() {}
 	if r.opt.Place != nil {
-		unit, cgroup, pend, err := r.opt.Place(ctx, spec.BuildID, p.PID(), c.req)
-		if err != nil {
+		// Placing init (a systemd scope start: one D-Bus job and a cgroup
+		// migration that waits for an RCU grace period in the kernel) runs
+		// while init builds the sandbox root; the builder starts only once
+		// both are done.
+		type placed struct {
+			unit, cgroup string
+			end          func()
+			err          error
+		}
+		pc := make(chan placed, 1)
+		go func() {
+			var pl placed
+			pl.unit, pl.cgroup, pl.end, pl.err = r.opt.Place(ctx, spec.BuildID, p.PID(), c.req)
+			pc <- pl
+		}()
+		rerr := p.Ready()
+		pl := <-pc
+		switch {
+		case rerr != nil:
+			if pl.err == nil {
+				pl.end()
+			}
+			return fmt.Errorf("build %s: %w", spec.BuildID, rerr)
+		case pl.err != nil:
 			p.Kill()
 			p.Wait()
-			return fmt.Errorf("build %s: %w", spec.BuildID, err)
+			return fmt.Errorf("build %s: %w", spec.BuildID, pl.err)
 		}
-		end = pend
-		holder.Unit, holder.Cgroup, res.Unit = unit, cgroup, unit
+		end = pl.end
+		holder.Unit, holder.Cgroup, res.Unit = pl.unit, pl.cgroup, pl.unit
+	} else if err := p.Ready(); err != nil {
+		return fmt.Errorf("build %s: %w", spec.BuildID, err)
 	}
 	if err := lease.SetHolder(holder); err != nil {
 		p.Kill()

@@ -1,19 +1,11 @@
 #!/bin/sh
-# Runs inside the throwaway systemd (make demo): installs sdbuild's units
-# into /run (the testbed's own tmpfs, so the host's /etc is untouched),
-# starts sdbuild.socket only, and lets the first CLI call start the daemon.
+# Runs inside the throwaway systemd (make demo): a real build through the
+# socket-activated daemon, and what systemd and journald show of it.
 set -eu
-bin=$(pwd)/bin
-export SDBUILD_SOCKET=/run/sdbuild/sdbuild.sock
 inputs="-i /usr -i /bin -i /lib -i /lib64 -e PATH=/usr/bin:/bin"
 step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
 
-"$bin/sdbuild" install-units --dir /run/systemd/system --bindir "$bin" >/dev/null
-mkdir -p /run/systemd/system/sdbuild.service.d
-# Demo state lives in the testbed's /run and vanishes with it.
-printf '[Service]\nEnvironment=SDBUILD_STATE_DIR=/run/sdbuild-demo-state\n' >/run/systemd/system/sdbuild.service.d/demo.conf
-systemctl daemon-reload
-systemctl start sdbuild.socket
+. contrib/testbed-units.sh
 
 step systemctl is-active sdbuild.socket sdbuild.service
 systemctl is-active sdbuild.socket sdbuild.service || true

@@ -73,3 +73,12 @@ func readUint(path string) uint64 {
 	v, _ := strconv.ParseUint(strings.TrimSpace(string(b)), 10, 64)
 	return v
 }
+
+// killCgroup SIGKILLs every process in a cgroup through cgroup.kill.
+func killCgroup(cgroup string) error {
+	root := cgroupRoot()
+	if root == "" || cgroup == "" {
+		return os.ErrNotExist
+	}
+	return os.WriteFile(filepath.Join(root, cgroup, "cgroup.kill"), []byte("1"), 0)
+}

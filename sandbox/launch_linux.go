@@ -38,6 +38,7 @@ type Process struct {
 	err    error // protected by exited: written before close
 	proc   *os.Process
 	net    *network // the route out, with the network feature
+	spec   *Spec
 
 	closeOnce  sync.Once
 	resultOnce sync.Once
@@ -50,6 +51,20 @@ type Process struct {
 //
 // The build directory must have been made by PrepareDir.
 func Start(s *Spec) (*Process, error) {
+	p, err := Spawn(s)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.Ready(); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// Spawn validates s, starts init and hands it the spec. It returns while
+// init builds the root, so that the caller can place init (in a systemd
+// scope, say) meanwhile; Ready waits for the root.
+func Spawn(s *Spec) (*Process, error) {
 	if err := s.Validate(); err != nil {
 		return nil, err
 	}
@@ -74,7 +89,7 @@ func Start(s *Spec) (*Process, error) {
 	}
 	defer logW.Close()
 
-	p := &Process{Log: logR, ctl: newConn(parentEnd), exited: make(chan struct{})}
+	p := &Process{Log: logR, ctl: newConn(parentEnd), exited: make(chan struct{}), spec: s}
 	started := make(chan error, 1)
 	go p.runLocked(childEnd, logW, started)
 	if err := <-started; err != nil {
@@ -86,24 +101,33 @@ func Start(s *Spec) (*Process, error) {
 	}
 	if err := p.ctl.send(message{Step: stepSpec, Spec: s}); err != nil {
 		p.Kill()
+		<-p.exited
 		p.close()
 		return nil, fmt.Errorf("start sandbox init: %w", err)
 	}
+	return p, nil
+}
+
+// Ready waits until init has built the sandbox root (and, with the network
+// feature, the route out is attached). On error the build is dead.
+func (p *Process) Ready() error {
+	s := p.spec
 	if _, err := p.ctl.recv(stepReady, time.Now().Add(ReadyTimeout)); err != nil {
 		p.Kill()
 		<-p.exited
 		p.close()
-		return nil, fmt.Errorf("build %s: %w", s.BuildID, err)
+		return fmt.Errorf("build %s: %w", s.BuildID, err)
 	}
 	if s.Features.Network {
+		var err error
 		if p.net, err = startNetwork(p.pid); err != nil {
 			p.Kill()
 			<-p.exited
 			p.close()
-			return nil, fmt.Errorf("build %s: %w", s.BuildID, err)
+			return fmt.Errorf("build %s: %w", s.BuildID, err)
 		}
 	}
-	return p, nil
+	return nil
 }
 
 // runLocked starts init and waits for it on one locked OS thread: init's
@@ -121,7 +145,7 @@ func (p *Process) runLocked(ctl, logW *os.File, started chan<- error) {
 	cmd := &exec.Cmd{
 		Path:       "/proc/self/exe",
 		Args:       []string{initArg0},
-		Env:        []string{}, // init needs nothing of ours
+		Env:        []string{"GOMAXPROCS=1"},
 		Stdin:      devnull,
 		Stdout:     logW,
 		Stderr:     logW,

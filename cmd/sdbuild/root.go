@@ -17,7 +17,7 @@ func newRootCommand() *cobra.Command {
 	}
 	config.AddFlags(root.PersistentFlags())
 	root.AddCommand(newRunCommand(), newListCommand(), newShowCommand(), newLogsCommand(),
-		newCancelCommand(), newStatusCommand(), newInstallUnitsCommand())
+		newCancelCommand(), newStatusCommand(), newInstallUnitsCommand(), newBenchCommand())
 	return root
 }
 
