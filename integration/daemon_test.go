@@ -244,3 +244,26 @@ func TestDaemonKilledMidBuild(t *testing.T) {
 		t.Errorf("build after restart: %d %q", r.code, r.stderr)
 	}
 }
+
+// systemctl stop: the daemon kills its running builds, records them as
+// interrupted, frees their slots; the socket starts it again.
+func TestStopInterruptsBuilds(t *testing.T) {
+	r := sdbuild(t, nil, runArgs([]string{"--detach"}, `sleep 1000`)...)
+	id := strings.TrimSpace(r.stdout)
+	unit := "sdbuild-" + id + ".scope"
+	waitFor(t, "the build's scope", func() bool { return systemctl(t, "is-active", unit) == "active" })
+	if out, err := exec.Command("systemctl", "stop", "sdbuild.service").CombinedOutput(); err != nil {
+		t.Fatalf("systemctl stop: %v %s", err, out)
+	}
+	if p := idsInUse(t); len(p) != 0 {
+		t.Errorf("processes of the build after the daemon stopped: %q", p)
+	}
+	b := show(t, id)
+	if b.Status != api.StatusInterrupted || !strings.Contains(b.Error, "sdbuildd stopped") {
+		t.Errorf("after systemctl stop, build %s is %s (%q), want interrupted", id, b.Status, b.Error)
+	}
+	r = sdbuild(t, nil, "status")
+	if !strings.Contains(r.stdout, "2 of 2 slots free") {
+		t.Errorf("status after restart: %q %q", r.stdout, r.stderr)
+	}
+}
