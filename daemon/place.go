@@ -8,6 +8,7 @@ import (
 
 	"github.com/sdbuild/sdbuild/build"
 	"github.com/sdbuild/sdbuild/buildlog"
+	"github.com/sdbuild/sdbuild/internal/cgroup2"
 	"github.com/sdbuild/sdbuild/scope"
 )
 
@@ -89,7 +90,7 @@ func (d *Daemon) place(ctx context.Context, id string, pid int, req *build.Reque
 		// past it) in one write; the emptied scope then stops and is
 		// collected by systemd on its own, off the build's critical path.
 		// Without cgroup.kill (Linux < 5.14) ask systemd.
-		if err := killCgroup(sc.Cgroup); err == nil {
+		if err := cgroup2.Kill(sc.Cgroup); err == nil {
 			return
 		}
 		ectx, cancel := context.WithTimeout(context.Background(), scopeTimeout)

@@ -9,17 +9,18 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/sdbuild/sdbuild/internal/cgroup2"
 )
 
-// cgroup2Root finds where the cgroup2 hierarchy is mounted: /sys/fs/cgroup
-// on a unified host, /sys/fs/cgroup/unified on a hybrid one.
+// cgroup2Root finds where the cgroup2 hierarchy is mounted; ok is false
+// when there is none.
 func cgroup2Root() (string, bool, error) {
-	f, err := os.Open("/proc/self/mountinfo")
-	if err != nil {
-		return "", false, err
+	r, err := cgroup2.Root()
+	if errors.Is(err, cgroup2.ErrNoCgroup2) {
+		return "", false, nil
 	}
-	defer f.Close()
-	return parseCgroup2Mount(f)
+	return r, err == nil, err
 }
 
 // ownCgroup2 returns this process's cgroup2 path from /proc/self/cgroup.

@@ -104,49 +104,6 @@ func parsePopulated(b []byte) (bool, error) {
 	return false, fmt.Errorf("parse cgroup.events: no populated key")
 }
 
-// parseCgroup2Mount returns the mount point of the first cgroup2 mount in a
-// /proc/self/mountinfo whose root is the hierarchy's root (a bind mount of a
-// subtree would misplace recorded paths). ok is false if there is none.
-func parseCgroup2Mount(r io.Reader) (mountPoint string, ok bool, err error) {
-	sc := bufio.NewScanner(r)
-	for sc.Scan() {
-		// id parent major:minor root mount-point options [optional...] - fstype source super-options
-		pre, post, found := strings.Cut(sc.Text(), " - ")
-		if !found {
-			continue
-		}
-		pf, qf := strings.Fields(pre), strings.Fields(post)
-		if len(pf) < 5 || len(qf) < 1 || qf[0] != "cgroup2" || pf[3] != "/" {
-			continue
-		}
-		return unescapeMountinfo(pf[4]), true, nil
-	}
-	if err := sc.Err(); err != nil {
-		return "", false, fmt.Errorf("parse mountinfo: %w", err)
-	}
-	return "", false, nil
-}
-
-// unescapeMountinfo undoes the kernel's octal escapes (\040 for space, \011,
-// \012, \134) in mountinfo paths.
-func unescapeMountinfo(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+3 < len(s) && isOctal(s[i+1]) && isOctal(s[i+2]) && isOctal(s[i+3]) {
-			b.WriteByte((s[i+1]-'0')<<6 | (s[i+2]-'0')<<3 | (s[i+3] - '0'))
-			i += 3
-			continue
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
-}
-
-func isOctal(c byte) bool { return c >= '0' && c <= '7' }
-
 // parseOwnCgroup2 returns the cgroup2 path ("0::/path" line) of a
 // /proc/PID/cgroup file.
 func parseOwnCgroup2(r io.Reader) (string, error) {

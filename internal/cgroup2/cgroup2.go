@@ -1,0 +1,114 @@
+// Package cgroup2 finds the cgroup2 hierarchy and acts on its cgroups:
+// the one place that knows where /sys/fs/cgroup is on a unified host and
+// /sys/fs/cgroup/unified on a hybrid one.
+package cgroup2
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+)
+
+// ErrNoCgroup2 is returned when no cgroup2 hierarchy is mounted.
+var ErrNoCgroup2 = errors.New("no cgroup2 hierarchy mounted")
+
+var root struct {
+	once sync.Once
+	path string
+	err  error
+}
+
+// Root is where the cgroup2 hierarchy is mounted, read once from
+// /proc/self/mountinfo.
+func Root() (string, error) {
+	root.once.Do(func() {
+		f, err := os.Open("/proc/self/mountinfo")
+		if err != nil {
+			root.err = fmt.Errorf("find cgroup2: %w", err)
+			return
+		}
+		defer f.Close()
+		p, ok, err := ParseMount(f)
+		switch {
+		case err != nil:
+			root.err = fmt.Errorf("find cgroup2: %w", err)
+		case !ok:
+			root.err = ErrNoCgroup2
+		default:
+			root.path = p
+		}
+	})
+	return root.path, root.err
+}
+
+// Dir is the directory of cgroup rel (as systemd's ControlGroup names it,
+// relative to the hierarchy's root).
+func Dir(rel string) (string, error) {
+	r, err := Root()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(r, rel), nil
+}
+
+// Kill SIGKILLs every process in cgroup rel and its descendants in one
+// write to cgroup.kill (Linux ≥ 5.14), which, unlike a walk over
+// cgroup.procs, cannot be outrun by fork.
+func Kill(rel string) error {
+	dir, err := Dir(rel)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "cgroup.kill"), []byte("1"), 0); err != nil {
+		return fmt.Errorf("kill cgroup %s: %w", rel, err)
+	}
+	return nil
+}
+
+// ParseMount returns the mount point of the first cgroup2 mount in a
+// /proc/self/mountinfo whose root is the hierarchy's root (a bind mount of a
+// subtree would misplace recorded paths). ok is false if there is none.
+func ParseMount(r io.Reader) (mountPoint string, ok bool, err error) {
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		// id parent major:minor root mount-point options [optional...] - fstype source super-options
+		pre, post, found := strings.Cut(sc.Text(), " - ")
+		if !found {
+			continue
+		}
+		pf, qf := strings.Fields(pre), strings.Fields(post)
+		if len(pf) < 5 || len(qf) < 1 || qf[0] != "cgroup2" || pf[3] != "/" {
+			continue
+		}
+		return unescapeMountinfo(pf[4]), true, nil
+	}
+	if err := sc.Err(); err != nil {
+		return "", false, fmt.Errorf("parse mountinfo: %w", err)
+	}
+	return "", false, nil
+}
+
+// unescapeMountinfo undoes the kernel's octal escapes (\040 for space, \011,
+// \012, \134) in mountinfo paths.
+func unescapeMountinfo(s string) string {
+	if !strings.Contains(s, `\`) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+3 < len(s) && isOctal(s[i+1]) && isOctal(s[i+2]) && isOctal(s[i+3]) {
+			b.WriteByte((s[i+1]-'0')<<6 | (s[i+2]-'0')<<3 | (s[i+3] - '0'))
+			i += 3
+			continue
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+func isOctal(c byte) bool { return c >= '0' && c <= '7' }
