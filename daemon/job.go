@@ -23,6 +23,7 @@ type job struct {
 	position    int           // place in the queue, 1 = next; 0 once running
 	interrupted bool          // the daemon is stopping: record it as interrupted
 	stats       stats         // what the scope's cgroup measured
+	initPID     int           // the sandbox's init, once placed; 0 before and after
 }
 
 // snapshotLocked copies the build record for a reader.

@@ -71,7 +71,7 @@ func (d *Daemon) place(ctx context.Context, id string, pid int, req *build.Reque
 	slot := -1
 	d.mu.Lock()
 	if j := d.jobs[id]; j != nil {
-		j.b.Unit, slot = unit, j.b.Slot
+		j.b.Unit, slot, j.initPID = unit, j.b.Slot, pid
 		j.log.SetUnit(unit)
 		j.notifyLocked()
 	}
@@ -83,7 +83,7 @@ func (d *Daemon) place(ctx context.Context, id string, pid int, req *build.Reque
 		st := readStats(sc.Cgroup)
 		d.mu.Lock()
 		if j := d.jobs[id]; j != nil {
-			j.stats = st
+			j.stats, j.initPID = st, 0
 		}
 		d.mu.Unlock()
 		// cgroup.kill ends init (and anything that could have slipped

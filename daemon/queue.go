@@ -203,3 +203,15 @@ func (d *Daemon) removeQueuedLocked(j *job) {
 		q.notifyLocked()
 	}
 }
+
+// runningInit returns the host pid of a running build's sandbox init, for
+// tools that join the build's namespaces.
+func (d *Daemon) runningInit(id string) (int, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	j, ok := d.jobs[id]
+	if !ok || j.b.Status != api.StatusRunning || j.initPID == 0 {
+		return 0, fmt.Errorf("build %s: %w: it is not running", id, ErrNotFound)
+	}
+	return j.initPID, nil
+}
