@@ -27,6 +27,9 @@ type SubmitRequest struct {
 	Properties    []string      `json:"properties,omitempty"` // systemd scope properties, as systemd-run -p
 	Timeout       time.Duration `json:"timeout,omitempty"`
 	MaxSilentTime time.Duration `json:"max_silent_time,omitempty"`
+	// AllowUnenforcedLimits runs the build even when the host cannot
+	// enforce some of Properties (its cgroup2 lacks the controller).
+	AllowUnenforcedLimits bool `json:"allow_unenforced_limits,omitempty"`
 }
 
 // EventType names what an Event reports.

@@ -14,11 +14,22 @@ import (
 	"github.com/sdbuild/sdbuild/slots"
 )
 
-// PlaceFunc puts a started, held sandbox where it belongs before its
-// builder runs (the daemon: a transient systemd scope). It returns the
-// placement's name and cgroup for the slot record, and a function that ends
-// the placement after every process of the build is dead.
-type PlaceFunc func(ctx context.Context, id string, pid int, req *Request) (unit, cgroup string, end func(), err error)
+// PlaceFunc puts a started, held sandbox (init's pid) where it belongs
+// before its builder runs (the daemon: a transient systemd scope). hostID
+// is the first id of the build's slot, to which a delegated cgroup is
+// given.
+type PlaceFunc func(ctx context.Context, id string, pid int, hostID uint32, req *Request) (*Placement, error)
+
+// Placement is where a build runs.
+type Placement struct {
+	Unit   string // the systemd unit, for records and messages
+	Cgroup string // its cgroup, relative to the cgroup2 root (slot record)
+	// BuilderCgroup, when set (the systemd-cgroup feature), is the cgroup
+	// directory the builder is created in, delegated to the build.
+	BuilderCgroup string
+	// End runs when only init is left; it ends the placement.
+	End func()
+}
 
 // Options configure a Runner.
 type Options struct {
@@ -142,37 +153,37 @@ func (r *Runner) runSandbox(ctx context.Context, spec *sandbox.Spec, lease *slot
 	}
 	holder := slots.Holder{PID: p.PID()}
 	end := func() {}
+	var pl *Placement
 	if r.opt.Place != nil {
 		// Placing init (a systemd scope start: one D-Bus job and a cgroup
 		// migration that waits for an RCU grace period in the kernel) runs
 		// while init builds the sandbox root; the builder starts only once
 		// both are done.
 		type placed struct {
-			unit, cgroup string
-			end          func()
-			err          error
+			pl  *Placement
+			err error
 		}
 		pc := make(chan placed, 1)
 		go func() {
-			var pl placed
-			pl.unit, pl.cgroup, pl.end, pl.err = r.opt.Place(ctx, spec.BuildID, p.PID(), c.req)
-			pc <- pl
+			pl, err := r.opt.Place(ctx, spec.BuildID, p.PID(), spec.HostID, c.req)
+			pc <- placed{pl, err}
 		}()
 		rerr := p.Ready()
-		pl := <-pc
+		got := <-pc
 		switch {
 		case rerr != nil:
-			if pl.err == nil {
-				pl.end()
+			if got.err == nil {
+				got.pl.End()
 			}
 			return fmt.Errorf("build %s: %w", spec.BuildID, rerr)
-		case pl.err != nil:
+		case got.err != nil:
 			p.Kill()
 			p.Wait()
-			return fmt.Errorf("build %s: %w", spec.BuildID, pl.err)
+			return fmt.Errorf("build %s: %w", spec.BuildID, got.err)
 		}
-		end = pl.end
-		holder.Unit, holder.Cgroup, res.Unit = pl.unit, pl.cgroup, pl.unit
+		pl = got.pl
+		end = pl.End
+		holder.Unit, holder.Cgroup, res.Unit = pl.Unit, pl.Cgroup, pl.Unit
 	} else if err := p.Ready(); err != nil {
 		return fmt.Errorf("build %s: %w", spec.BuildID, err)
 	}
@@ -185,7 +196,8 @@ func (r *Runner) runSandbox(ctx context.Context, spec *sandbox.Spec, lease *slot
 	w := newWatch(p, c.req.Timeout, c.req.MaxSilentTime)
 	pumped := make(chan struct{})
 	go func() { w.pump(log); close(pumped) }()
-	if err := p.Go(); err != nil {
+	if err := release(p, pl); err != nil {
+		fmt.Fprintf(log, "sdbuild: %v\n", err)
 		p.Kill()
 	}
 	go w.enforce(ctx)
@@ -215,4 +227,18 @@ func (r *Runner) runSandbox(ctx context.Context, spec *sandbox.Spec, lease *slot
 		res.Status = Succeeded
 	}
 	return nil
+}
+
+// release lets init start the builder, in its delegated cgroup when the
+// placement made one.
+func release(p *sandbox.Process, pl *Placement) error {
+	if pl == nil || pl.BuilderCgroup == "" {
+		return p.Go()
+	}
+	dir, err := os.Open(pl.BuilderCgroup)
+	if err != nil {
+		return fmt.Errorf("open the build's cgroup: %w", err)
+	}
+	defer dir.Close()
+	return p.GoInCgroup(dir)
 }

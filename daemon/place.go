@@ -4,11 +4,13 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"slices"
 	"time"
 
 	"github.com/sdbuild/sdbuild/build"
 	"github.com/sdbuild/sdbuild/buildlog"
 	"github.com/sdbuild/sdbuild/internal/cgroup2"
+	"github.com/sdbuild/sdbuild/sandbox"
 	"github.com/sdbuild/sdbuild/scope"
 )
 
@@ -50,10 +52,10 @@ func parseProperties(ss []string) ([]scope.Property, error) {
 // period (cgroup_procs_write_start -> percpu_down_write -> synchronize_rcu;
 // 10-20 ms on the machines measured) unless cgroup2 is mounted with
 // favordynmods.
-func (d *Daemon) place(ctx context.Context, id string, pid int, req *build.Request) (string, string, func(), error) {
+func (d *Daemon) place(ctx context.Context, id string, pid int, hostID uint32, req *build.Request) (*build.Placement, error) {
 	props, err := parseProperties(req.Properties)
 	if err != nil {
-		return "", "", nil, err
+		return nil, err
 	}
 	desc := fmt.Sprintf("sdbuild build %s", id)
 	if req.Name != "" {
@@ -66,7 +68,18 @@ func (d *Daemon) place(ctx context.Context, id string, pid int, req *build.Reque
 		Name: unit, Slice: Slice, Description: desc, PIDs: []uint32{uint32(pid)}, Properties: props,
 	})
 	if err != nil {
-		return "", "", nil, err
+		return nil, err
+	}
+	pl := &build.Placement{Unit: unit, Cgroup: sc.Cgroup}
+	if slices.Contains(req.Features, string(sandbox.FeatureSystemdCgroup)) {
+		scopeDir, err := cgroup2.Dir(sc.Cgroup)
+		if err == nil {
+			pl.BuilderCgroup, err = delegate(scopeDir, pid, hostID)
+		}
+		if err != nil {
+			d.killScope(unit, sc.Cgroup)
+			return nil, fmt.Errorf("feature %s: %w", sandbox.FeatureSystemdCgroup, err)
+		}
 	}
 	slot := -1
 	d.mu.Lock()
@@ -86,18 +99,23 @@ func (d *Daemon) place(ctx context.Context, id string, pid int, req *build.Reque
 			j.stats, j.initPID = st, 0
 		}
 		d.mu.Unlock()
-		// cgroup.kill ends init (and anything that could have slipped
-		// past it) in one write; the emptied scope then stops and is
-		// collected by systemd on its own, off the build's critical path.
-		// Without cgroup.kill (Linux < 5.14) ask systemd.
-		if err := cgroup2.Kill(sc.Cgroup); err == nil {
-			return
-		}
-		ectx, cancel := context.WithTimeout(context.Background(), scopeTimeout)
-		defer cancel()
-		if err := d.scopes.Kill(ectx, unit); err != nil {
-			d.log.Warn("kill scope", "unit", unit, "err", err)
-		}
+		d.killScope(unit, sc.Cgroup)
 	}
-	return unit, sc.Cgroup, end, nil
+	pl.End = end
+	return pl, nil
+}
+
+// killScope ends what is left in a build's scope. cgroup.kill does it in
+// one write, nested containers and all; the emptied scope then stops and
+// is collected by systemd on its own, off the build's critical path.
+// Without cgroup.kill (Linux < 5.14) ask systemd.
+func (d *Daemon) killScope(unit, cgroup string) {
+	if err := cgroup2.Kill(cgroup); err == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), scopeTimeout)
+	defer cancel()
+	if err := d.scopes.Kill(ctx, unit); err != nil {
+		d.log.Warn("kill scope", "unit", unit, "err", err)
+	}
 }

@@ -114,6 +114,7 @@ func TestCancel(t *testing.T) {
 	id := strings.TrimSpace(r.stdout)
 	unit := "sdbuild-" + id + ".scope"
 	waitFor(t, "the build's scope", func() bool { return systemctl(t, "is-active", unit) == "active" })
+	waitFor(t, "the build's processes", func() bool { return len(idsInUse(t)) >= 2 })
 	r = sdbuild(t, nil, "cancel", id)
 	if r.code != 0 || r.stdout != "build "+id+" cancelled\n" {
 		t.Errorf("cancel: %d %q %q", r.code, r.stdout, r.stderr)
@@ -227,6 +228,7 @@ func TestDaemonKilledMidBuild(t *testing.T) {
 	id := strings.TrimSpace(r.stdout)
 	unit := "sdbuild-" + id + ".scope"
 	waitFor(t, "the build's scope", func() bool { return systemctl(t, "is-active", unit) == "active" })
+	waitFor(t, "the build's processes", func() bool { return len(idsInUse(t)) >= 2 })
 	pid := systemctl(t, "show", "-p", "MainPID", "--value", "sdbuild.service")
 	if out, err := exec.Command("kill", "-9", pid).CombinedOutput(); err != nil {
 		t.Fatalf("kill -9 %s: %v %s", pid, err, out)
@@ -252,6 +254,7 @@ func TestStopInterruptsBuilds(t *testing.T) {
 	id := strings.TrimSpace(r.stdout)
 	unit := "sdbuild-" + id + ".scope"
 	waitFor(t, "the build's scope", func() bool { return systemctl(t, "is-active", unit) == "active" })
+	waitFor(t, "the build's processes", func() bool { return len(idsInUse(t)) >= 1 })
 	if out, err := exec.Command("systemctl", "stop", "sdbuild.service").CombinedOutput(); err != nil {
 		t.Fatalf("systemctl stop: %v %s", err, out)
 	}

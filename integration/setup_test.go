@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -165,26 +166,44 @@ func systemctl(t *testing.T, args ...string) string {
 	return strings.TrimSpace(string(out))
 }
 
-// idsInUse lists processes with any id in the test's slots.
+// idsInUse lists processes with any uid or gid (real, effective, saved or
+// fs) in the test's slots, read from /proc/PID/status as unsigned numbers.
 func idsInUse(t *testing.T) []string {
 	t.Helper()
-	out, _ := exec.Command("ps", "-eo", "pid=,uid=,gid=,comm=").Output()
-	var pids []string
-	for _, line := range strings.Split(string(out), "\n") {
-		f := strings.Fields(line)
-		if len(f) < 3 {
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var found []string
+	for _, e := range ents {
+		if _, err := strconv.Atoi(e.Name()); err != nil {
 			continue
 		}
-		for _, s := range f[1:3] {
-			var id uint64
-			fmt.Sscan(s, &id)
-			if id >= testStartID && id < testStartID+testSlots*65536 {
-				pids = append(pids, line)
-				break
+		b, err := os.ReadFile("/proc/" + e.Name() + "/status")
+		if err != nil {
+			continue // gone meanwhile
+		}
+		var name string
+		inRange := false
+		for _, line := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(line, "Name:"); ok {
+				name = strings.TrimSpace(v)
+			}
+			if !strings.HasPrefix(line, "Uid:") && !strings.HasPrefix(line, "Gid:") {
+				continue
+			}
+			for _, f := range strings.Fields(line)[1:] {
+				id, err := strconv.ParseUint(f, 10, 32)
+				if err == nil && id >= testStartID && id < testStartID+testSlots*65536 {
+					inRange = true
+				}
 			}
 		}
+		if inRange {
+			found = append(found, e.Name()+" "+name)
+		}
 	}
-	return pids
+	return found
 }
 
 // waitFor polls cond (a systemd or process state change the test cannot

@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -17,8 +18,11 @@ import (
 const builderCloneflags = unix.CLONE_NEWUSER | unix.CLONE_NEWNS | unix.CLONE_NEWCGROUP
 
 // runBuilderLocked starts the builder and waits for it. It runs on init's
-// locked thread (see limitLocked and MaybeInit).
-func runBuilderLocked(s *Spec) (Result, error) {
+// locked thread (see limitLocked and MaybeInit). With cgroupDir (the
+// systemd-cgroup feature) the builder is created in that cgroup and starts
+// as the payload stage, which makes its cgroup namespace and mounts before
+// it execs the builder.
+func runBuilderLocked(s *Spec, cgroupDir *os.File) (Result, error) {
 	devnull, err := os.Open("/dev/null")
 	if err != nil {
 		return Result{}, fmt.Errorf("open /dev/null: %w", err)
@@ -47,7 +51,34 @@ func runBuilderLocked(s *Spec) (Result, error) {
 			Pdeathsig:                  syscall.SIGKILL,
 		},
 	}
-	pid, err := syscall.ForkExec(argv0, s.Args, attr)
+	path, args := argv0, s.Args
+	var payloadW *os.File
+	if cgroupDir != nil {
+		defer cgroupDir.Close()
+		r, w, err := os.Pipe()
+		if err != nil {
+			return Result{}, fmt.Errorf("payload pipe: %w", err)
+		}
+		defer r.Close()
+		payloadW = w
+		path, args = "/proc/self/exe", []string{payloadArg0}
+		attr.Files = append(attr.Files, r.Fd())
+		// A pid namespace of its own too: a systemd in the build treats PID 1
+		// as its own (nspawn reads PID 1's rlimits), and init, host root in
+		// an ancestor user namespace, is untouchable from the build. init
+		// still sees, and at the end kills, everything nested in it.
+		// And a network namespace of its own, owned by its user namespace:
+		// only its owner may mount the sysfs a systemd needs.
+		attr.Sys.Cloneflags = attr.Sys.Cloneflags&^unix.CLONE_NEWCGROUP | unix.CLONE_NEWPID | unix.CLONE_NEWNET
+		attr.Sys.UseCgroupFD, attr.Sys.CgroupFD = true, int(cgroupDir.Fd())
+	}
+	pid, err := syscall.ForkExec(path, args, attr)
+	if payloadW != nil {
+		if err == nil {
+			err = json.NewEncoder(payloadW).Encode(payloadSpec{Path: argv0, Args: s.Args})
+		}
+		payloadW.Close()
+	}
 	if err != nil {
 		if errors.Is(err, unix.EINVAL) || errors.Is(err, unix.EPERM) || errors.Is(err, unix.ENOSPC) || errors.Is(err, unix.EUSERS) {
 			if nerr := probeNamespaces(builderCloneflags); nerr != nil {

@@ -1,6 +1,10 @@
 package sandbox
 
-import "fmt"
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+)
 
 // etcFiles are the files init writes into the sandbox's /etc: just enough
 // for tools that look up their own user, group or host name.
@@ -18,6 +22,11 @@ func (s *Spec) etcFiles() map[string]string {
 		"/etc/passwd": passwd,
 		"/etc/group":  group,
 		"/etc/hosts":  "127.0.0.1 localhost\n::1 localhost\n",
+	}
+	if s.Features.SystemdCgroup {
+		// systemd, and systemd-nspawn, need a machine id: one per build.
+		sum := sha256.Sum256([]byte("sdbuild machine-id " + s.BuildID))
+		files["/etc/machine-id"] = hex.EncodeToString(sum[:16]) + "\n"
 	}
 	if s.Features.Network {
 		files["/etc/resolv.conf"] = "nameserver " + slirpDNS + "\n"

@@ -30,6 +30,8 @@ func MaybeInit() {
 		os.Exit(initMain())
 	case probeArg0:
 		os.Exit(0)
+	case payloadArg0:
+		os.Exit(payloadMain())
 	}
 }
 
@@ -56,11 +58,17 @@ func initMain() int {
 	if err := ctl.send(message{Step: stepReady}); err != nil {
 		return 1
 	}
-	if _, err := ctl.recv(stepGo, noDeadline); err != nil {
+	_, cgroupDir, err := ctl.recvWithFD(stepGo)
+	if err != nil {
 		// The parent went away or gave up: nothing may run.
+		fmt.Fprintf(os.Stderr, "sdbuild init: %v\n", err)
 		return 1
 	}
-	res, err := runBuilderLocked(spec)
+	if spec.Features.SystemdCgroup && cgroupDir == nil {
+		ctl.send(message{Step: stepError, Error: "feature systemd-cgroup: no cgroup for the build was passed"})
+		return 1
+	}
+	res, err := runBuilderLocked(spec, cgroupDir)
 	if err != nil {
 		ctl.send(message{Step: stepError, Error: err.Error()})
 		return 1
@@ -70,6 +78,7 @@ func initMain() int {
 		return 1
 	}
 	if err := ctl.send(message{Step: stepResult, Result: &res}); err != nil {
+		fmt.Fprintf(os.Stderr, "sdbuild init: %v\n", err)
 		return 1
 	}
 	// Stay, alone in the build's cgroup, until the parent has read what
@@ -132,6 +141,7 @@ func setupLocked(s *Spec) error {
 		{"proc", func() error {
 			return mountFS(rootfd, "/proc", "proc", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "")
 		}},
+		{"sys and run", func() error { return setupSystemdMounts(rootfd, s) }},
 		{"build dirs", func() error { return bindBuildDirs(rootfd, s) }},
 		{"pivot_root", func() error { return pivotInto(rootfd) }},
 		{"read-only root", func() error { return setReadOnly("/", unix.MOUNT_ATTR_NODEV) }},
@@ -146,6 +156,25 @@ func setupLocked(s *Spec) error {
 		}
 	}
 	return nil
+}
+
+// setupSystemdMounts prepares, for systemd-cgroup builds, what the payload
+// stage mounts on from inside the build's own namespaces: a read-only
+// sysfs on /sys and a /run mount point. The kernel lets a user namespace
+// mount sysfs (as proc) only where one is already fully visible, so init
+// mounts one for the payload to cover with its own.
+func setupSystemdMounts(rootfd int, s *Spec) error {
+	if !s.Features.SystemdCgroup {
+		return nil
+	}
+	if err := mountFS(rootfd, "/sys", "sysfs", unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, ""); err != nil {
+		return err
+	}
+	fd, err := openDirAt(rootfd, "/run", 0o755)
+	if err != nil {
+		return err
+	}
+	return unix.Close(fd)
 }
 
 func writeEtc(rootfd int, s *Spec) error {

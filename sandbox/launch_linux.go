@@ -175,7 +175,14 @@ func (p *Process) runLocked(ctl, logW *os.File, started chan<- error) {
 func (p *Process) PID() int { return p.pid }
 
 // Go releases init to start the builder.
-func (p *Process) Go() error { return p.ctl.send(message{Step: stepGo}) }
+func (p *Process) Go() error { return p.ctl.sendWithFD(message{Step: stepGo}, nil) }
+
+// GoInCgroup releases init to start the builder in the cgroup directory
+// dir (an O_PATH or O_DIRECTORY file), which becomes the root of the
+// builder's cgroup namespace: the systemd-cgroup feature.
+func (p *Process) GoInCgroup(dir *os.File) error {
+	return p.ctl.sendWithFD(message{Step: stepGo}, dir)
+}
 
 // Kill ends the whole build: SIGKILL to init takes its pid namespace, and
 // so every process of the build, with it. It is safe to call at any time.

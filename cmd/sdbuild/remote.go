@@ -40,6 +40,7 @@ func runRemote(cmd *cobra.Command, f *runFlags, args []string) error {
 	sr := &api.SubmitRequest{
 		Name: f.name, Args: args, Env: f.env, Inputs: f.inputs, Output: out, Features: f.features,
 		Properties: f.properties, Timeout: f.timeout, MaxSilentTime: f.maxSilentTime,
+		AllowUnenforcedLimits: f.unenforced,
 	}
 	ctx := context.Background()
 	b, err := c.Submit(ctx, sr)

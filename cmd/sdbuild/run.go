@@ -31,6 +31,7 @@ type runFlags struct {
 	json          bool
 	properties    []string
 	detach        bool
+	unenforced    bool
 }
 
 func newRunCommand() *cobra.Command {
@@ -69,6 +70,7 @@ at --output when the build succeeds. Exits with the builder's status.`,
 	fl.BoolVar(&f.json, "json", false, "print the result as JSON on stdout (the build log goes to stderr)")
 	fl.StringArrayVarP(&f.properties, "property", "p", nil, "set a property of the build's scope, as systemd-run -p `NAME=VALUE` (repeatable)")
 	fl.BoolVar(&f.detach, "detach", false, "queue the build, print its id and return")
+	fl.BoolVar(&f.unenforced, "allow-unenforced-limits", false, "run even if this host cannot enforce some --property limits (no such cgroup2 controller)")
 	return cmd
 }
 

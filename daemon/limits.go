@@ -1,0 +1,80 @@
+package daemon
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/sdbuild/sdbuild/internal/cgroup2"
+	"github.com/sdbuild/sdbuild/sandbox"
+	"github.com/sdbuild/sdbuild/scope"
+)
+
+// controllerOf names the cgroup2 controller that enforces a scope property
+// (by its D-Bus name); "" for properties no controller enforces.
+var controllerOf = map[string]string{
+	"MemoryMax": "memory", "MemoryHigh": "memory", "MemoryLow": "memory",
+	"MemoryMin": "memory", "MemorySwapMax": "memory",
+	"TasksMax":           "pids",
+	"CPUWeight":          "cpu",
+	"CPUQuotaPerSecUSec": "cpu",
+	"IOWeight":           "io",
+}
+
+// unenforced returns an error for the first property whose controller the
+// host's cgroup2 does not have (available lists the controllers of the
+// cgroup2 root): systemd would accept the property and enforce nothing.
+func unenforced(raw []string, props []scope.Property, available []string, root string) error {
+	for i, p := range props {
+		c := controllerOf[p.Name]
+		if c == "" || slices.Contains(available, c) {
+			continue
+		}
+		have := strings.Join(available, " ")
+		if have == "" {
+			have = "none"
+		}
+		return fmt.Errorf("-p %s: this host's cgroup2 (%s) has no %s controller (it has: %s; on a hybrid host it is bound to cgroup v1), so the limit would not be enforced; pass --allow-unenforced-limits to run the build without it",
+			raw[i], root, c, have)
+	}
+	return nil
+}
+
+// checkHost refuses, before a build is queued, what this host cannot do.
+func checkHost(sr *submitChecks) error {
+	props, err := parseProperties(sr.properties)
+	if err != nil {
+		return err
+	}
+	if len(props) > 0 && !sr.allowUnenforced {
+		root, err := cgroup2.Root()
+		if err != nil {
+			return fmt.Errorf("scope properties %q: %w", sr.properties, err)
+		}
+		b, err := os.ReadFile(filepath.Join(root, "cgroup.controllers"))
+		if err != nil {
+			return fmt.Errorf("scope properties %q: %w", sr.properties, err)
+		}
+		if err := unenforced(sr.properties, props, strings.Fields(string(b)), root); err != nil {
+			return err
+		}
+	}
+	if slices.Contains(sr.features, string(sandbox.FeatureSystemdCgroup)) {
+		if _, err := cgroup2.Root(); err != nil {
+			return fmt.Errorf("feature %s: %w", sandbox.FeatureSystemdCgroup, err)
+		}
+		if _, err := delegatable(); err != nil {
+			return fmt.Errorf("feature %s: %w", sandbox.FeatureSystemdCgroup, err)
+		}
+	}
+	return nil
+}
+
+// submitChecks is what checkHost looks at in a request.
+type submitChecks struct {
+	properties      []string
+	features        []string
+	allowUnenforced bool
+}
