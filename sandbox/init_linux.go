@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"syscall"
 
 	"golang.org/x/sys/unix"
 )
@@ -219,6 +220,13 @@ func setHostname() error {
 // this thread's credentials, which is why it runs on init's locked thread,
 // the one that forks the builder.
 func limitLocked() error {
+	// Without uid-range the builder's setgroups is denied, so it would keep
+	// whatever supplementary groups init has; a daemon started with some
+	// would give builds a host group's access. Drop them all (on every
+	// thread: syscall.Setgroups, unlike x/sys's, is process-wide).
+	if err := syscall.Setgroups(nil); err != nil {
+		return fmt.Errorf("drop supplementary groups: %w", err)
+	}
 	if err := unix.Setrlimit(unix.RLIMIT_CORE, &unix.Rlimit{Cur: 0, Max: 0}); err != nil {
 		return fmt.Errorf("core limit: %w", err)
 	}

@@ -3,8 +3,10 @@ package sandbox
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -52,5 +54,53 @@ func TestNamespaceFailureIsNamed(t *testing.T) {
 	got := strings.TrimSpace(string(out))
 	if !strings.HasPrefix(got, "true ") || !strings.Contains(got, "network namespace") || !strings.Contains(got, "user.max_net_namespaces") {
 		t.Errorf("Start with network namespaces forbidden = %q, want ErrNamespace naming the network namespace and its limit", got)
+	}
+}
+
+// groupsArg0 runs the test binary as a process with a supplementary group
+// that starts a build which tries to read a file only that group may.
+const groupsArg0 = "sdbuild-test-groups"
+
+func groupsMain() int {
+	s := validSpec()
+	s.Dir = os.Args[1]
+	s.HostID = testHostID
+	s.Args = []string{"/bin/sh", "-c", "cat /g/f; grep Groups /proc/self/status"}
+	s.Env = []string{"PATH=/usr/bin:/bin"}
+	s.Inputs = append(append([]Mount(nil), baseInputs...), Mount{os.Args[2], "/g"})
+	if err := PrepareDir(s.Dir, s.HostID); err != nil {
+		fmt.Println(err)
+		return 2
+	}
+	p, err := Start(&s)
+	if err != nil {
+		fmt.Println(err)
+		return 2
+	}
+	go io.Copy(os.Stdout, p.Log)
+	p.Go()
+	p.Wait()
+	return 0
+}
+
+// A caller's supplementary groups never reach the builder.
+func TestSupplementaryGroupsDropped(t *testing.T) {
+	testutil.RequireRoot(t)
+	files := t.TempDir()
+	os.Chmod(files, 0o755)
+	f := filepath.Join(files, "f")
+	os.WriteFile(f, []byte("group secret\n"), 0o640)
+	os.Chown(f, 0, 4242)
+	parent := t.TempDir()
+	exe, _ := os.Executable()
+	cmd := exec.Command(exe, filepath.Join(parent, "b"), files)
+	cmd.Args[0] = groupsArg0
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 0, Gid: 0, Groups: []uint32{4242}}}
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("helper: %v\n%s", err, out)
+	}
+	if strings.Contains(string(out), "group secret") || !strings.Contains(string(out), "Permission denied") {
+		t.Errorf("a build started by a process in group 4242 read its file:\n%s", out)
 	}
 }

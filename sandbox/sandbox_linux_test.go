@@ -20,6 +20,8 @@ func TestMain(m *testing.M) {
 		os.Exit(helperMain(os.Args[1:]))
 	case nsLimitArg0:
 		os.Exit(nsLimitMain())
+	case groupsArg0:
+		os.Exit(groupsMain())
 	}
 	os.Exit(m.Run())
 }
