@@ -65,6 +65,20 @@ func (r *Runner) checkRequest(req *Request) (*Checked, error) {
 	if err != nil {
 		return nil, err
 	}
+	for _, d := range []struct {
+		on         bool
+		name, path string
+		hint       string
+	}{
+		{f.KVM, "kvm", sandbox.DevKVM, "load the kvm_intel or kvm_amd module, or build on a host with hardware virtualization"},
+		{f.TUN, "tun", sandbox.DevTUN, "load the tun module"},
+	} {
+		if d.on {
+			if err := sandbox.CheckDevice(d.path); err != nil {
+				return nil, fmt.Errorf("feature %s: this host has no usable %s (%w); %s", d.name, d.path, err, d.hint)
+			}
+		}
+	}
 	if len(req.Properties) > 0 && r.opt.Place == nil {
 		return nil, fmt.Errorf("scope properties %q need the build's own systemd scope, which only the sdbuild daemon creates; run without --local", req.Properties)
 	}

@@ -17,15 +17,22 @@ const (
 	FeatureSystemdCgroup Feature = "systemd-cgroup"
 	// FeatureNetwork gives the build's own network namespace a route out.
 	FeatureNetwork Feature = "network"
+	// FeatureKVM gives the build /dev/kvm, to start virtual machines.
+	FeatureKVM Feature = "kvm"
+	// FeatureTUN gives the build /dev/net/tun, for tun/tap devices in its
+	// own network namespaces.
+	FeatureTUN Feature = "tun"
 )
 
-var knownFeatures = []Feature{FeatureUIDRange, FeatureSystemdCgroup, FeatureNetwork}
+var knownFeatures = []Feature{FeatureUIDRange, FeatureSystemdCgroup, FeatureNetwork, FeatureKVM, FeatureTUN}
 
 // Features is a set of requested features.
 type Features struct {
 	UIDRange      bool `json:"uid_range,omitempty"`
 	SystemdCgroup bool `json:"systemd_cgroup,omitempty"`
 	Network       bool `json:"network,omitempty"`
+	KVM           bool `json:"kvm,omitempty"`
+	TUN           bool `json:"tun,omitempty"`
 }
 
 // ParseFeatures turns feature names into a set. An unknown name is an
@@ -40,6 +47,10 @@ func ParseFeatures(names []string) (Features, error) {
 			f.SystemdCgroup = true
 		case FeatureNetwork:
 			f.Network = true
+		case FeatureKVM:
+			f.KVM = true
+		case FeatureTUN:
+			f.TUN = true
 		default:
 			return Features{}, fmt.Errorf("feature %q: %w (known: %s)", n, ErrUnknownFeature, knownFeatureList())
 		}
@@ -58,6 +69,12 @@ func (f Features) Names() []string {
 	}
 	if f.Network {
 		out = append(out, string(FeatureNetwork))
+	}
+	if f.KVM {
+		out = append(out, string(FeatureKVM))
+	}
+	if f.TUN {
+		out = append(out, string(FeatureTUN))
 	}
 	sort.Strings(out)
 	return out

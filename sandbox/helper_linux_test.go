@@ -43,6 +43,21 @@ func helperMain(args []string) int {
 	case "setattr-rw":
 		attr := unix.MountAttr{Attr_clr: unix.MOUNT_ATTR_RDONLY}
 		fmt.Println(errName(unix.MountSetattr(unix.AT_FDCWD, args[1], 0, &attr)))
+	case "kvm":
+		// KVM_GET_API_VERSION: answers 12 on every Linux since 2.6.22.
+		f, err := os.OpenFile("/dev/kvm", os.O_RDWR, 0)
+		if err != nil {
+			fmt.Println(errName(err))
+			return 0
+		}
+		v, _, errno := unix.Syscall(unix.SYS_IOCTL, f.Fd(), 0xAE00, 0)
+		fmt.Println(v, errName(errnoErr(errno)))
+	case "open-rw":
+		f, err := os.OpenFile(args[1], os.O_RDWR, 0)
+		if err == nil {
+			f.Close()
+		}
+		fmt.Println(errName(err))
 	case "keyring":
 		id, err := unix.KeyctlGetKeyringID(unix.KEY_SPEC_SESSION_KEYRING, false)
 		fmt.Println(id, errName(err))
@@ -84,4 +99,11 @@ func errName(err error) string {
 		return unix.ErrnoName(errno)
 	}
 	return err.Error()
+}
+
+func errnoErr(e unix.Errno) error {
+	if e == 0 {
+		return nil
+	}
+	return e
 }

@@ -138,7 +138,7 @@ func setupLocked(s *Spec) error {
 	}{
 		{"etc", func() error { return writeEtc(rootfd, s) }},
 		{"inputs", func() error { return mountInputs(rootfd, s) }},
-		{"dev", func() error { return setupDev(rootfd) }},
+		{"dev", func() error { return setupDev(rootfd, s) }},
 		{"proc", func() error {
 			return mountFS(rootfd, "/proc", "proc", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "")
 		}},

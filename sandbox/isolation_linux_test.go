@@ -385,3 +385,32 @@ func processesWithID(t *testing.T, first, n uint32) []int {
 	}
 	return pids
 }
+
+// The kvm and tun features: the build gets its own node of the device,
+// usable by the unprivileged builder though the host's is root's alone.
+func TestDeviceFeatures(t *testing.T) {
+	tests := []struct {
+		name     string
+		features Features
+		device   string
+		script   string
+		want     string
+	}{
+		{"kvm", Features{KVM: true}, DevKVM, helperPath + " kvm; stat -c '%a %u' /dev/kvm", "12 ok\n600 1000"},
+		{"tun", Features{TUN: true}, DevTUN, helperPath + " open-rw /dev/net/tun", "ok"},
+		{"no kvm without the feature", Features{}, DevKVM, "test -e /dev/kvm || echo absent", "absent"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := CheckDevice(tt.device); err != nil {
+				t.Skipf("this host has no %s: %v", tt.device, err)
+			}
+			s := newSpec(t, tt.script)
+			s.Features = tt.features
+			withHelper(t, s)
+			if got := strings.TrimSpace(mustRun(t, s)); got != tt.want {
+				t.Errorf("%s:\n got %q\nwant %q", tt.script, got, tt.want)
+			}
+		})
+	}
+}

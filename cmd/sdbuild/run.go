@@ -62,7 +62,7 @@ at --output when the build succeeds. Exits with the builder's status.`,
 	fl.BoolVar(&f.local, "local", false, "run the build in this process instead of the daemon (root only)")
 	fl.StringArrayVarP(&f.inputs, "input", "i", nil, "read-only input `HOST[:SANDBOX]` (repeatable)")
 	fl.StringVarP(&f.output, "output", "o", "", "create `DIR` with the build's $out when it succeeds (must not exist)")
-	fl.StringArrayVar(&f.features, "feature", nil, "enable a feature: uid-range, systemd-cgroup, network (repeatable)")
+	fl.StringArrayVar(&f.features, "feature", nil, "enable a feature: uid-range, systemd-cgroup, network, kvm, tun (repeatable)")
 	fl.StringArrayVarP(&f.env, "env", "e", nil, "set `KEY=VALUE` in the build's environment (repeatable)")
 	fl.DurationVar(&f.timeout, "timeout", 0, "kill the build after this `DURATION` (e.g. 90s, 2m)")
 	fl.DurationVar(&f.maxSilentTime, "max-silent-time", 0, "kill the build after this `DURATION` without output")
