@@ -3,13 +3,18 @@
 package integration
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
+
+	"github.com/sdbuild/sdbuild/api"
 )
 
 var nestedFeatures = []string{"--feature", "uid-range", "--feature", "systemd-cgroup"}
@@ -135,4 +140,43 @@ func TestCancelNested(t *testing.T) {
 		_, err := os.Stat(filepath.Join("/sys/fs/cgroup/sdbuild.slice", unit))
 		return os.IsNotExist(err)
 	})
+}
+
+// Two nested builds at once run on different slots and see only their
+// own processes.
+func TestTwoNestedBuilds(t *testing.T) {
+	requireNspawn(t)
+	var wg sync.WaitGroup
+	results := make([]result, 2)
+	for i := range results {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i] = sdbuild(t, nil, runArgs(append([]string{"--name", fmt.Sprintf("nested-pair-%d", i)}, nestedFeatures...),
+				`systemd-nspawn -D / --volatile=yes --register=no --keep-unit -q --pipe -- /bin/sh -c 'sleep 0.5; echo inside'
+				 ls /proc | grep -cE '^[0-9]+$'`)...)
+		}()
+	}
+	wg.Wait()
+	for i, r := range results {
+		lines := strings.Fields(r.stdout)
+		if r.code != 0 || len(lines) != 2 || lines[0] != "inside" {
+			t.Fatalf("nested build %d: %d %q %q", i, r.code, r.stdout, r.stderr)
+		}
+		// Its own pid namespace: the shell, ls and grep, nothing of the other build.
+		if n, _ := strconv.Atoi(lines[1]); n > 4 {
+			t.Errorf("nested build %d sees %d processes, want only its own", i, n)
+		}
+	}
+	r := sdbuild(t, nil, "list", "--json", "--name", "nested-pair-", "--limit", "2")
+	var bs []api.Build
+	if err := json.Unmarshal([]byte(r.stdout), &bs); err != nil || len(bs) != 2 {
+		t.Fatalf("list: %v %q", err, r.stdout)
+	}
+	if bs[0].Slot == bs[1].Slot {
+		t.Errorf("both nested builds ran on slot %d", bs[0].Slot)
+	}
+	if bs[0].Started.After(bs[1].Finished) || bs[1].Started.After(bs[0].Finished) {
+		t.Errorf("the two nested builds did not overlap: %v-%v and %v-%v", bs[0].Started, bs[0].Finished, bs[1].Started, bs[1].Finished)
+	}
 }
