@@ -20,6 +20,9 @@ func TestMain(m *testing.M) {
 	if dir := os.Getenv(helperEnv); dir != "" {
 		os.Exit(holdSlot(dir))
 	}
+	if dir := os.Getenv(containerEnv); dir != "" {
+		os.Exit(openInContainer(dir))
+	}
 	os.Exit(m.Run())
 }
 

@@ -1,6 +1,8 @@
 package slots
 
 import (
+	"github.com/sdbuild/sdbuild/internal/idmap"
+
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -33,6 +35,11 @@ type slotState struct {
 func Open(opt Options) (*Pool, error) {
 	if err := opt.validate(); err != nil {
 		return nil, err
+	}
+	// In a container whose user namespace does not map the range, builds
+	// could never be given their ids: refuse now, naming the limit.
+	if err := idmap.CheckSelf(uint64(opt.StartID), uint64(opt.IDsPerBuild)*uint64(opt.Slots)); err != nil {
+		return nil, fmt.Errorf("open slot pool: %w", err)
 	}
 	if err := prepareDir(opt.Dir); err != nil {
 		return nil, err
