@@ -30,6 +30,7 @@ func (d *Daemon) Handler() http.Handler {
 	mux.HandleFunc("GET "+api.PathLog, d.handleLog)
 	mux.HandleFunc("GET "+api.PathEvents, d.handleEvents)
 	mux.HandleFunc("POST "+api.PathCancel, d.handleCancel)
+	mux.HandleFunc("POST "+api.PathEnter, d.handleEnter)
 	mux.HandleFunc("GET "+api.PathStatus, d.handleStatus)
 	return mux
 }

@@ -66,7 +66,9 @@ func TestBuildIsAScope(t *testing.T) {
 	if r.stdout != "line one\nline two\ndone\n" {
 		t.Errorf("logs -f = %q", r.stdout)
 	}
-	b := show(t, id)
+	// The log ends as the build does, a moment before its record is final.
+	var b *api.Build
+	waitFor(t, "the build's final record", func() bool { b = show(t, id); return b.Status.Finished() })
 	if b.Status != api.StatusSucceeded || b.Unit != unit || b.CPUUsec == 0 {
 		t.Errorf("show = %+v, want succeeded in %s with CPU time measured", b, unit)
 	}

@@ -17,7 +17,8 @@ func newRootCommand() *cobra.Command {
 	}
 	config.AddFlags(root.PersistentFlags())
 	root.AddCommand(newRunCommand(), newListCommand(), newShowCommand(), newLogsCommand(),
-		newCancelCommand(), newStatusCommand(), newInstallUnitsCommand(), newBenchCommand())
+		newCancelCommand(), newStatusCommand(), newInstallUnitsCommand(), newBenchCommand(),
+		newEnterCommand())
 	return root
 }
 
