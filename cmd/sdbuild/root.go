@@ -18,7 +18,7 @@ func newRootCommand() *cobra.Command {
 	config.AddFlags(root.PersistentFlags())
 	root.AddCommand(newRunCommand(), newListCommand(), newShowCommand(), newLogsCommand(),
 		newCancelCommand(), newStatusCommand(), newInstallUnitsCommand(), newBenchCommand(),
-		newEnterCommand())
+		newEnterCommand(), newDoctorCommand())
 	return root
 }
 

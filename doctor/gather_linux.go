@@ -1,0 +1,153 @@
+package doctor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/sdbuild/sdbuild/internal/cgroup2"
+	"github.com/sdbuild/sdbuild/sandbox"
+	"github.com/sdbuild/sdbuild/scope"
+)
+
+// Gather reads this host and probes it: it creates each kind of namespace
+// in a short-lived child (our own binary as sandbox's probe, see the
+// package doc) and connects to systemd. It needs no privilege, but what it
+// finds is what the calling user can do.
+func Gather(ctx context.Context, o Options) *Host {
+	h := &Host{
+		EUID:          os.Geteuid(),
+		Files:         map[string]string{},
+		FileErrs:      map[string]error{},
+		NamespaceErrs: map[string]error{},
+		Config:        o.Config,
+		ConfigErr:     o.ConfigErr,
+		Executables:   map[string]string{},
+		Devices:       map[string]Device{},
+	}
+	var uts unix.Utsname
+	if unix.Uname(&uts) == nil {
+		h.Kernel = unix.ByteSliceToString(uts.Release[:])
+	}
+	paths := append([]string(nil), hostFiles...)
+	for _, ns := range namespaceKinds {
+		paths = append(paths, sysctlFile(ns.knob))
+	}
+	h.Cgroup2Root, h.Cgroup2Err = cgroup2.Root()
+	if h.Cgroup2Err == nil {
+		paths = append(paths, controllersFile(h.Cgroup2Root))
+		h.KillDir = nonRootCgroup(h.Cgroup2Root)
+		if h.KillDir != "" {
+			_, err := os.Stat(filepath.Join(h.KillDir, "cgroup.kill"))
+			h.HasKill = err == nil
+		}
+	}
+	for _, p := range paths {
+		readInto(h, p)
+	}
+	h.CgroupFS = fsType(cgroupMount)
+
+	for _, ns := range namespaceKinds {
+		h.NamespaceErrs[ns.name] = probeNamespace(ctx, ns.name, h.EUID)
+	}
+	if h.Config != nil {
+		h.HostIDsErr = h.Config.CheckHostIDs()
+	}
+	h.SystemdErr = dialSystemd(ctx, o.SystemdTimeout)
+	if st, err := os.Lstat("/run/systemd/system"); err == nil && st.IsDir() {
+		h.SystemdBooted = true // sd_booted(3)'s test
+	}
+	for _, bin := range []string{binSlirp, binNspawn} {
+		if p, err := exec.LookPath(bin); err == nil {
+			h.Executables[bin] = p
+		}
+	}
+	for _, dev := range []string{sandbox.DevKVM, sandbox.DevTUN} {
+		h.Devices[dev] = statDevice(dev)
+	}
+	return h
+}
+
+func readInto(h *Host, path string) {
+	b, err := os.ReadFile(path)
+	switch {
+	case err == nil:
+		h.Files[path] = string(b)
+	case !errors.Is(err, fs.ErrNotExist):
+		h.FileErrs[path] = err
+	}
+}
+
+// nonRootCgroup returns a cgroup2 directory other than the root: our own
+// cgroup, else any child of the root; "" if there is none.
+func nonRootCgroup(root string) string {
+	if b, err := os.ReadFile("/proc/self/cgroup"); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			if rel, found := strings.CutPrefix(line, "0::"); found && rel != "/" && rel != "" {
+				return filepath.Join(root, rel)
+			}
+		}
+	}
+	entries, err := os.ReadDir(root)
+	if err != nil {
+		return ""
+	}
+	for _, e := range entries {
+		if e.IsDir() {
+			return filepath.Join(root, e.Name())
+		}
+	}
+	return ""
+}
+
+// fsType names the file system at path by its statfs magic.
+func fsType(path string) string {
+	var st unix.Statfs_t
+	if err := unix.Statfs(path, &st); err != nil {
+		return ""
+	}
+	switch st.Type {
+	case unix.CGROUP2_SUPER_MAGIC:
+		return "cgroup2"
+	case unix.TMPFS_MAGIC:
+		return "tmpfs"
+	case unix.CGROUP_SUPER_MAGIC:
+		return "cgroup"
+	}
+	return fmt.Sprintf("magic %#x", st.Type)
+}
+
+func statDevice(path string) Device {
+	var st unix.Stat_t
+	if err := unix.Stat(path, &st); err != nil {
+		return Device{}
+	}
+	return Device{
+		Exists: true,
+		Char:   st.Mode&unix.S_IFMT == unix.S_IFCHR,
+		Major:  unix.Major(st.Rdev),
+		Minor:  unix.Minor(st.Rdev),
+	}
+}
+
+// dialSystemd connects to systemd the way sdbuildd does and hangs up.
+func dialSystemd(ctx context.Context, timeout time.Duration) error {
+	if timeout == 0 {
+		timeout = 3 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	m, err := scope.NewManager(ctx)
+	if err != nil {
+		return err
+	}
+	return m.Close()
+}

@@ -1,0 +1,65 @@
+package doctor
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/sdbuild/sdbuild/internal/idmap"
+)
+
+// fullRange is the ids a build needs to be root over a whole 16-bit range,
+// as nested containers and Nix's uid-range expect.
+const fullRange = 65536
+
+// checkIDRange reports the configured id range: loadable, clashing with no
+// host user, group or subordinate id, and mapped in our user namespace.
+func checkIDRange(h *Host) []Item {
+	if h.ConfigErr != nil || h.Config == nil {
+		reason := "no configuration"
+		if h.ConfigErr != nil {
+			reason = oneLine(h.ConfigErr)
+		}
+		return []Item{
+			required(missing("id range", reason)),
+			warning("id mapping", "not checked: the configuration did not load"),
+		}
+	}
+	c := h.Config
+	first, last := uint64(c.StartID), uint64(c.StartID)+uint64(c.IDCount)-1
+	rangeItem := required(ok("id range", fmt.Sprintf("ids %d-%d: %d slots of %d, clashing with no user, group or subordinate id",
+		first, last, c.Slots(), c.IDsPerBuild)))
+	if h.HostIDsErr != nil {
+		rangeItem = required(missing("id range", oneLine(h.HostIDsErr)))
+	}
+	return []Item{rangeItem, required(checkIDMapping(h, first, last))}
+}
+
+// checkIDMapping checks that every id of the range is mapped in this
+// process's user namespace: the kernel lets a uid_map name only ids its
+// writer's namespace maps, so in a container that maps fewer ids no build
+// could be given them.
+func checkIDMapping(h *Host, first, last uint64) Item {
+	for _, f := range []struct{ path, kind string }{{fileUIDMap, "uid"}, {fileGIDMap, "gid"}} {
+		content, present := h.file(f.path)
+		if !present {
+			return missing("id mapping", h.absent(f.path))
+		}
+		maps, err := idmap.Parse(strings.NewReader(content))
+		if err != nil {
+			return missing("id mapping", fmt.Sprintf("read %s: %v", f.path, err))
+		}
+		if gap, uncovered := idmap.Uncovered(maps, first, last-first+1); uncovered {
+			return missing("id mapping", fmt.Sprintf("%s %d of the range is not mapped in this user namespace (%s maps only %s); "+
+				"run sdbuild where the range is mapped, or choose start-id and id-count inside the map", f.kind, gap, f.path, idmap.String(maps)))
+		}
+	}
+	return ok("id mapping", "the whole range is mapped in this user namespace")
+}
+
+// oneLine turns a possibly multi-line error (errors.Join) into one line.
+func oneLine(err error) string { return squash(err.Error()) }
+
+// squash puts multi-line text on one line, lines apart by "; ".
+func squash(s string) string {
+	return strings.ReplaceAll(strings.TrimSpace(s), "\n", "; ")
+}

@@ -1,0 +1,115 @@
+package doctor
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"syscall"
+)
+
+// namespaceKinds are the namespaces every build gets (sandbox init: mount,
+// pid, ipc, uts, network; the builder: user, mount, cgroup), each with the
+// per-user-namespace sysctl that caps how many may exist.
+var namespaceKinds = []struct{ name, knob string }{
+	{"user", "user.max_user_namespaces"},
+	{"mount", "user.max_mnt_namespaces"},
+	{"pid", "user.max_pid_namespaces"},
+	{"ipc", "user.max_ipc_namespaces"},
+	{"uts", "user.max_uts_namespaces"},
+	{"network", "user.max_net_namespaces"},
+	{"cgroup", "user.max_cgroup_namespaces"},
+}
+
+// sysctlFile is the /proc/sys file of a dotted sysctl name.
+func sysctlFile(knob string) string { return "/proc/sys/" + strings.ReplaceAll(knob, ".", "/") }
+
+// namespaceCheck names the check of namespace kind ns.
+func namespaceCheck(ns string) string { return ns + " namespace" }
+
+func checkPrivilege(h *Host) Item {
+	if h.EUID == 0 {
+		return ok("privilege", "running as root")
+	}
+	return warning("privilege", fmt.Sprintf("running as uid %d, not root: builds go through sdbuildd (root) and --local needs root; "+
+		"the probes below ran unprivileged, run sudo sdbuild doctor to see what the daemon sees", h.EUID))
+}
+
+// checkNamespaces says for each kind whether it can be created: the probe
+// decides, the sysctl explains.
+func checkNamespaces(h *Host) []Item {
+	var out []Item
+	for _, ns := range namespaceKinds {
+		out = append(out, required(checkNamespace(h, ns.name, ns.knob)))
+	}
+	return out
+}
+
+func checkNamespace(h *Host, ns, knob string) Item {
+	name := namespaceCheck(ns)
+	limit, haveLimit := h.file(sysctlFile(knob))
+	fix := fmt.Sprintf("sysctl -w %s=15000 (and in /etc/sysctl.d)", knob)
+	err, probed := h.NamespaceErrs[ns]
+	switch {
+	case haveLimit && limit == "0":
+		return missing(name, fmt.Sprintf("%s = 0 forbids %s namespaces; %s", knob, ns, fix))
+	case probed && err == nil:
+		if haveLimit {
+			return ok(name, fmt.Sprintf("created one (%s = %s)", knob, limit))
+		}
+		return ok(name, "created one")
+	case !probed:
+		return warning(name, "not probed")
+	case errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EUSERS):
+		if haveLimit {
+			knob += " = " + limit
+		}
+		return missing(name, fmt.Sprintf("the limit %s is reached (%v); raise it: %s", knob, err, fix))
+	case errors.Is(err, syscall.EPERM):
+		return missing(name, fmt.Sprintf("not permitted (%v): a security module, seccomp filter or the container this runs in forbids %s namespaces%s",
+			err, ns, unprivHint(h, ns)))
+	case errors.Is(err, syscall.EINVAL):
+		return missing(name, fmt.Sprintf("the kernel does not support %s namespaces (%v): it was built without them", ns, err))
+	}
+	return missing(name, fmt.Sprintf("cannot create one: %v", err))
+}
+
+// unprivHint names the knob that stops an unprivileged caller from creating
+// user namespaces, when one does.
+func unprivHint(h *Host, ns string) string {
+	if h.EUID == 0 || ns != "user" {
+		return ""
+	}
+	if v, ok := h.file(fileUnprivClone); ok && v == "0" {
+		return " (kernel.unprivileged_userns_clone = 0)"
+	}
+	if v, ok := h.file(fileAppArmorUserns); ok && v != "0" {
+		return " (kernel.apparmor_restrict_unprivileged_userns = " + v + ")"
+	}
+	return ""
+}
+
+// checkUnprivileged reports the distribution knobs that keep unprivileged
+// users from creating user namespaces, where the kernel has them. They do
+// not bind root, which is what sdbuild builds as.
+func checkUnprivileged(h *Host) []Item {
+	var out []Item
+	for _, k := range []struct {
+		knob, file, restricted string // restricted: the value that restricts
+	}{
+		{"kernel.unprivileged_userns_clone", fileUnprivClone, "0"},
+		{"kernel.apparmor_restrict_unprivileged_userns", fileAppArmorUserns, "1"},
+	} {
+		v, present := h.file(k.file)
+		switch {
+		case !present:
+			continue // this kernel has no such knob: nothing restricts
+		case v != k.restricted:
+			out = append(out, ok(k.knob, fmt.Sprintf("= %s: unprivileged users may create user namespaces", v)))
+		case h.EUID == 0:
+			out = append(out, ok(k.knob, fmt.Sprintf("= %s: only privileged processes may create user namespaces; sdbuild creates them as root", v)))
+		default:
+			out = append(out, warning(k.knob, fmt.Sprintf("= %s: only privileged processes may create user namespaces; sdbuildd (root) is not affected", v)))
+		}
+	}
+	return out
+}
