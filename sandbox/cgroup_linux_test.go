@@ -142,3 +142,21 @@ func TestNspawnInsideBuild(t *testing.T) {
 		t.Errorf("nspawn inside the build printed %q, want uid=0 gid=0", r.log)
 	}
 }
+
+// A nested systemd boots inside a build (systemd-nspawn --boot), reaches
+// its default target, runs a command and powers off.
+func TestNestedBootInsideBuild(t *testing.T) {
+	testutil.RequireBinary(t, "systemd-nspawn", "systemd-container")
+	_, leaf := delegatedCgroup(t)
+	s := newSpec(t, `mkdir -p /build/u /build/r
+printf '[Unit]\nRequires=basic.target\nAfter=basic.target\nWants=hello.service\n' > /build/u/t.target
+printf '[Service]\nType=oneshot\nExecStart=/bin/sh -c "echo pid1=$(cat /proc/1/comm) > /r/out"\nExecStartPost=/bin/systemctl --no-block poweroff\n' > /build/u/hello.service
+systemd-nspawn -D / --volatile=yes --register=no --keep-unit --console=pipe \
+  --bind-ro=/build/u/t.target:/etc/systemd/system/t.target --bind-ro=/build/u/hello.service:/etc/systemd/system/hello.service \
+  --bind=/build/r:/r --boot -- --unit=t.target && cat /build/r/out`)
+	s.Features = Features{UIDRange: true, SystemdCgroup: true}
+	r := runInCgroup(t, s, leaf)
+	if r.err != nil || r.res.ExitCode != 0 || strings.TrimSpace(r.log) != "pid1=systemd" {
+		t.Errorf("nested boot: %v %+v\n%s", r.err, r.res, r.log)
+	}
+}
