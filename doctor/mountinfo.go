@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"slices"
 	"strings"
+
+	"github.com/sdbuild/sdbuild/internal/mountinfo"
 )
 
 // mount is one line of /proc/self/mountinfo, the fields doctor uses.
@@ -28,7 +30,7 @@ func parseMountinfo(s string) []mount {
 			continue
 		}
 		out = append(out, mount{
-			root: unescape(pf[3]), point: unescape(pf[4]), fstype: qf[0],
+			root: mountinfo.Unescape(pf[3]), point: mountinfo.Unescape(pf[4]), fstype: qf[0],
 			super: strings.Split(qf[2], ","),
 		})
 	}
@@ -66,23 +68,3 @@ func v1Mount(ms []mount, controller string) (string, bool) {
 	}
 	return "", false
 }
-
-// unescape undoes the kernel's octal escapes (\040 for space) in
-// mountinfo paths.
-func unescape(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+3 < len(s) && isOctal(s[i+1]) && isOctal(s[i+2]) && isOctal(s[i+3]) {
-			b.WriteByte((s[i+1]-'0')<<6 | (s[i+2]-'0')<<3 | (s[i+3] - '0'))
-			i += 3
-			continue
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
-}
-
-func isOctal(c byte) bool { return c >= '0' && c <= '7' }

@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+
+	"github.com/sdbuild/sdbuild/internal/mountinfo"
 )
 
 // ErrNoCgroup2 is returned when no cgroup2 hierarchy is mounted.
@@ -85,30 +87,10 @@ func ParseMount(r io.Reader) (mountPoint string, ok bool, err error) {
 		if len(pf) < 5 || len(qf) < 1 || qf[0] != "cgroup2" || pf[3] != "/" {
 			continue
 		}
-		return unescapeMountinfo(pf[4]), true, nil
+		return mountinfo.Unescape(pf[4]), true, nil
 	}
 	if err := sc.Err(); err != nil {
 		return "", false, fmt.Errorf("parse mountinfo: %w", err)
 	}
 	return "", false, nil
 }
-
-// unescapeMountinfo undoes the kernel's octal escapes (\040 for space, \011,
-// \012, \134) in mountinfo paths.
-func unescapeMountinfo(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+3 < len(s) && isOctal(s[i+1]) && isOctal(s[i+2]) && isOctal(s[i+3]) {
-			b.WriteByte((s[i+1]-'0')<<6 | (s[i+2]-'0')<<3 | (s[i+3] - '0'))
-			i += 3
-			continue
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
-}
-
-func isOctal(c byte) bool { return c >= '0' && c <= '7' }

@@ -34,21 +34,6 @@ func TestParseMount(t *testing.T) {
 	}
 }
 
-func TestUnescapeMountinfo(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{"/plain", "/plain"},
-		{`/a\040b`, "/a b"},
-		{`/tab\011nl\012bs\134`, "/tab\tnl\nbs\\"},
-		{`/short\04`, `/short\04`},
-		{`/not\999octal`, `/not\999octal`},
-	}
-	for _, tt := range tests {
-		if got := unescapeMountinfo(tt.in); got != tt.want {
-			t.Errorf("unescapeMountinfo(%q) = %q, want %q", tt.in, got, tt.want)
-		}
-	}
-}
-
 // Root finds this host's real cgroup2 hierarchy.
 func TestRootOnThisHost(t *testing.T) {
 	r, err := Root()
