@@ -70,9 +70,9 @@ func healthyHost() *Host {
 			sandbox.DevTUN: {Exists: true, Char: true, Major: 10, Minor: 200},
 		},
 	}
-	for _, ns := range namespaceKinds {
-		h.Files[sysctlFile(ns.knob)] = "15000\n"
-		h.NamespaceErrs[ns.name] = nil
+	for _, ns := range sandbox.Namespaces {
+		h.Files[sysctlFile(ns.Knob)] = "15000\n"
+		h.NamespaceErrs[ns.Name] = nil
 	}
 	return h
 }

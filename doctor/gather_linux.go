@@ -38,8 +38,8 @@ func Gather(ctx context.Context, o Options) *Host {
 		h.Kernel = unix.ByteSliceToString(uts.Release[:])
 	}
 	paths := append([]string(nil), hostFiles...)
-	for _, ns := range namespaceKinds {
-		paths = append(paths, sysctlFile(ns.knob))
+	for _, ns := range sandbox.Namespaces {
+		paths = append(paths, sysctlFile(ns.Knob))
 	}
 	h.Cgroup2Root, h.Cgroup2Err = cgroup2.Root()
 	if h.Cgroup2Err == nil {
@@ -55,8 +55,8 @@ func Gather(ctx context.Context, o Options) *Host {
 	}
 	h.CgroupFS = fsType(cgroupMount)
 
-	for _, ns := range namespaceKinds {
-		h.NamespaceErrs[ns.name] = probeNamespace(ctx, ns.name, h.EUID)
+	for _, ns := range sandbox.Namespaces {
+		h.NamespaceErrs[ns.Name] = sandbox.ProbeNamespace(ctx, ns, h.EUID)
 	}
 	if h.Config != nil {
 		h.HostIDsErr = h.Config.CheckHostIDs()

@@ -20,7 +20,7 @@ type Host struct {
 	FileErrs map[string]error
 
 	// NamespaceErrs is what creating each kind of namespace on its own
-	// gave, by name ("user", "mount", ... as in namespaceKinds): nil when
+	// gave, by name ("user", "mount", ... as in sandbox.Namespaces): nil when
 	// it was created. A kind that is not in the map was not probed.
 	NamespaceErrs map[string]error
 
@@ -70,7 +70,7 @@ const (
 )
 
 // hostFiles are the fixed paths Gather reads; the namespace limits
-// (namespaceKinds) and the cgroup2 root's cgroup.controllers come on top.
+// (sandbox.Namespaces) and the cgroup2 root's cgroup.controllers come on top.
 var hostFiles = []string{
 	fileUnprivClone, fileAppArmorUserns, fileUIDMap, fileGIDMap, fileMountinfo,
 	fileProcCgroups, filePID1Comm, fileDelegate, fileCgroupFeatures,

@@ -5,20 +5,9 @@ import (
 	"fmt"
 	"strings"
 	"syscall"
-)
 
-// namespaceKinds are the namespaces every build gets (sandbox init: mount,
-// pid, ipc, uts, network; the builder: user, mount, cgroup), each with the
-// per-user-namespace sysctl that caps how many may exist.
-var namespaceKinds = []struct{ name, knob string }{
-	{"user", "user.max_user_namespaces"},
-	{"mount", "user.max_mnt_namespaces"},
-	{"pid", "user.max_pid_namespaces"},
-	{"ipc", "user.max_ipc_namespaces"},
-	{"uts", "user.max_uts_namespaces"},
-	{"network", "user.max_net_namespaces"},
-	{"cgroup", "user.max_cgroup_namespaces"},
-}
+	"github.com/sdbuild/sdbuild/sandbox"
+)
 
 // sysctlFile is the /proc/sys file of a dotted sysctl name.
 func sysctlFile(knob string) string { return "/proc/sys/" + strings.ReplaceAll(knob, ".", "/") }
@@ -38,8 +27,8 @@ func checkPrivilege(h *Host) Item {
 // decides, the sysctl explains.
 func checkNamespaces(h *Host) []Item {
 	var out []Item
-	for _, ns := range namespaceKinds {
-		out = append(out, required(checkNamespace(h, ns.name, ns.knob)))
+	for _, ns := range sandbox.Namespaces {
+		out = append(out, required(checkNamespace(h, ns.Name, ns.Knob)))
 	}
 	return out
 }

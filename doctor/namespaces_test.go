@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"syscall"
 	"testing"
+
+	"github.com/sdbuild/sdbuild/sandbox"
 )
 
 func TestCheckNamespaces(t *testing.T) {
@@ -53,8 +55,8 @@ func TestCheckNamespaces(t *testing.T) {
 			h := healthyHost()
 			tc.change(h)
 			items := checkNamespaces(h)
-			if len(items) != len(namespaceKinds) {
-				t.Fatalf("checkNamespaces gave %d items, want %d", len(items), len(namespaceKinds))
+			if len(items) != len(sandbox.Namespaces) {
+				t.Fatalf("checkNamespaces gave %d items, want %d", len(items), len(sandbox.Namespaces))
 			}
 			if p := wantItem(items, tc.check, tc.status, tc.want...); p != "" {
 				t.Error(p)

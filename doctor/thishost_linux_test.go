@@ -12,6 +12,7 @@ import (
 
 	"github.com/sdbuild/sdbuild/config"
 	"github.com/sdbuild/sdbuild/internal/testutil"
+	"github.com/sdbuild/sdbuild/sandbox"
 )
 
 // TestThisHost runs the real checks on the development VM (and CI machines
@@ -47,8 +48,8 @@ func TestThisHost(t *testing.T) {
 			t.Error(p)
 		}
 	}
-	for _, ns := range namespaceKinds {
-		if p := wantItem(r.Checks, namespaceCheck(ns.name), OK, "created one"); p != "" {
+	for _, ns := range sandbox.Namespaces {
+		if p := wantItem(r.Checks, namespaceCheck(ns.Name), OK, "created one"); p != "" {
 			t.Error(p)
 		}
 	}
