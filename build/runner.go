@@ -104,7 +104,8 @@ func (r *Runner) Run(ctx context.Context, id string, req *Request, log io.Writer
 }
 
 // RunLeased runs a checked build on a slot the caller leased, and releases
-// the slot once every process of the build is dead.
+// the slot once every process of the build is dead. Its errors do not name
+// the build: the caller, who chose the id, does.
 func (r *Runner) RunLeased(ctx context.Context, id string, c *Checked, lease *slots.Lease, log io.Writer) (*Result, error) {
 	req := c.req
 	defer lease.Release()
@@ -113,10 +114,10 @@ func (r *Runner) RunLeased(ctx context.Context, id string, c *Checked, lease *sl
 	// dead: the pool cleared the slot) can go.
 	dir := filepath.Join(r.buildDir, fmt.Sprintf("slot-%d", lease.Slot))
 	if err := outputs.Remove(dir); err != nil {
-		return nil, fmt.Errorf("build %s: remove leftover %s: %w", id, dir, err)
+		return nil, fmt.Errorf("remove leftover %s: %w", dir, err)
 	}
 	if err := sandbox.PrepareDir(dir, lease.FirstID); err != nil {
-		return nil, fmt.Errorf("build %s: %w", id, err)
+		return nil, err
 	}
 	// Whatever the build left in its directory is deleted without
 	// following a single symlink in it.
@@ -138,7 +139,7 @@ func (r *Runner) RunLeased(ctx context.Context, id string, c *Checked, lease *sl
 	// so nothing can change the tree while it is copied into fresh inodes.
 	if err := outputs.Copy(filepath.Join(dir, "out"), c.output, req.Owner); err != nil {
 		res.Status, res.Error = Failed, err.Error()
-		return res, fmt.Errorf("build %s: %w: %w", id, ErrOutputRejected, err)
+		return res, fmt.Errorf("%w: %w", ErrOutputRejected, err)
 	}
 	res.Output = c.output
 	return res, nil
@@ -149,7 +150,7 @@ func (r *Runner) RunLeased(ctx context.Context, id string, c *Checked, lease *sl
 func (r *Runner) runSandbox(ctx context.Context, spec *sandbox.Spec, lease *slots.Lease, c *Checked, res *Result, log io.Writer) error {
 	p, err := sandbox.Spawn(spec)
 	if err != nil {
-		return fmt.Errorf("build %s: %w", spec.BuildID, err)
+		return err
 	}
 	holder := slots.Holder{PID: p.PID()}
 	end := func() {}
@@ -175,23 +176,23 @@ func (r *Runner) runSandbox(ctx context.Context, spec *sandbox.Spec, lease *slot
 			if got.err == nil {
 				got.pl.End()
 			}
-			return fmt.Errorf("build %s: %w", spec.BuildID, rerr)
+			return rerr
 		case got.err != nil:
 			p.Kill()
 			p.Wait()
-			return fmt.Errorf("build %s: %w", spec.BuildID, got.err)
+			return got.err
 		}
 		pl = got.pl
 		end = pl.End
 		holder.Unit, holder.Cgroup, res.Unit = pl.Unit, pl.Cgroup, pl.Unit
 	} else if err := p.Ready(); err != nil {
-		return fmt.Errorf("build %s: %w", spec.BuildID, err)
+		return err
 	}
 	if err := lease.SetHolder(holder); err != nil {
 		p.Kill()
 		p.Wait()
 		end()
-		return fmt.Errorf("build %s: %w", spec.BuildID, err)
+		return err
 	}
 	w := newWatch(p, c.req.Timeout, c.req.MaxSilentTime)
 	pumped := make(chan struct{})
@@ -217,7 +218,7 @@ func (r *Runner) runSandbox(ctx context.Context, spec *sandbox.Spec, lease *slot
 	case errors.Is(err, sandbox.ErrKilled):
 		res.Status, res.Error = Failed, "killed"
 	case err != nil:
-		return fmt.Errorf("build %s: %w", spec.BuildID, err)
+		return err
 	case sres.ExecError != "":
 		res.Status, res.ExitCode, res.Error = Failed, sres.ExitCode, sres.ExecError
 	case sres.ExitCode != 0:

@@ -111,8 +111,14 @@ func (d *Daemon) kick() {
 
 // statusLineLocked is the sd_notify STATUS= line.
 func (d *Daemon) statusLineLocked() string {
-	free := d.cfg.Slots() - d.running - len(d.pool.Quarantined())
-	return fmt.Sprintf("%d running, %d queued, %d slots free", d.running, len(d.queue), max(free, 0))
+	free := d.freeSlotsLocked(len(d.pool.Quarantined()))
+	return fmt.Sprintf("%d running, %d queued, %d slots free", d.running, len(d.queue), free)
+}
+
+// freeSlotsLocked is how many slots the daemon could lease now: neither
+// held by its running builds nor quarantined.
+func (d *Daemon) freeSlotsLocked(quarantined int) int {
+	return max(d.cfg.Slots()-d.running-quarantined, 0)
 }
 
 func (d *Daemon) updateStatusLocked() {

@@ -241,7 +241,7 @@ func (d *Daemon) Status() *api.DaemonStatus {
 		PID: pidSelf, Running: d.running, Queued: len(d.queue), Slots: d.cfg.Slots(),
 		MaxJobs: d.cfg.MaxJobs, Since: d.since,
 	}
-	s.SlotsFree = max(s.Slots-d.running-len(qs), 0)
+	s.SlotsFree = d.freeSlotsLocked(len(qs))
 	for _, q := range qs {
 		s.Quarantined = append(s.Quarantined, api.Quarantine{Slot: q.Slot, Reason: q.Reason})
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/sdbuild/sdbuild/api"
@@ -147,7 +146,7 @@ func (d *Daemon) finishLocked(j *job, res *build.Result, err error) {
 		b.Status = api.StatusFailed
 	}
 	if err != nil {
-		b.Status, b.Error = api.StatusFailed, strings.TrimPrefix(err.Error(), "build "+j.id+": ")
+		b.Status, b.Error = api.StatusFailed, err.Error()
 	}
 	b.CPUUsec, b.MemoryPeak, b.TasksPeak = j.stats.cpuUsec, j.stats.memoryPeak, j.stats.tasksPeak
 	delete(d.jobs, j.id)

@@ -116,7 +116,7 @@ func (p *Process) Ready() error {
 		p.Kill()
 		<-p.exited
 		p.close()
-		return fmt.Errorf("build %s: %w", s.BuildID, err)
+		return err
 	}
 	if s.Features.Network {
 		var err error
@@ -124,7 +124,7 @@ func (p *Process) Ready() error {
 			p.Kill()
 			<-p.exited
 			p.close()
-			return fmt.Errorf("build %s: %w", s.BuildID, err)
+			return err
 		}
 	}
 	return nil

@@ -102,14 +102,15 @@ func runLocal(cmd *cobra.Command, req *build.Request, asJSON bool) error {
 	if asJSON {
 		log = os.Stderr
 	}
-	res, err := runner.Run(ctx, build.NewID(), req, log)
+	id := build.NewID()
+	res, err := runner.Run(ctx, id, req, log)
 	if res != nil && asJSON {
 		enc := json.NewEncoder(os.Stdout)
 		enc.SetIndent("", "  ")
 		enc.Encode(res)
 	}
 	if err != nil {
-		return err
+		return fmt.Errorf("build %s: %w", id, err)
 	}
 	if res.Status == build.Succeeded && !asJSON {
 		fmt.Fprintf(os.Stderr, "sdbuild: build %s succeeded on slot %d in %s\n", res.ID, res.Slot, res.Finished.Sub(res.Started).Round(time.Millisecond))
