@@ -1,0 +1,123 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sdbuild/sdbuild/config"
+	"github.com/sdbuild/sdbuild/scope"
+)
+
+// noScopes stands in for systemd where no build runs.
+type noScopes struct{}
+
+var errNoSystemd = errors.New("no systemd in this test")
+
+func (noScopes) Start(context.Context, scope.Spec) (*scope.Scope, error) { return nil, errNoSystemd }
+func (noScopes) Kill(context.Context, string) error                      { return errNoSystemd }
+func (noScopes) Stop(context.Context, string) error                      { return errNoSystemd }
+func (noScopes) List(context.Context, string) ([]string, error)          { return nil, nil }
+
+// notes records sd_notify messages.
+type notes struct {
+	mu  sync.Mutex
+	msg []string
+}
+
+func (n *notes) notify(s string) { n.mu.Lock(); n.msg = append(n.msg, s); n.mu.Unlock() }
+
+func (n *notes) all() []string { n.mu.Lock(); defer n.mu.Unlock(); return slices.Clone(n.msg) }
+
+func newTestDaemon(t *testing.T, n *notes) *Daemon {
+	t.Helper()
+	cfg := config.Defaults()
+	cfg.StateDir = t.TempDir()
+	cfg.StartID, cfg.IDCount, cfg.IDsPerBuild = 0xE4000000, 2*65536, 65536
+	d, err := New(Options{Config: &cfg, Scopes: noScopes{}, Notify: n.notify, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	return d
+}
+
+// Socket-activated and idle: the daemon says it is ready, keeps the
+// watchdog fed, and exits once nothing has happened for IdleExit.
+func TestServeIdleExitAndWatchdog(t *testing.T) {
+	var n notes
+	d := newTestDaemon(t, &n)
+	l, err := net.Listen("unix", filepath.Join(t.TempDir(), "sock"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		done <- d.Serve(context.Background(), ServeOptions{Listeners: []net.Listener{l}, IdleExit: 200 * time.Millisecond, Watchdog: 40 * time.Millisecond})
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("Serve = %v, want nil after the idle period", err)
+		}
+	case <-time.After(30 * time.Second): // a hang guard, not a measurement
+		t.Fatal("Serve did not exit although idle")
+	}
+	got := n.all()
+	for _, want := range []string{"STATUS=0 running, 0 queued, 2 slots free", "READY=1", "WATCHDOG=1", "STOPPING=1"} {
+		if !slices.Contains(got, want) {
+			t.Errorf("sd_notify messages %q lack %q", got, want)
+		}
+	}
+	if i, j := slices.Index(got, "READY=1"), slices.Index(got, "STOPPING=1"); i > j {
+		t.Errorf("STOPPING=1 came before READY=1: %q", got)
+	}
+}
+
+// Without IdleExit the daemon serves until it is told to stop.
+func TestServeStopsOnContext(t *testing.T) {
+	var n notes
+	d := newTestDaemon(t, &n)
+	l, err := net.Listen("unix", filepath.Join(t.TempDir(), "sock"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- d.Serve(ctx, ServeOptions{Listeners: []net.Listener{l}}) }()
+	// It answers while it runs.
+	c := statusOver(t, l.Addr().String())
+	if !strings.Contains(c, `"slots":2`) {
+		t.Errorf("status = %s", c)
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("Serve = %v after cancel", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("Serve did not stop")
+	}
+}
+
+// statusOver fetches /v1/status over the socket at path.
+func statusOver(t *testing.T, path string) string {
+	t.Helper()
+	c, err := net.Dial("unix", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	io.WriteString(c, "GET /v1/status HTTP/1.1\r\nHost: sdbuild\r\nConnection: close\r\n\r\n")
+	b, _ := io.ReadAll(c)
+	return string(b)
+}
