@@ -7,6 +7,9 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // Close kills systemd, which takes every process of the testbed's pid
@@ -45,7 +48,11 @@ func (tb *Testbed) teardown() error {
 		if ns == "" {
 			continue
 		}
-		if pids := processesIn(ns); len(pids) > 0 {
+		// What entered the namespace from outside (nsenter stays in the
+		// host's pid namespace) is not reaped with it: it exits once the
+		// child it waits for is killed, a moment later. Give it that
+		// moment, then anything still there is a leftover.
+		if pids := waitGone(processesIn(ns), leftoverGrace); len(pids) > 0 {
 			errs = append(errs, fmt.Errorf("processes %v still in %s: %w", pids, ns, ErrLeftover))
 		}
 	}
@@ -75,4 +82,39 @@ func processesIn(ns string) []int {
 		}
 	}
 	return pids
+}
+
+// leftoverGrace is how long Close waits for processes that entered a
+// testbed from outside to follow its systemd.
+const leftoverGrace = 5 * time.Second
+
+// waitGone waits until the processes pids have exited or grace has passed,
+// and returns those still alive. It watches pidfds (readable once the
+// process has exited), so a recycled pid is never mistaken for one of them.
+func waitGone(pids []int, grace time.Duration) []int {
+	deadline := time.Now().Add(grace)
+	var alive []int
+	for _, pid := range pids {
+		fd, err := unix.PidfdOpen(pid, 0)
+		if err != nil {
+			continue // already gone
+		}
+		fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+		for {
+			left := time.Until(deadline)
+			if left < 0 {
+				left = 0
+			}
+			n, err := unix.Poll(fds, int(left.Milliseconds()))
+			if errors.Is(err, unix.EINTR) {
+				continue
+			}
+			if err != nil || n == 0 {
+				alive = append(alive, pid)
+			}
+			break
+		}
+		unix.Close(fd)
+	}
+	return alive
 }
