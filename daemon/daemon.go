@@ -68,10 +68,7 @@ func New(opt Options) (*Daemon, error) {
 	if err := os.MkdirAll(cfg.StateDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create state directory %s: %w", cfg.StateDir, err)
 	}
-	pool, err := slots.Open(slots.Options{
-		Dir: filepath.Join(cfg.StateDir, "userpool"), StartID: cfg.StartID,
-		IDsPerBuild: cfg.IDsPerBuild, Slots: cfg.Slots(),
-	})
+	pool, err := slots.Open(cfg.SlotOptions())
 	if err != nil {
 		return nil, err
 	}

@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"syscall"
 	"time"
 
@@ -85,10 +84,7 @@ func runLocal(cmd *cobra.Command, req *build.Request, asJSON bool) error {
 	if err := cfg.CheckHostIDs(); err != nil {
 		return err
 	}
-	pool, err := slots.Open(slots.Options{
-		Dir: filepath.Join(cfg.StateDir, "userpool"), StartID: cfg.StartID,
-		IDsPerBuild: cfg.IDsPerBuild, Slots: cfg.Slots(),
-	})
+	pool, err := slots.Open(cfg.SlotOptions())
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,16 @@
+package config
+
+import (
+	"testing"
+
+	"github.com/sdbuild/sdbuild/slots"
+)
+
+func TestSlotOptions(t *testing.T) {
+	c := Defaults()
+	c.StateDir = "/var/lib/sdbuild"
+	want := slots.Options{Dir: "/var/lib/sdbuild/userpool", StartID: 872415232, IDsPerBuild: 65536, Slots: 128}
+	if got := c.SlotOptions(); got != want {
+		t.Errorf("SlotOptions() = %+v, want %+v", got, want)
+	}
+}
