@@ -65,6 +65,12 @@ func (r *Runner) checkRequest(req *Request) (*Checked, error) {
 	if err != nil {
 		return nil, err
 	}
+	if f.UIDRange && r.opt.NoSubIDs != nil {
+		return nil, fmt.Errorf("feature %s: %w", sandbox.FeatureUIDRange, r.opt.NoSubIDs)
+	}
+	if (f.KVM || f.TUN) && r.opt.UserNS != nil {
+		return nil, fmt.Errorf("features %s and %s need a device node of the build's own, which only root can make: use the system daemon", sandbox.FeatureKVM, sandbox.FeatureTUN)
+	}
 	for _, d := range []struct {
 		on         bool
 		name, path string

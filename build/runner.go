@@ -37,6 +37,13 @@ type Options struct {
 	SandboxPaths []string // HOST[:SANDBOX] given to every build
 	Pool         *slots.Pool
 	Place        PlaceFunc // nil: the build stays in the caller's cgroup
+	// UserNS is set for a caller without root (a user's own daemon): every
+	// build's init gets a user namespace of its own, mapped like this
+	// (SubGID is filled in from each lease).
+	UserNS *sandbox.UserNS
+	// NoSubIDs, when set, is why builds cannot have a range of ids
+	// (uid-range): a user without subordinate ids.
+	NoSubIDs error
 }
 
 // Runner runs builds.
@@ -113,25 +120,36 @@ func (r *Runner) RunLeased(ctx context.Context, id string, c *Checked, lease *sl
 	// so whatever a crashed earlier holder left there (its processes are
 	// dead: the pool cleared the slot) can go.
 	dir := filepath.Join(r.buildDir, fmt.Sprintf("slot-%d", lease.Slot))
-	if err := outputs.Remove(dir); err != nil {
-		return nil, fmt.Errorf("remove leftover %s: %w", dir, err)
-	}
-	if err := sandbox.PrepareDir(dir, lease.FirstID); err != nil {
-		return nil, err
-	}
-	// Whatever the build left in its directory is deleted without
-	// following a single symlink in it.
-	defer outputs.Remove(dir)
-
-	res := &Result{ID: id, Name: req.Name, Slot: lease.Slot, Started: time.Now()}
 	spec := &sandbox.Spec{
 		BuildID: id, Args: req.Args, Env: req.Env, Features: c.features,
 		Inputs: c.inputs, Dir: dir, HostID: lease.FirstID, IDCount: lease.Count,
 	}
+	if u := r.opt.UserNS; u != nil {
+		ns := *u
+		ns.SubGID = lease.FirstGID
+		spec.UserNS = &ns
+	}
+	if err := removeDir(spec); err != nil {
+		return nil, fmt.Errorf("remove leftover %s: %w", dir, err)
+	}
+	if err := sandbox.PrepareDir(spec); err != nil {
+		return nil, err
+	}
+	// Whatever the build left in its directory is deleted without
+	// following a single symlink in it.
+	defer removeDir(spec)
+
+	res := &Result{ID: id, Name: req.Name, Slot: lease.Slot, Started: time.Now()}
 	if err := r.runSandbox(ctx, spec, lease, c, res, log); err != nil {
 		return nil, err
 	}
 	res.Finished = time.Now()
+	// Every process of the build is dead: without root, take its files
+	// back before reading them.
+	if err := sandbox.Reclaim(spec); err != nil {
+		res.Status, res.Error = Failed, err.Error()
+		return res, err
+	}
 	if res.Status != Succeeded || c.output == "" {
 		return res, nil
 	}
@@ -143,6 +161,15 @@ func (r *Runner) RunLeased(ctx context.Context, id string, c *Checked, lease *sl
 	}
 	res.Output = c.output
 	return res, nil
+}
+
+// removeDir deletes a build directory, after taking its files back from
+// the build's ids when the caller is not root.
+func removeDir(s *sandbox.Spec) error {
+	if err := sandbox.Reclaim(s); err != nil {
+		return err
+	}
+	return outputs.Remove(s.Dir)
 }
 
 // runSandbox starts the sandbox, places it, lets it run under its limits

@@ -31,6 +31,10 @@ type Config struct {
 	// Entries are "HOST[:SANDBOX]", both absolute and clean; SANDBOX
 	// defaults to HOST.
 	SandboxPaths []string // sandbox-paths
+
+	// Rootless is set for a user's own daemon (Source.User): the user and
+	// the subordinate ids it was granted. nil for the system daemon.
+	Rootless *Rootless
 }
 
 // Defaults returns the configuration used when nothing is set.

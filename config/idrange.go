@@ -36,9 +36,20 @@ type idEntry struct {
 // /etc/group, /etc/subuid and /etc/subgid; the last two may be missing. A
 // clash would let a build own or reach the files of an existing user.
 // Users known only through NSS (LDAP, systemd-userdb) are not seen.
+//
+// A user's own daemon builds as the user (nothing to check) or on the
+// subordinate ids it was granted, which are checked against users and
+// groups only: the grant itself is in /etc/subuid.
 func (c *Config) CheckHostIDs() error {
+	paths := []string{hostIDFiles.passwd, hostIDFiles.group, hostIDFiles.subuid, hostIDFiles.subgid}
+	if c.Rootless != nil {
+		if !c.Rootless.HasSubIDs() {
+			return nil
+		}
+		paths = paths[:2]
+	}
 	var files [4]*IDFile
-	for i, path := range []string{hostIDFiles.passwd, hostIDFiles.group, hostIDFiles.subuid, hostIDFiles.subgid} {
+	for i, path := range paths {
 		f, err := os.Open(path)
 		if err != nil {
 			if i >= 2 && errors.Is(err, fs.ErrNotExist) {

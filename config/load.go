@@ -25,6 +25,11 @@ type Source struct {
 	Environ []string
 	// Flags may be nil; only Changed flags whose names are keys apply.
 	Flags *pflag.FlagSet
+	// User, when set, loads the configuration of User's own daemon
+	// (sdbuild without root): defaults under the XDG base directories of
+	// Environ, User alone allowed, and build ids carved from User's
+	// subordinate ids in /etc/subuid and /etc/subgid.
+	User *Account
 }
 
 // defaultFile is DefaultFile; tests point it at a temporary directory.
@@ -37,14 +42,22 @@ func Load(src Source) (*Config, error) {
 	env := sdbuildEnv(src.Environ)
 	errs := unknownEnv(env)
 
-	path, from, named := configFile(src, env)
+	c := Defaults()
+	defFile := defaultFile
+	if src.User != nil {
+		var err error
+		if defFile, err = c.userDefaults(src.User, src.Environ); err != nil {
+			return nil, err
+		}
+	}
+	path, from, named := configFile(src, env, defFile)
 	file, fileErrs, err := readFile(path, from, named)
 	if err != nil {
 		return nil, errors.Join(append(errs, err)...)
 	}
 	errs = append(errs, fileErrs...)
 
-	c := Defaults()
+	set := map[string]bool{}
 	for _, k := range keys {
 		v, ok := flagValue(src.Flags, k.name)
 		if !ok {
@@ -56,12 +69,18 @@ func Load(src Source) (*Config, error) {
 		if !ok {
 			continue
 		}
+		set[k.name] = true
 		if err := assign(&c, k, v); err != nil {
 			errs = append(errs, err)
 		}
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
+	}
+	if c.Rootless != nil {
+		if err := c.settleUserIDs(set); err != nil {
+			return nil, err
+		}
 	}
 	if err := c.Validate(); err != nil {
 		return nil, err
@@ -104,7 +123,7 @@ func unknownEnv(env map[string]string) []error {
 
 // configFile picks the file to read. named is false only for the default,
 // which may be missing.
-func configFile(src Source, env map[string]string) (path, from string, named bool) {
+func configFile(src Source, env map[string]string, defFile string) (path, from string, named bool) {
 	if src.File != "" {
 		return src.File, "", true
 	}
@@ -117,7 +136,7 @@ func configFile(src Source, env map[string]string) (path, from string, named boo
 	if p := env[envConfig]; p != "" {
 		return p, envConfig, true
 	}
-	return defaultFile, "", false
+	return defFile, "", false
 }
 
 // readFile decodes the TOML file at path into values by key. Unknown keys

@@ -64,7 +64,8 @@ func (c *Config) idRangeErrors() []error {
 	// Id 0 is root: a build must never run as it.
 	if c.StartID == 0 {
 		bad("start-id = 0: must be greater than 0")
-	} else if c.IDsPerBuild != 0 && c.StartID%c.IDsPerBuild != 0 {
+	} else if c.IDsPerBuild != 0 && c.StartID%c.IDsPerBuild != 0 && c.Rootless == nil {
+		// (A user's grant starts where the administrator put it.)
 		bad("start-id = %d is not a multiple of ids-per-build (%d)", c.StartID, c.IDsPerBuild)
 	}
 	if c.IDCount == 0 {

@@ -54,7 +54,7 @@ func removeCgroupTree(dir string) {
 // runInCgroup runs s, releasing it into the cgroup directory leaf.
 func runInCgroup(t *testing.T, s *Spec, leaf string) run {
 	t.Helper()
-	if err := PrepareDir(s.Dir, s.HostID); err != nil {
+	if err := PrepareDir(s); err != nil {
 		t.Fatal(err)
 	}
 	p, err := Start(s)

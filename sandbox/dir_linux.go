@@ -20,11 +20,14 @@ var buildDirs = []struct {
 	{"out", 0o755, true},
 }
 
-// PrepareDir creates dir, which must not exist, with the subdirectories a
-// sandbox needs, owned by hostID where the builder writes. dir's parent
-// must be a directory only root can enter (CVE-2024-38531: a build dir
-// reachable by others can be raced or opened up by the build itself).
-func PrepareDir(dir string, hostID uint32) error {
+// PrepareDir creates s.Dir, which must not exist, with the subdirectories
+// a sandbox needs, owned by the builder's host id where it writes (for a
+// caller without root, init gives them to the builder; see UserNS).
+// s.Dir's parent must be a directory only its owner can enter
+// (CVE-2024-38531: a build dir reachable by others can be raced or opened
+// up by the build itself).
+func PrepareDir(s *Spec) error {
+	dir, hostID := s.Dir, s.HostID
 	if err := os.Mkdir(dir, 0o700); err != nil {
 		return fmt.Errorf("create build directory: %w", err)
 	}
@@ -38,7 +41,7 @@ func PrepareDir(dir string, hostID uint32) error {
 		if err := os.Chmod(p, d.mode); err != nil {
 			return fmt.Errorf("chmod %s: %w", p, err)
 		}
-		if d.builder {
+		if d.builder && s.UserNS == nil {
 			if err := os.Lchown(p, int(hostID), int(hostID)); err != nil {
 				return fmt.Errorf("chown %s to %d: %w", p, hostID, err)
 			}

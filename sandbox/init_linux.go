@@ -33,6 +33,10 @@ func MaybeInit() {
 		os.Exit(0)
 	case payloadArg0:
 		os.Exit(payloadMain())
+	case reclaimArg0:
+		os.Exit(reclaimMain())
+	case mappedArg0:
+		os.Exit(mappedMain())
 	}
 }
 
@@ -67,6 +71,10 @@ func initMain() int {
 	}
 	if spec.Features.SystemdCgroup && cgroupDir == nil {
 		ctl.send(message{Step: stepError, Error: "feature systemd-cgroup: no cgroup for the build was passed"})
+		return 1
+	}
+	if err := chownCgroupLocked(spec, cgroupDir); err != nil {
+		ctl.send(message{Step: stepError, Error: err.Error()})
 		return 1
 	}
 	res, err := runBuilderLocked(spec, cgroupDir)
@@ -111,8 +119,8 @@ func killAllLocked() error {
 }
 
 // setupLocked builds the sandbox root and pivots into it. It runs as root
-// of the caller's user namespace, in init's own mount, pid, ipc, uts and
-// network namespaces.
+// of the caller's user namespace (or, for a caller without root, of its
+// own), in init's own mount, pid, ipc, uts and network namespaces.
 func setupLocked(s *Spec) error {
 	// The build must not be able to read init's memory or its /proc
 	// entries (/proc/1/exe is our binary: CVE-2019-5736).
@@ -143,6 +151,8 @@ func setupLocked(s *Spec) error {
 			return mountFS(rootfd, "/proc", "proc", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "")
 		}},
 		{"sys and run", func() error { return setupSystemdMounts(rootfd, s) }},
+		{"cgroup delegation", func() error { return readDelegateNames(s) }},
+		{"build dirs owner", func() error { return chownBuildDirsLocked(s) }},
 		{"build dirs", func() error { return bindBuildDirs(rootfd, s) }},
 		{"pivot_root", func() error { return pivotInto(rootfd) }},
 		{"read-only root", func() error { return setReadOnly("/", unix.MOUNT_ATTR_NODEV) }},
@@ -224,8 +234,14 @@ func limitLocked() error {
 	// whatever supplementary groups init has; a daemon started with some
 	// would give builds a host group's access. Drop them all (on every
 	// thread: syscall.Setgroups, unlike x/sys's, is process-wide).
-	if err := syscall.Setgroups(nil); err != nil {
-		return fmt.Errorf("drop supplementary groups: %w", err)
+	// In a user namespace of init's own without subordinate ids, setgroups
+	// is denied for good: the groups cannot be dropped, and the builder,
+	// which then runs as the caller, keeps them (it reaches no file beyond
+	// its read-only inputs to use them on).
+	if setgroupsAllowed() {
+		if err := syscall.Setgroups(nil); err != nil {
+			return fmt.Errorf("drop supplementary groups: %w", err)
+		}
 	}
 	if err := unix.Setrlimit(unix.RLIMIT_CORE, &unix.Rlimit{Cur: 0, Max: 0}); err != nil {
 		return fmt.Errorf("core limit: %w", err)

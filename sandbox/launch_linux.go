@@ -17,6 +17,8 @@ import (
 // initCloneflags are init's namespaces. init stays in the caller's user
 // namespace so that the mounts it makes are owned by a more privileged user
 // namespace than the builder's, and are therefore locked for the builder.
+// A caller without root gives init a user namespace of its own (UserNS),
+// which is still the builder's parent: the mounts stay locked.
 const initCloneflags = unix.CLONE_NEWNS | unix.CLONE_NEWPID | unix.CLONE_NEWIPC | unix.CLONE_NEWUTS | unix.CLONE_NEWNET
 
 // ReadyTimeout bounds how long init may take to build the root.
@@ -94,10 +96,28 @@ func Spawn(s *Spec) (*Process, error) {
 	go p.runLocked(childEnd, logW, started)
 	if err := <-started; err != nil {
 		p.close()
-		if nerr := probeNamespaces(initCloneflags); nerr != nil {
+		flags := uintptr(initCloneflags)
+		if s.UserNS != nil {
+			flags |= unix.CLONE_NEWUSER
+		}
+		if nerr := probeNamespaces(flags); nerr != nil {
 			return nil, nerr
 		}
 		return nil, fmt.Errorf("start sandbox init: %w", err)
+	}
+	if s.UserNS != nil {
+		// init waits for the spec before it does anything, so its maps
+		// are in place before it needs them.
+		err := s.UserNS.mapUserNS(p.pid, s.HostID, s.IDCount)
+		if err == nil && s.UserNS.Sub {
+			_, err = parentEnd.Write([]byte("mapped\n")) // see mappedMain
+		}
+		if err != nil {
+			p.Kill()
+			<-p.exited
+			p.close()
+			return nil, fmt.Errorf("start sandbox init: %w", err)
+		}
 	}
 	if err := p.ctl.send(message{Step: stepSpec, Spec: s}); err != nil {
 		p.Kill()
@@ -142,19 +162,23 @@ func (p *Process) runLocked(ctl, logW *os.File, started chan<- error) {
 		close(p.exited)
 		return
 	}
+	attr := &syscall.SysProcAttr{
+		Cloneflags: initCloneflags,
+		Pdeathsig:  syscall.SIGKILL,
+		Setsid:     true,
+	}
+	if p.spec.UserNS != nil {
+		p.spec.UserNS.applyUserNS(attr)
+	}
 	cmd := &exec.Cmd{
-		Path:       "/proc/self/exe",
-		Args:       []string{initArg0},
-		Env:        []string{"GOMAXPROCS=1"},
-		Stdin:      devnull,
-		Stdout:     logW,
-		Stderr:     logW,
-		ExtraFiles: []*os.File{ctl},
-		SysProcAttr: &syscall.SysProcAttr{
-			Cloneflags: initCloneflags,
-			Pdeathsig:  syscall.SIGKILL,
-			Setsid:     true,
-		},
+		Path:        "/proc/self/exe",
+		Args:        p.spec.UserNS.stageArgs(initArg0),
+		Env:         []string{"GOMAXPROCS=1"},
+		Stdin:       devnull,
+		Stdout:      logW,
+		Stderr:      logW,
+		ExtraFiles:  []*os.File{ctl},
+		SysProcAttr: attr,
 	}
 	err = cmd.Start()
 	devnull.Close()

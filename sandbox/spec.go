@@ -83,6 +83,23 @@ type Spec struct {
 	// the number of ids in it.
 	HostID  uint32 `json:"host_id"`
 	IDCount uint32 `json:"id_count"`
+	// UserNS is set when the caller is not root (a user's own daemon):
+	// init then runs in a user namespace of its own, see UserNS.
+	UserNS *UserNS `json:"user_ns,omitempty"`
+}
+
+// UserNS is init's own user namespace, for a caller without root. The
+// caller's uid and gid are root in it, so init can build the root and
+// mount the caller's inputs; with Sub, ids 1..IDCount in it are the
+// slot's subordinate ids (host uids HostID.., gids SubGID..), mapped by
+// newuidmap and newgidmap, and the builder's ids are among those. Without
+// Sub the builder's single id is the caller's own. Either way the builder
+// gets a further user namespace, so init's mounts stay locked for it.
+type UserNS struct {
+	UID    uint32 `json:"uid"`
+	GID    uint32 `json:"gid"`
+	Sub    bool   `json:"sub,omitempty"`
+	SubGID uint32 `json:"sub_gid,omitempty"`
 }
 
 var (
@@ -139,6 +156,18 @@ func (s *Spec) validate() error {
 	}
 	if uint64(s.HostID)+uint64(s.IDCount) > 1<<32-1 {
 		return fmt.Errorf("host id range %d+%d passes 2^32-1", s.HostID, s.IDCount)
+	}
+	if u := s.UserNS; u != nil {
+		switch {
+		case !u.Sub && s.Features.UIDRange:
+			return fmt.Errorf("feature %s needs subordinate ids: without them a build has the caller's single id", FeatureUIDRange)
+		case !u.Sub && (s.HostID != u.UID || s.IDCount != 1):
+			return fmt.Errorf("host id range %d+%d: without subordinate ids a build has only the caller's uid %d", s.HostID, s.IDCount, u.UID)
+		case u.Sub && (u.SubGID == 0 || uint64(u.SubGID)+uint64(s.IDCount) > 1<<32-1):
+			return fmt.Errorf("subordinate gid range %d+%d is not valid", u.SubGID, s.IDCount)
+		case s.Features.KVM || s.Features.TUN:
+			return fmt.Errorf("features %s and %s need a device node of the build's own, which only root can make: run them on the system daemon", FeatureKVM, FeatureTUN)
+		}
 	}
 	if s.Features.SystemdCgroup && !s.Features.UIDRange {
 		return fmt.Errorf("feature %s needs feature %s (systemd inside a build must be root over a range of ids)", FeatureSystemdCgroup, FeatureUIDRange)
@@ -204,13 +233,37 @@ type idMap struct {
 	Inside, Outside, Count uint32
 }
 
-// idMaps are the builder's uid and gid maps: its one id onto the slot's
-// first id by default, the slot's whole range (root first) with uid-range.
-func (s *Spec) idMaps() (uids, gids idMap) {
-	if s.Features.UIDRange {
-		m := idMap{Inside: 0, Outside: s.HostID, Count: s.IDCount}
-		return m, m
+// slotBase is the slot's first uid and gid as init's user namespace sees
+// them: the host's ids for a root caller; in init's own namespace 1 (its
+// first subordinate id) or, without subordinate ids, 0 (the caller).
+func (s *Spec) slotBase() (uid, gid uint32) {
+	switch {
+	case s.UserNS == nil:
+		return s.HostID, s.HostID
+	case s.UserNS.Sub:
+		return 1, 1
 	}
-	return idMap{Inside: BuilderUID, Outside: s.HostID, Count: 1},
-		idMap{Inside: BuilderGID, Outside: s.HostID, Count: 1}
+	return 0, 0
+}
+
+// idMaps are the builder's uid and gid maps, written by init: its one id
+// onto the slot's first id by default, the slot's whole range (root
+// first) with uid-range.
+func (s *Spec) idMaps() (uids, gids idMap) {
+	u, g := s.slotBase()
+	if s.Features.UIDRange {
+		return idMap{Inside: 0, Outside: u, Count: s.IDCount}, idMap{Inside: 0, Outside: g, Count: s.IDCount}
+	}
+	return idMap{Inside: BuilderUID, Outside: u, Count: 1},
+		idMap{Inside: BuilderGID, Outside: g, Count: 1}
+}
+
+// initMaps are init's own uid_map and gid_map lines, for UserNS.
+func (u *UserNS) initMaps(hostID, count uint32) (uids, gids []idMap) {
+	uids, gids = []idMap{{0, u.UID, 1}}, []idMap{{0, u.GID, 1}}
+	if u.Sub {
+		uids = append(uids, idMap{1, hostID, count})
+		gids = append(gids, idMap{1, u.SubGID, count})
+	}
+	return uids, gids
 }

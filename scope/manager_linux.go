@@ -27,6 +27,10 @@ type Manager struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 
+	// user: the calling user's own systemd (systemctl --user), over the
+	// user bus, instead of the system's.
+	user bool
+
 	mu     sync.Mutex
 	conn   *conn // protected by mu; nil until the first dial or after a broken one
 	closed bool  // protected by mu
@@ -50,8 +54,21 @@ func (c *conn) isLost() bool {
 
 // NewManager connects to systemd; ctx bounds the connecting only.
 func NewManager(ctx context.Context) (*Manager, error) {
+	return newManager(ctx, false)
+}
+
+// NewUserManager connects to the calling user's own systemd over the user
+// bus ($DBUS_SESSION_BUS_ADDRESS, else $XDG_RUNTIME_DIR/bus), or its
+// private socket when the bus is not there. Its scopes are the user's
+// (systemctl --user), and Delegate=yes works in them because the user's
+// manager has a delegated cgroup of its own (user@.service).
+func NewUserManager(ctx context.Context) (*Manager, error) {
+	return newManager(ctx, true)
+}
+
+func newManager(ctx context.Context, user bool) (*Manager, error) {
 	mctx, cancel := context.WithCancel(context.Background())
-	m := &Manager{ctx: mctx, cancel: cancel}
+	m := &Manager{ctx: mctx, cancel: cancel, user: user}
 	if _, err := m.connection(ctx); err != nil {
 		m.Close()
 		return nil, err
@@ -116,8 +133,33 @@ func (m *Manager) discard(c *conn) {
 	m.mu.Unlock()
 }
 
+// userBus opens a private connection to the user bus: the address
+// systemd gives user services, else $XDG_RUNTIME_DIR/bus (never
+// dbus-launch, which would start a bus of its own).
+func userBus(o ...dbus.ConnOption) (*dbus.Conn, error) {
+	addr := os.Getenv("DBUS_SESSION_BUS_ADDRESS")
+	if addr == "" {
+		addr = "unix:path=" + runtimeDir() + "/bus"
+	}
+	return dbus.Dial(addr, o...)
+}
+
+// userPrivateSocket is the user manager's own D-Bus socket.
+func userPrivateSocket() string {
+	return "unix:path=" + runtimeDir() + "/systemd/private"
+}
+
+// runtimeDir is $XDG_RUNTIME_DIR, or where systemd puts it.
+func runtimeDir() string {
+	if d := os.Getenv("XDG_RUNTIME_DIR"); d != "" {
+		return d
+	}
+	return "/run/user/" + strconv.Itoa(os.Getuid())
+}
+
 // dial connects to the system bus, or as root to systemd's private socket
-// if the bus is not there.
+// if the bus is not there; for a user manager, to the user bus or the
+// manager's private socket.
 func (m *Manager) dial(ctx context.Context) (*conn, error) {
 	dctx, cancel := context.WithCancel(m.ctx)
 	// ctx bounds the dial only; afterwards the connection lives as long as
@@ -145,15 +187,19 @@ func (m *Manager) dial(ctx context.Context) (*conn, error) {
 			return c, nil
 		}
 	}
-	sc, err := sddbus.NewConnection(dialer(dbus.SystemBusPrivate, true))
-	if err != nil && os.Geteuid() == 0 && ctx.Err() == nil {
+	bus, busName, private := dbus.SystemBusPrivate, "system bus", privateSocket
+	if m.user {
+		bus, busName, private = userBus, "user bus", userPrivateSocket()
+	}
+	sc, err := sddbus.NewConnection(dialer(bus, true))
+	if err != nil && (m.user || os.Geteuid() == 0) && ctx.Err() == nil {
 		busErr := err
 		done = nil
 		sc, err = sddbus.NewConnection(dialer(func(o ...dbus.ConnOption) (*dbus.Conn, error) {
-			return dbus.Dial(privateSocket, o...)
+			return dbus.Dial(private, o...)
 		}, false))
 		if err != nil {
-			err = fmt.Errorf("system bus: %w; %s: %w", busErr, privateSocket, err)
+			err = fmt.Errorf("%s: %w; %s: %w", busName, busErr, private, err)
 		}
 	}
 	if !stop() && err == nil {

@@ -13,6 +13,9 @@ type Manager struct{}
 // NewManager returns errors.ErrUnsupported outside Linux.
 func NewManager(ctx context.Context) (*Manager, error) { return nil, errors.ErrUnsupported }
 
+// NewUserManager returns errors.ErrUnsupported outside Linux.
+func NewUserManager(ctx context.Context) (*Manager, error) { return nil, errors.ErrUnsupported }
+
 // Close does nothing outside Linux.
 func (m *Manager) Close() error { return nil }
 

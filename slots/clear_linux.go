@@ -58,9 +58,12 @@ func clearSlot(rec Record, r idRange, timeout time.Duration) *stuck {
 func killRange(victims []proc, r idRange, deadline time.Time) ([]proc, error) {
 	pending := victims
 	for {
-		found, err := scanRange(r)
-		if err != nil {
-			return pending, err
+		var found []proc
+		var err error
+		if r.count > 0 { // an empty range (a shared slot) is never scanned
+			if found, err = scanRange(r); err != nil {
+				return pending, err
+			}
 		}
 		pending = append(pending, found...)
 		if len(pending) == 0 {

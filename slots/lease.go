@@ -6,11 +6,13 @@ import (
 	"time"
 )
 
-// Lease is one build's hold on a slot: host ids [FirstID, FirstID+Count).
+// Lease is one build's hold on a slot: host uids [FirstID, FirstID+Count)
+// and gids [FirstGID, FirstGID+Count).
 type Lease struct {
-	Slot    int
-	FirstID uint32
-	Count   uint32
+	Slot     int
+	FirstID  uint32
+	FirstGID uint32
+	Count    uint32
 
 	pool *Pool
 	path string

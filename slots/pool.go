@@ -38,8 +38,10 @@ func Open(opt Options) (*Pool, error) {
 	}
 	// In a container whose user namespace does not map the range, builds
 	// could never be given their ids: refuse now, naming the limit.
-	if err := idmap.CheckSelf(uint64(opt.StartID), uint64(opt.IDsPerBuild)*uint64(opt.Slots)); err != nil {
-		return nil, fmt.Errorf("open slot pool: %w", err)
+	if !opt.Shared {
+		if err := idmap.CheckSelf(uint64(opt.StartID), uint64(opt.IDsPerBuild)*uint64(opt.Slots)); err != nil {
+			return nil, fmt.Errorf("open slot pool: %w", err)
+		}
 	}
 	if err := prepareDir(opt.Dir); err != nil {
 		return nil, err
@@ -169,9 +171,13 @@ func (p *Pool) tryClaimed(i int, q *quarantine, buildID string) (*Lease, error) 
 		dirty = err != nil || (len(b) > 0 && !rec.clean())
 	}
 
-	first, count := SlotRange(p.opt.StartID, p.opt.IDsPerBuild, i)
+	first, firstGID, count := p.opt.slotRange(i)
 	if dirty {
-		if st := clearSlot(rec, idRange{first, count}, p.opt.KillTimeout); st != nil {
+		ids := idRange{first, count}
+		if p.opt.Shared {
+			ids = idRange{} // the caller's own id: never kill by it
+		}
+		if st := clearSlot(rec, ids, p.opt.KillTimeout); st != nil {
 			rec.State, rec.Quarantine = StateHeld, st.reason
 			if err := writeRecord(fd, rec); err != nil {
 				st.reason += fmt.Sprintf(" (record not updated: %v)", err)
@@ -195,7 +201,7 @@ func (p *Pool) tryClaimed(i int, q *quarantine, buildID string) (*Lease, error) 
 		return nil, fmt.Errorf("write slot %d record (%s): %w", i, path, err)
 	}
 	p.leased(i)
-	return &Lease{Slot: i, FirstID: first, Count: count, pool: p, path: path, fd: fd, rec: rec}, nil
+	return &Lease{Slot: i, FirstID: first, FirstGID: firstGID, Count: count, pool: p, path: path, fd: fd, rec: rec}, nil
 }
 
 // Close gives up the locks this pool keeps on quarantined slots; their

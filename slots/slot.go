@@ -9,10 +9,20 @@ import (
 // package only takes the typed values.
 type Options struct {
 	Dir         string        // lock directory, e.g. <state-dir>/userpool
-	StartID     uint32        // first host id of slot 0
+	StartID     uint32        // first host id (uid) of slot 0
 	IDsPerBuild uint32        // ids per slot, uids and gids alike
 	Slots       int           // number of slots
 	KillTimeout time.Duration // 0 means 5s
+	// StartGID is the first host gid of slot 0 when it differs from
+	// StartID (a user's subordinate uid and gid grants need not match);
+	// 0 means StartID.
+	StartGID uint32
+	// Shared says that every slot is the one id StartID, the caller's own
+	// (a daemon without root and without subordinate ids): slots then only
+	// count builds, and clearing one never kills by id, which would kill
+	// the caller and its user's session, only by the recorded cgroup and
+	// init process.
+	Shared bool
 }
 
 const (
@@ -32,6 +42,16 @@ const (
 // pure arithmetic; Open has already checked that every slot fits in 32 bits.
 func SlotRange(startID, idsPerBuild uint32, slot int) (first, count uint32) {
 	return startID + uint32(slot)*idsPerBuild, idsPerBuild
+}
+
+// slotRange returns slot's first uid, first gid and id count under o.
+func (o *Options) slotRange(slot int) (uid, gid, count uint32) {
+	if o.Shared {
+		return o.StartID, o.StartGID, 1
+	}
+	uid, count = SlotRange(o.StartID, o.IDsPerBuild, slot)
+	gid, _ = SlotRange(o.StartGID, o.IDsPerBuild, slot)
+	return uid, gid, count
 }
 
 // idRange is a half-open range of host ids [first, first+count).
@@ -57,16 +77,26 @@ func (o *Options) validate() error {
 		return fmt.Errorf("%w: slot count %d, want at least 1", ErrBadOptions, o.Slots)
 	case o.IDsPerBuild == 0:
 		return fmt.Errorf("%w: zero ids per build", ErrBadOptions)
-	case o.StartID < minStartID:
+	case o.Shared && o.IDsPerBuild != 1:
+		return fmt.Errorf("%w: a shared slot id has %d ids per build, want 1", ErrBadOptions, o.IDsPerBuild)
+	case o.StartID < minStartID && !o.Shared:
 		return fmt.Errorf("%w: start id %d is below %d, where the host's own users live; clearing a slot kills every process in its range", ErrBadOptions, o.StartID, minStartID)
 	case uint64(o.Slots) > maxID:
 		return fmt.Errorf("%w: slot count %d exceeds the id space", ErrBadOptions, o.Slots)
 	case o.KillTimeout < 0:
 		return fmt.Errorf("%w: negative kill timeout %v", ErrBadOptions, o.KillTimeout)
 	}
-	last := uint64(o.StartID) + uint64(o.Slots)*uint64(o.IDsPerBuild) - 1
-	if last > maxID {
-		return fmt.Errorf("%w: %d slots of %d ids from %d end at id %d, past %d", ErrBadOptions, o.Slots, o.IDsPerBuild, o.StartID, last, uint64(maxID))
+	for _, start := range []uint32{o.StartID, o.StartGID} {
+		last := uint64(start) + uint64(o.Slots)*uint64(o.IDsPerBuild) - 1
+		if o.Shared {
+			last = uint64(start)
+		}
+		if last > maxID {
+			return fmt.Errorf("%w: %d slots of %d ids from %d end at id %d, past %d", ErrBadOptions, o.Slots, o.IDsPerBuild, start, last, uint64(maxID))
+		}
+	}
+	if o.StartGID == 0 {
+		o.StartGID = o.StartID
 	}
 	if o.KillTimeout == 0 {
 		o.KillTimeout = defaultKillTimeout

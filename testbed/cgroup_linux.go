@@ -48,6 +48,12 @@ func newCgroup(name string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("make testbed cgroup: %w", err)
 	}
+	// It is the root of the testbed's cgroup tree, which every user must
+	// be able to enter (as on a real host): a user manager lives below it.
+	if err := os.Chmod(dir, 0o755); err != nil {
+		os.Remove(dir)
+		return "", fmt.Errorf("make testbed cgroup: %w", err)
+	}
 	return dir, nil
 }
 

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"errors"
+	"fmt"
 	"os"
 
 	"github.com/spf13/cobra"
@@ -16,6 +18,8 @@ func newRootCommand() *cobra.Command {
 		SilenceErrors: true,
 	}
 	config.AddFlags(root.PersistentFlags())
+	root.PersistentFlags().Bool("user", false, "talk to your own daemon (systemctl --user), with its configuration")
+	root.PersistentFlags().Bool("system", false, "talk to the system daemon, with its configuration")
 	root.AddCommand(newRunCommand(), newListCommand(), newShowCommand(), newLogsCommand(),
 		newCancelCommand(), newStatusCommand(), newInstallUnitsCommand(), newBenchCommand(),
 		newEnterCommand(), newDoctorCommand())
@@ -23,7 +27,48 @@ func newRootCommand() *cobra.Command {
 }
 
 // loadConfig reads configuration with the precedence flags > environment
-// > file > defaults.
+// > file > defaults, of the daemon userDaemon picks.
 func loadConfig(cmd *cobra.Command) (*config.Config, error) {
-	return config.Load(config.Source{Environ: os.Environ(), Flags: cmd.Flags()})
+	user, err := userDaemon(cmd)
+	if err != nil {
+		return nil, err
+	}
+	return loadConfigFor(cmd, user)
+}
+
+func loadConfigFor(cmd *cobra.Command, user bool) (*config.Config, error) {
+	src := config.Source{Environ: os.Environ(), Flags: cmd.Flags()}
+	if user {
+		a, err := config.CurrentAccount()
+		if err != nil {
+			return nil, err
+		}
+		src.User = a
+	}
+	return config.Load(src)
+}
+
+// userDaemon decides whether the CLI means the user's own daemon or the
+// system one: --user or --system when given; root always means the system
+// daemon; anyone else means their own daemon when its socket exists
+// ($XDG_RUNTIME_DIR/sdbuild/sdbuild.sock, made by systemctl --user enable
+// --now sdbuild.socket), else the system daemon. --socket and
+// $SDBUILD_SOCKET still name the socket itself.
+func userDaemon(cmd *cobra.Command) (bool, error) {
+	user, _ := cmd.Flags().GetBool("user")
+	system, _ := cmd.Flags().GetBool("system")
+	switch {
+	case user && system:
+		return false, errors.New("--user and --system: give one")
+	case user || system:
+		return user, nil
+	case os.Geteuid() == 0:
+		return false, nil
+	}
+	rt := os.Getenv("XDG_RUNTIME_DIR")
+	if rt == "" {
+		rt = fmt.Sprintf("/run/user/%d", os.Getuid())
+	}
+	st, err := os.Stat(config.UserSocket(rt))
+	return err == nil && st.Mode()&os.ModeSocket != 0, nil
 }

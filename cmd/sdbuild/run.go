@@ -58,7 +58,7 @@ at --output when the build succeeds. Exits with the builder's status.`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.BoolVar(&f.local, "local", false, "run the build in this process instead of the daemon (root only)")
+	fl.BoolVar(&f.local, "local", false, "run the build in this process instead of the daemon (without root: on your own ids, as your daemon would)")
 	fl.StringArrayVarP(&f.inputs, "input", "i", nil, "read-only input `HOST[:SANDBOX]` (repeatable)")
 	fl.StringVarP(&f.output, "output", "o", "", "create `DIR` with the build's $out when it succeeds (must not exist)")
 	fl.StringArrayVar(&f.features, "feature", nil, "enable a feature: uid-range, systemd-cgroup, network, kvm, tun (repeatable)")
@@ -74,10 +74,9 @@ at --output when the build succeeds. Exits with the builder's status.`,
 }
 
 func runLocal(cmd *cobra.Command, req *build.Request, asJSON bool) error {
-	if os.Geteuid() != 0 {
-		return errors.New("run --local needs root: it maps the build's slot of host ids and mounts its root")
-	}
-	cfg, err := loadConfig(cmd)
+	// Without root, the build runs on the user's own ids (configuration
+	// of the user's daemon, whose slots it shares).
+	cfg, err := loadConfigFor(cmd, os.Geteuid() != 0)
 	if err != nil {
 		return err
 	}
@@ -88,7 +87,9 @@ func runLocal(cmd *cobra.Command, req *build.Request, asJSON bool) error {
 	if err != nil {
 		return err
 	}
-	runner, err := build.NewRunner(build.Options{StateDir: cfg.StateDir, SandboxPaths: cfg.SandboxPaths, Pool: pool})
+	opt := build.RunnerOptions(cfg)
+	opt.Pool = pool
+	runner, err := build.NewRunner(opt)
 	if err != nil {
 		return err
 	}

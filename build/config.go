@@ -1,0 +1,20 @@
+package build
+
+import (
+	"github.com/sdbuild/sdbuild/config"
+	"github.com/sdbuild/sdbuild/sandbox"
+)
+
+// RunnerOptions are the Options cfg implies, but for the pool and the
+// placement: state, sandbox paths and, for a user's own daemon, the user
+// namespace every build's init gets.
+func RunnerOptions(cfg *config.Config) Options {
+	opt := Options{StateDir: cfg.StateDir, SandboxPaths: cfg.SandboxPaths}
+	if r := cfg.Rootless; r != nil {
+		opt.UserNS = &sandbox.UserNS{UID: r.UID, GID: r.GID, Sub: r.HasSubIDs()}
+		if !r.HasSubIDs() {
+			opt.NoSubIDs = r.NoSubIDsError()
+		}
+	}
+	return opt
+}

@@ -1,0 +1,141 @@
+package sandbox
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// reclaimArg0 turns our own binary into the reclaim helper.
+const reclaimArg0 = "sdbuild-sandbox-reclaim"
+
+// Reclaim gives everything below the build directory s.Dir back to the
+// caller, for a spec with UserNS: a build on subordinate ids leaves files
+// the caller (no root) can neither read nor delete, and any build can
+// leave directories without search permission. It runs a helper in a
+// user namespace mapped like init's, where the caller is root over the
+// build's ids: it chowns every entry to the caller and gives the owner
+// read and write (and search on directories), never following a link.
+// Call it only when no process of the build is left. Without UserNS it
+// does nothing: root reads and deletes anything.
+func Reclaim(s *Spec) error {
+	if s.UserNS == nil {
+		return nil
+	}
+	if _, err := os.Lstat(s.Dir); errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	attr := &syscall.SysProcAttr{}
+	s.UserNS.applyUserNS(attr)
+	// With subordinate ids the helper waits for EOF on its fd 3 (see
+	// mappedMain): its maps are in place by then.
+	gate, release, err := os.Pipe()
+	if err != nil {
+		return fmt.Errorf("reclaim %s: %w", s.Dir, err)
+	}
+	var out bytes.Buffer
+	cmd := &exec.Cmd{
+		Path: "/proc/self/exe", Args: s.UserNS.stageArgs(reclaimArg0, s.Dir),
+		Env: []string{"GOMAXPROCS=1"}, Stdout: &out, Stderr: &out,
+		ExtraFiles: []*os.File{gate}, SysProcAttr: attr,
+	}
+	err = cmd.Start()
+	gate.Close()
+	if err != nil {
+		release.Close()
+		return fmt.Errorf("reclaim %s: %w", s.Dir, err)
+	}
+	merr := s.UserNS.mapUserNS(cmd.Process.Pid, s.HostID, s.IDCount)
+	if merr != nil {
+		cmd.Process.Kill()
+	}
+	release.Close()
+	werr := cmd.Wait()
+	switch {
+	case merr != nil:
+		return fmt.Errorf("reclaim %s: %w", s.Dir, merr)
+	case werr != nil:
+		return fmt.Errorf("reclaim %s: %w: %s", s.Dir, werr, strings.TrimSpace(out.String()))
+	}
+	return nil
+}
+
+// reclaimMain is the helper: root of a user namespace mapped like init's.
+func reclaimMain() int {
+	if len(os.Args) != 2 {
+		fmt.Fprintln(os.Stderr, "usage: sdbuild-sandbox-reclaim DIR")
+		return 2
+	}
+	fd, err := unix.Open(os.Args[1], unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "open %s: %v\n", os.Args[1], err)
+		return 1
+	}
+	if err := reclaimDir(fd, os.Args[1]); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	return 0
+}
+
+// reclaimDir reclaims the directory at fd and everything below it; it
+// closes fd.
+func reclaimDir(fd int, name string) error {
+	dir := os.NewFile(uintptr(fd), name)
+	defer dir.Close()
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return fmt.Errorf("stat %s: %w", name, err)
+	}
+	if err := unix.Fchown(fd, 0, 0); err != nil {
+		return fmt.Errorf("chown %s: %w", name, err)
+	}
+	if err := unix.Fchmod(fd, st.Mode&0o7777|0o700); err != nil {
+		return fmt.Errorf("chmod %s: %w", name, err)
+	}
+	names, err := dir.Readdirnames(-1)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", name, err)
+	}
+	for _, n := range names {
+		path := name + "/" + n
+		if err := unix.Fstatat(fd, n, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+			return fmt.Errorf("stat %s: %w", path, err)
+		}
+		switch st.Mode & unix.S_IFMT {
+		case unix.S_IFDIR:
+			child, err := unix.Openat(fd, n, unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_RDONLY|unix.O_CLOEXEC, 0)
+			if err != nil {
+				return fmt.Errorf("open %s: %w", path, err)
+			}
+			if err := reclaimDir(child, path); err != nil {
+				return err
+			}
+		case unix.S_IFREG:
+			if err := unix.Fchownat(fd, n, 0, 0, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+				return fmt.Errorf("chown %s: %w", path, err)
+			}
+			f, err := unix.Openat(fd, n, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+			if err != nil {
+				return fmt.Errorf("open %s: %w", path, err)
+			}
+			// The chown cleared setuid and setgid already.
+			err = unix.Fchmod(f, st.Mode&0o777|0o600)
+			unix.Close(f)
+			if err != nil {
+				return fmt.Errorf("chmod %s: %w", path, err)
+			}
+		default: // symlinks, fifos, sockets, device nodes: the entry itself
+			if err := unix.Fchownat(fd, n, 0, 0, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+				return fmt.Errorf("chown %s: %w", path, err)
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,186 @@
+package sandbox
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// The setuid helpers of the uidmap package (shadow-utils): the only way
+// for a user without root to map the subordinate ids it was granted.
+const (
+	newuidmap = "newuidmap"
+	newgidmap = "newgidmap"
+)
+
+// mappedArg0 is the first stage of a process started in a user namespace
+// whose maps newuidmap writes: exec computes a process's capabilities
+// from its ids, and before the maps exist it has none, so the process
+// waits for its maps and then execs the real stage (os.Args[1:]), which
+// starts as root of the namespace with every capability in it.
+const mappedArg0 = "sdbuild-sandbox-mapped"
+
+// mappedFD carries the parent's word that the maps are written: one line
+// (or EOF). Only that line is read, so what follows stays for the next
+// stage.
+const mappedFD = 3
+
+// mappedMain is the first stage: it waits for the maps and execs the next.
+func mappedMain() int {
+	var b [1]byte
+	for {
+		n, err := unix.Read(mappedFD, b[:])
+		if errors.Is(err, unix.EINTR) {
+			continue
+		}
+		if err != nil || n == 0 || b[0] == '\n' {
+			break
+		}
+	}
+	if len(os.Args) < 2 {
+		fmt.Fprintln(os.Stderr, "sdbuild: usage: sdbuild-sandbox-mapped STAGE [ARG...]")
+		return 2
+	}
+	err := unix.Exec("/proc/self/exe", os.Args[1:], os.Environ())
+	fmt.Fprintf(os.Stderr, "sdbuild: exec %s: %v\n", os.Args[1], err)
+	return 1
+}
+
+// stageArgs returns the argv that starts stage with args in u's user
+// namespace: through the mapped stage when newuidmap writes the maps.
+func (u *UserNS) stageArgs(stage string, args ...string) []string {
+	if u != nil && u.Sub {
+		return append([]string{mappedArg0, stage}, args...)
+	}
+	return append([]string{stage}, args...)
+}
+
+// applyUserNS makes attr start the process in u's user namespace. Without
+// subordinate ids the caller writes the one-line maps itself (setgroups
+// denied, as the kernel requires); with them the maps are written later by
+// mapUserNS, and the process must wait for them before it does anything.
+func (u *UserNS) applyUserNS(attr *syscall.SysProcAttr) {
+	attr.Cloneflags |= unix.CLONE_NEWUSER
+	if u.Sub {
+		return
+	}
+	attr.UidMappings = []syscall.SysProcIDMap{{ContainerID: 0, HostID: int(u.UID), Size: 1}}
+	attr.GidMappings = []syscall.SysProcIDMap{{ContainerID: 0, HostID: int(u.GID), Size: 1}}
+	attr.GidMappingsEnableSetgroups = false
+}
+
+// mapUserNS writes pid's maps with newuidmap and newgidmap, when u has
+// subordinate ids; they check /etc/subuid and /etc/subgid.
+func (u *UserNS) mapUserNS(pid int, hostID, count uint32) error {
+	if !u.Sub {
+		return nil
+	}
+	uids, gids := u.initMaps(hostID, count)
+	for _, m := range []struct {
+		tool string
+		maps []idMap
+		file string
+	}{{newuidmap, uids, "/etc/subuid"}, {newgidmap, gids, "/etc/subgid"}} {
+		path, err := exec.LookPath(m.tool)
+		if err != nil {
+			return fmt.Errorf("map subordinate ids: %s not found (install the uidmap package): %w", m.tool, err)
+		}
+		args := []string{strconv.Itoa(pid)}
+		for _, l := range m.maps {
+			args = append(args, strconv.FormatUint(uint64(l.Inside), 10), strconv.FormatUint(uint64(l.Outside), 10), strconv.FormatUint(uint64(l.Count), 10))
+		}
+		cmd := exec.Command(path, args...)
+		cmd.Env = []string{}
+		var out bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &out
+		if err := cmd.Run(); err != nil {
+			return fmt.Errorf("map subordinate ids: %s %s: %w: %s (does %s grant them?)",
+				m.tool, strings.Join(args, " "), err, strings.TrimSpace(out.String()), m.file)
+		}
+	}
+	return nil
+}
+
+// setgroupsAllowed reports whether this process's user namespace lets it
+// call setgroups (its /proc/self/setgroups says "allow").
+func setgroupsAllowed() bool {
+	b, err := os.ReadFile("/proc/self/setgroups")
+	if errors.Is(err, os.ErrNotExist) {
+		return true // the initial namespace of an old kernel
+	}
+	return err == nil && strings.TrimSpace(string(b)) == "allow"
+}
+
+// chownBuildDirsLocked gives the directories the builder writes to its
+// first id, from init's own user namespace (the caller cannot chown to
+// subordinate ids; root in init's namespace can). They are fresh and
+// the build has not run yet; they are opened without following links all
+// the same.
+func chownBuildDirsLocked(s *Spec) error {
+	if s.UserNS == nil || !s.UserNS.Sub {
+		return nil // root chowned them in PrepareDir, or they are ours
+	}
+	uid, gid := s.slotBase()
+	dirfd, err := unix.Open(s.Dir, unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("open %s: %w", s.Dir, err)
+	}
+	defer unix.Close(dirfd)
+	for _, d := range buildDirs {
+		if !d.builder {
+			continue
+		}
+		if err := unix.Fchownat(dirfd, d.name, int(uid), int(gid), unix.AT_SYMLINK_NOFOLLOW); err != nil {
+			return fmt.Errorf("chown %s/%s to %d: %w", s.Dir, d.name, uid, err)
+		}
+	}
+	return nil
+}
+
+// delegateNames are the files a delegated cgroup's owner must own, read
+// by init before it leaves the host's /sys behind.
+var delegateNames []string
+
+// readDelegateNames reads /sys/kernel/cgroup/delegate, for a systemd-cgroup
+// build in init's own user namespace, which gives the build its cgroup
+// itself.
+func readDelegateNames(s *Spec) error {
+	if s.UserNS == nil || !s.Features.SystemdCgroup {
+		return nil
+	}
+	b, err := os.ReadFile("/sys/kernel/cgroup/delegate")
+	if err != nil {
+		return fmt.Errorf("cgroup delegation not supported by this kernel: %w", err)
+	}
+	delegateNames = strings.Fields(string(b))
+	return nil
+}
+
+// chownCgroupLocked gives the build's delegated cgroup, dir, to the
+// builder's root, when init runs in its own user namespace (a root caller
+// did it already). Only the delegation files change owner: limit files
+// stay the caller's, so the build cannot lift its limits.
+func chownCgroupLocked(s *Spec, dir *os.File) error {
+	if s.UserNS == nil || dir == nil {
+		return nil
+	}
+	uid, gid := s.slotBase()
+	fd := int(dir.Fd())
+	if err := unix.Fchown(fd, int(uid), int(gid)); err != nil {
+		return fmt.Errorf("delegate cgroup: chown to %d: %w", uid, err)
+	}
+	for _, n := range delegateNames {
+		err := unix.Fchownat(fd, n, int(uid), int(gid), unix.AT_SYMLINK_NOFOLLOW)
+		if err != nil && !errors.Is(err, unix.ENOENT) {
+			return fmt.Errorf("delegate cgroup: chown %s to %d: %w", n, uid, err)
+		}
+	}
+	return nil
+}
