@@ -85,4 +85,7 @@ const (
 	CodeConflict   = "conflict"
 	CodeShutdown   = "shutting-down"
 	CodeInternal   = "internal"
+	// CodeUnavailable: this host cannot sandbox builds now (the message
+	// names the setting); nothing is run unsandboxed.
+	CodeUnavailable = "unavailable"
 )

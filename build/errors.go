@@ -9,4 +9,7 @@ var (
 	// ErrOutputRejected is returned when the builder succeeded but left
 	// outputs sdbuild does not accept.
 	ErrOutputRejected = errors.New("outputs rejected")
+	// ErrUnavailable wraps why this host cannot sandbox any build now
+	// (Options.Unusable): sdbuild refuses rather than build unsandboxed.
+	ErrUnavailable = errors.New("builds unavailable")
 )

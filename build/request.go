@@ -47,6 +47,9 @@ func (c *Checked) Request() *Request { return c.req }
 // features, malformed or missing inputs, an output that exists or has no
 // parent. Every error wraps ErrBadRequest. It has no side effects.
 func (r *Runner) Check(req *Request) (*Checked, error) {
+	if r.opt.Unusable != nil {
+		return nil, fmt.Errorf("%w: %w", ErrUnavailable, r.opt.Unusable)
+	}
 	c, err := r.checkRequest(req)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrBadRequest, err)

@@ -44,6 +44,9 @@ type Options struct {
 	// NoSubIDs, when set, is why builds cannot have a range of ids
 	// (uid-range): a user without subordinate ids.
 	NoSubIDs error
+	// Unusable, when set, is why no build can be sandboxed on this host
+	// (unprivileged user namespaces disabled): every build is refused.
+	Unusable error
 }
 
 // Runner runs builds.

@@ -67,7 +67,7 @@ func sendEvent(s sink, id, unit, msg string, fields map[string]string) error {
 // sends it anyway, and journald then drops the field without a word.
 func checkField(name string) error {
 	switch name {
-	case "MESSAGE", "PRIORITY", FieldIdentifier, FieldID, FieldUnit:
+	case "MESSAGE", "PRIORITY", FieldIdentifier, FieldID, FieldUnit, FieldUserUnit:
 		// A second value would make the field an array in the journal.
 		return fmt.Errorf("field %s is set by sdbuild: %w", name, ErrInvalidField)
 	}

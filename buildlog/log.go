@@ -104,10 +104,10 @@ func (l *Log) SetUnit(unit string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if unit == "" {
-		delete(l.fields, FieldUnit)
+		delete(l.fields, unitField)
 		return
 	}
-	l.fields[FieldUnit] = unit
+	l.fields[unitField] = unit
 }
 
 // Close sends a partial last line to the journal, closes the file and lets

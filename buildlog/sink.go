@@ -1,13 +1,30 @@
 package buildlog
 
-import "github.com/coreos/go-systemd/v22/journal"
+import (
+	"os"
+
+	"github.com/coreos/go-systemd/v22/journal"
+)
 
 // Fields sdbuild puts on every journal entry about a build.
 const (
 	FieldIdentifier = "SYSLOG_IDENTIFIER"
 	FieldID         = "SDBUILD_ID"
 	FieldUnit       = "OBJECT_SYSTEMD_UNIT"
+	// FieldUserUnit names the unit when the sender is not root: a user's
+	// own daemon, whose scopes are units of the user's manager.
+	// journalctl --user -u matches it on entries of that user's uid, as
+	// journalctl -u matches FieldUnit only on entries root sent.
+	FieldUserUnit = "OBJECT_SYSTEMD_USER_UNIT"
 )
+
+// unitField is the field that names a build's unit from this process.
+var unitField = func() string {
+	if os.Geteuid() == 0 {
+		return FieldUnit
+	}
+	return FieldUserUnit
+}()
 
 // identifier is SYSLOG_IDENTIFIER on every entry, so `journalctl -t sdbuild`
 // shows all builds.
@@ -43,7 +60,7 @@ func entryFields(id, unit string, extra int) map[string]string {
 	f[FieldIdentifier] = identifier
 	f[FieldID] = id
 	if unit != "" {
-		f[FieldUnit] = unit
+		f[unitField] = unit
 	}
 	return f
 }

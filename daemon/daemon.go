@@ -32,6 +32,10 @@ type Options struct {
 	Log    *slog.Logger
 	// Notify sends sd_notify messages (READY=1, STATUS=…); nil sends none.
 	Notify func(state string)
+	// Unusable, when set, is why this host cannot sandbox builds (a user's
+	// daemon where unprivileged user namespaces are disabled): the daemon
+	// serves its history but refuses every build with it.
+	Unusable error
 }
 
 // Daemon runs builds for clients.
@@ -82,9 +86,9 @@ func New(opt Options) (*Daemon, error) {
 		logDir: filepath.Join(cfg.StateDir, "logs"), since: time.Now(),
 		wake: make(chan struct{}, 1), jobs: map[string]*job{},
 	}
-	d.runner, err = build.NewRunner(build.Options{
-		StateDir: cfg.StateDir, SandboxPaths: cfg.SandboxPaths, Pool: pool, Place: d.place,
-	})
+	ropt := build.RunnerOptions(cfg)
+	ropt.Pool, ropt.Place, ropt.Unusable = pool, d.place, opt.Unusable
+	d.runner, err = build.NewRunner(ropt)
 	if err != nil {
 		d.Close()
 		return nil, err

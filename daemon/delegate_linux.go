@@ -45,9 +45,9 @@ func delegatable() ([]string, error) {
 
 // delegate splits the scope at scopeDir into init's leaf (moving init
 // there) and the build's leaf, enables the scope's controllers for them,
-// and gives the build's leaf to hostID. It returns the build leaf's
-// directory.
-func delegate(scopeDir string, initPID int, hostID uint32) (string, error) {
+// and, with chown, gives the build's leaf to hostID. It returns the build
+// leaf's directory.
+func delegate(scopeDir string, initPID int, hostID uint32, chown bool) (string, error) {
 	names, err := delegatable()
 	if err != nil {
 		return "", err
@@ -63,6 +63,9 @@ func delegate(scopeDir string, initPID int, hostID uint32) (string, error) {
 	}
 	if err := enableControllers(scopeDir); err != nil {
 		return "", err
+	}
+	if !chown {
+		return buildDir, nil
 	}
 	// Nothing in the leaf is the build's yet (it has not started), but
 	// work from the directory's fd and never follow a link all the same.

@@ -62,6 +62,8 @@ func writeError(w http.ResponseWriter, err error) {
 		status, code = http.StatusNotFound, api.CodeNotFound
 	case errors.Is(err, ErrShuttingDown):
 		status, code = http.StatusServiceUnavailable, api.CodeShutdown
+	case errors.Is(err, build.ErrUnavailable):
+		status, code = http.StatusServiceUnavailable, api.CodeUnavailable
 	case errors.Is(err, slots.ErrNoFreeSlot):
 		status, code = http.StatusServiceUnavailable, api.CodeConflict
 	}

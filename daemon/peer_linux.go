@@ -60,5 +60,12 @@ func (d *Daemon) resolvePeer(cred *unix.Ucred) *peer {
 	// root may always do everything, as with nix-daemon.
 	p.allowed = cred.Uid == 0 || matchUsers(d.cfg.AllowedUsers, p.name, p.groups)
 	p.trusted = cred.Uid == 0 || matchUsers(d.cfg.TrustedUsers, p.name, p.groups)
+	if r := d.cfg.Rootless; r != nil {
+		// A user's own daemon builds with the user's ids and reads inputs
+		// with the user's rights: it serves that user alone, whatever
+		// allowed-users says.
+		p.allowed = cred.Uid == r.UID && p.allowed
+		p.trusted = cred.Uid == r.UID && p.trusted
+	}
 	return p
 }

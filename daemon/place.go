@@ -74,7 +74,9 @@ func (d *Daemon) place(ctx context.Context, id string, pid int, hostID uint32, r
 	if slices.Contains(req.Features, string(sandbox.FeatureSystemdCgroup)) {
 		scopeDir, err := cgroup2.Dir(sc.Cgroup)
 		if err == nil {
-			pl.BuilderCgroup, err = delegate(scopeDir, pid, hostID)
+			// Without root the daemon cannot give the leaf to subordinate
+			// ids; the build's init does, from its own user namespace.
+			pl.BuilderCgroup, err = delegate(scopeDir, pid, hostID, d.cfg.Rootless == nil)
 		}
 		if err != nil {
 			d.killScope(unit, sc.Cgroup)

@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -183,4 +184,46 @@ func chownCgroupLocked(s *Spec, dir *os.File) error {
 		}
 	}
 	return nil
+}
+
+// userNSKnobs are the settings that can forbid users without root to
+// create user namespaces, with the value that forbids and the fix.
+var userNSKnobs = []struct {
+	file, name, forbids, fix string
+}{
+	{"kernel/unprivileged_userns_clone", "kernel.unprivileged_userns_clone", "0", "sysctl -w kernel.unprivileged_userns_clone=1"},
+	{"user/max_user_namespaces", "user.max_user_namespaces", "0", "sysctl -w user.max_user_namespaces=15000"},
+	{"kernel/apparmor_restrict_unprivileged_userns", "kernel.apparmor_restrict_unprivileged_userns", "1", "an AppArmor profile with \"userns,\" for sdbuildd, or sysctl -w kernel.apparmor_restrict_unprivileged_userns=0"},
+}
+
+// ErrNoUserNS: this host does not let users without root create user
+// namespaces, so a user's own daemon cannot sandbox builds.
+var ErrNoUserNS = errors.New("unprivileged user namespaces are disabled")
+
+// UserNSSetting names the setting in sysctlDir (/proc/sys) that forbids
+// users without root to create user namespaces, and its fix; "" when none
+// does.
+func UserNSSetting(sysctlDir string) (setting, fix string) {
+	for _, k := range userNSKnobs {
+		b, err := os.ReadFile(sysctlDir + "/" + k.file)
+		if err == nil && strings.TrimSpace(string(b)) == k.forbids {
+			return k.name + " = " + k.forbids, k.fix
+		}
+	}
+	return "", ""
+}
+
+// CheckUnprivilegedUserNS checks that this process, without root, can
+// create the user namespace every build needs, and when not, names the
+// setting that forbids it. sdbuild never falls back to building without
+// one.
+func CheckUnprivilegedUserNS() error {
+	err := ProbeNamespace(context.Background(), Namespaces[0], os.Geteuid())
+	if err == nil {
+		return nil
+	}
+	if setting, fix := UserNSSetting("/proc/sys"); setting != "" {
+		return fmt.Errorf("%w: %s (%s); builds are refused, never run unsandboxed", ErrNoUserNS, setting, fix)
+	}
+	return fmt.Errorf("%w: creating one fails with %v (a security module? see sdbuild doctor); builds are refused, never run unsandboxed", ErrNoUserNS, err)
 }

@@ -11,27 +11,51 @@ import (
 	"strings"
 )
 
-//go:embed sdbuild.socket sdbuild.service sdbuild.slice
+//go:embed sdbuild.socket sdbuild.service sdbuild.slice user/sdbuild.socket user/sdbuild.service user/sdbuild.slice
 var files embed.FS
 
 // SystemDir is where units for the system manager are installed.
 const SystemDir = "/etc/systemd/system"
 
-// Names lists the units, sorted.
-func Names() []string {
-	ents, _ := files.ReadDir(".")
+// Set is one set of units: the system daemon's, or a user's own.
+type Set string
+
+const (
+	System Set = "."    // for the system manager (systemctl)
+	User   Set = "user" // for a user's manager (systemctl --user), without root
+)
+
+// UserDir is where a user's units are installed: $XDG_CONFIG_HOME/systemd/user,
+// given the user's config home (~/.config by default).
+func UserDir(configHome string) string { return filepath.Join(configHome, "systemd", "user") }
+
+// Names lists the system units, sorted.
+func Names() []string { return set(System).names() }
+
+// Names lists the units of s, sorted.
+func (s Set) Names() []string { return set(s).names() }
+
+type set Set
+
+func (s set) names() []string {
+	ents, _ := files.ReadDir(string(s))
 	var names []string
 	for _, e := range ents {
-		names = append(names, e.Name())
+		if !e.IsDir() {
+			names = append(names, e.Name())
+		}
 	}
 	sort.Strings(names)
 	return names
 }
 
-// Render returns the unit name with @BINDIR@ replaced by bindir, the
-// directory that holds sdbuildd.
-func Render(name, bindir string) ([]byte, error) {
-	b, err := files.ReadFile(name)
+// Render returns the system unit name with @BINDIR@ replaced by bindir,
+// the directory that holds sdbuildd.
+func Render(name, bindir string) ([]byte, error) { return System.Render(name, bindir) }
+
+// Render returns unit name of s with @BINDIR@ replaced by bindir.
+func (s Set) Render(name, bindir string) ([]byte, error) {
+	b, err := files.ReadFile(filepath.Join(string(s), name))
 	if err != nil {
 		return nil, fmt.Errorf("unit %s: %w", name, err)
 	}
@@ -41,15 +65,19 @@ func Render(name, bindir string) ([]byte, error) {
 	return []byte(strings.ReplaceAll(string(b), "@BINDIR@", filepath.Clean(bindir))), nil
 }
 
-// Install writes every unit into dir (for example SystemDir) and returns
+// Install writes every system unit into dir (for example SystemDir) and
+// returns the paths written. The caller reloads systemd.
+func Install(dir, bindir string) ([]string, error) { return System.Install(dir, bindir) }
+
+// Install writes every unit of s into dir (SystemDir, UserDir) and returns
 // the paths written. The caller reloads systemd.
-func Install(dir, bindir string) ([]string, error) {
+func (s Set) Install(dir, bindir string) ([]string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("install units: %w", err)
 	}
 	var written []string
-	for _, n := range Names() {
-		b, err := Render(n, bindir)
+	for _, n := range s.Names() {
+		b, err := s.Render(n, bindir)
 		if err != nil {
 			return written, err
 		}

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -16,9 +17,26 @@ func newInstallUnitsCommand() *cobra.Command {
 	var enable bool
 	cmd := &cobra.Command{
 		Use:   "install-units",
-		Short: "Install sdbuild.socket, sdbuild.service and sdbuild.slice",
+		Short: "Install sdbuild.socket, sdbuild.service and sdbuild.slice (without root: your own, for systemctl --user)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			set, systemctl := units.System, []string{}
+			if user, _ := cmd.Flags().GetBool("user"); user || os.Geteuid() != 0 {
+				if system, _ := cmd.Flags().GetBool("system"); !system {
+					set, systemctl = units.User, []string{"--user"}
+				}
+			}
+			if !cmd.Flags().Changed("dir") && set == units.User {
+				home := os.Getenv("XDG_CONFIG_HOME")
+				if home == "" {
+					h, err := os.UserHomeDir()
+					if err != nil {
+						return fmt.Errorf("install units: %w (give --dir)", err)
+					}
+					home = filepath.Join(h, ".config")
+				}
+				dir = units.UserDir(home)
+			}
 			if bindir == "" {
 				exe, err := os.Executable()
 				if err != nil {
@@ -29,19 +47,21 @@ func newInstallUnitsCommand() *cobra.Command {
 			if _, err := os.Stat(filepath.Join(bindir, "sdbuildd")); err != nil {
 				return fmt.Errorf("install units: sdbuildd not found in %s: %w (give --bindir)", bindir, err)
 			}
-			paths, err := units.Install(dir, bindir)
+			paths, err := set.Install(dir, bindir)
 			if err != nil {
 				return err
 			}
 			for _, p := range paths {
 				fmt.Println("installed", p)
 			}
-			if out, err := exec.Command("systemctl", "daemon-reload").CombinedOutput(); err != nil {
-				return fmt.Errorf("systemctl daemon-reload: %w: %s", err, out)
+			reload := append(systemctl, "daemon-reload")
+			if out, err := exec.Command("systemctl", reload...).CombinedOutput(); err != nil {
+				return fmt.Errorf("systemctl %s: %w: %s", strings.Join(reload, " "), err, out)
 			}
 			if enable {
-				if out, err := exec.Command("systemctl", "enable", "--now", "sdbuild.socket").CombinedOutput(); err != nil {
-					return fmt.Errorf("systemctl enable --now sdbuild.socket: %w: %s", err, out)
+				en := append(systemctl, "enable", "--now", "sdbuild.socket")
+				if out, err := exec.Command("systemctl", en...).CombinedOutput(); err != nil {
+					return fmt.Errorf("systemctl %s: %w: %s", strings.Join(en, " "), err, out)
 				}
 				fmt.Println("enabled and started sdbuild.socket")
 			}
@@ -49,7 +69,7 @@ func newInstallUnitsCommand() *cobra.Command {
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&dir, "dir", units.SystemDir, "unit directory")
+	fl.StringVar(&dir, "dir", units.SystemDir, "unit directory (without root: $XDG_CONFIG_HOME/systemd/user)")
 	fl.StringVar(&bindir, "bindir", "", "directory holding sdbuildd (default: this binary's)")
 	fl.BoolVar(&enable, "enable", false, "also systemctl enable --now sdbuild.socket")
 	return cmd

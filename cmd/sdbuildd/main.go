@@ -5,7 +5,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -42,10 +41,18 @@ func main() {
 }
 
 func run(fs *pflag.FlagSet, listen string, idle time.Duration) error {
-	if os.Geteuid() != 0 {
-		return errors.New("must run as root: it creates namespaces, maps host ids and starts systemd scopes")
+	// Without root, this is a user's own daemon under the user's systemd:
+	// the user's paths and ids, the user's manager for scopes.
+	src := config.Source{Environ: os.Environ(), Flags: fs}
+	rootless := os.Geteuid() != 0
+	if rootless {
+		a, err := config.CurrentAccount()
+		if err != nil {
+			return err
+		}
+		src.User = a
 	}
-	cfg, err := config.Load(config.Source{Environ: os.Environ(), Flags: fs})
+	cfg, err := config.Load(src)
 	if err != nil {
 		return err
 	}
@@ -69,13 +76,20 @@ func run(fs *pflag.FlagSet, listen string, idle time.Duration) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
-	scopes, err := scope.NewManager(ctx)
+	connect, unusable := scope.NewManager, error(nil)
+	if rootless {
+		connect = scope.NewUserManager
+		if unusable = sandbox.CheckUnprivilegedUserNS(); unusable != nil {
+			log.Error("refusing builds", "err", unusable)
+		}
+	}
+	scopes, err := connect(ctx)
 	if err != nil {
 		return fmt.Errorf("connect to systemd: %w", err)
 	}
 	defer scopes.Close()
 	d, err := daemon.New(daemon.Options{
-		Config: cfg, Scopes: scopes, Log: log,
+		Config: cfg, Scopes: scopes, Log: log, Unusable: unusable,
 		Notify: func(s string) { sddaemon.SdNotify(false, s) },
 	})
 	if err != nil {
@@ -86,7 +100,7 @@ func run(fs *pflag.FlagSet, listen string, idle time.Duration) error {
 		return err
 	}
 	wd, _ := sddaemon.SdWatchdogEnabled(false)
-	log.Info("serving", "socket", cfg.Socket, "slots", cfg.Slots(), "max_jobs", cfg.MaxJobs, "activated", activated)
+	log.Info("serving", "socket", cfg.Socket, "slots", cfg.Slots(), "max_jobs", cfg.MaxJobs, "activated", activated, "rootless", rootless)
 	return d.Serve(ctx, daemon.ServeOptions{Listeners: lns, IdleExit: idle, Watchdog: wd})
 }
 
@@ -126,7 +140,12 @@ func listeners(listen, socket string) ([]net.Listener, bool, error) {
 		return nil, false, fmt.Errorf("listen on %s: %w", listen, err)
 	}
 	// Everyone may connect; what they may do follows their credentials.
-	if err := os.Chmod(listen, 0o666); err != nil {
+	// A user's own daemon serves that user alone.
+	mode := os.FileMode(0o666)
+	if os.Geteuid() != 0 {
+		mode = 0o600
+	}
+	if err := os.Chmod(listen, mode); err != nil {
 		l.Close()
 		return nil, false, fmt.Errorf("listen on %s: %w", listen, err)
 	}
