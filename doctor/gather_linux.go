@@ -65,7 +65,7 @@ func Gather(ctx context.Context, o Options) *Host {
 	if st, err := os.Lstat("/run/systemd/system"); err == nil && st.IsDir() {
 		h.SystemdBooted = true // sd_booted(3)'s test
 	}
-	for _, bin := range []string{binSlirp, binNspawn} {
+	for _, bin := range []string{binSlirp, binNspawn, binNewuidmap, binNewgidmap} {
 		if p, err := exec.LookPath(bin); err == nil {
 			h.Executables[bin] = p
 		}
@@ -138,14 +138,19 @@ func statDevice(path string) Device {
 	}
 }
 
-// dialSystemd connects to systemd the way sdbuildd does and hangs up.
+// dialSystemd connects to systemd the way sdbuildd does (as a user, to
+// the user's own manager) and hangs up.
 func dialSystemd(ctx context.Context, timeout time.Duration) error {
 	if timeout == 0 {
 		timeout = 3 * time.Second
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	m, err := scope.NewManager(ctx)
+	connect := scope.NewManager
+	if os.Geteuid() != 0 {
+		connect = scope.NewUserManager // a user's own daemon's manager
+	}
+	m, err := connect(ctx)
 	if err != nil {
 		return err
 	}

@@ -67,6 +67,8 @@ const (
 	cgroupMount        = "/sys/fs/cgroup"
 	binSlirp           = "slirp4netns"
 	binNspawn          = "systemd-nspawn"
+	binNewuidmap       = "newuidmap"
+	binNewgidmap       = "newgidmap"
 )
 
 // hostFiles are the fixed paths Gather reads; the namespace limits

@@ -25,6 +25,9 @@ func checkIDRange(h *Host) []Item {
 		}
 	}
 	c := h.Config
+	if c.Rootless != nil {
+		return checkSubIDs(h)
+	}
 	first, last := uint64(c.StartID), uint64(c.StartID)+uint64(c.IDCount)-1
 	rangeItem := required(ok("id range", fmt.Sprintf("ids %d-%d: %d slots of %d, clashing with no user, group or subordinate id",
 		first, last, c.Slots(), c.IDsPerBuild)))
@@ -32,6 +35,33 @@ func checkIDRange(h *Host) []Item {
 		rangeItem = required(missing("id range", oneLine(h.HostIDsErr)))
 	}
 	return []Item{rangeItem, required(checkIDMapping(h, first, last))}
+}
+
+// checkSubIDs reports a user's own daemon's ids: the subordinate ranges
+// its slots are carved from and the newuidmap and newgidmap that map them,
+// or, without a grant, that builds get the user's single id and the line
+// that would grant a range.
+func checkSubIDs(h *Host) []Item {
+	r := h.Config.Rootless
+	if !r.HasSubIDs() {
+		return []Item{warning("subordinate ids", fmt.Sprintf("none: every build runs as your uid %d, and uid-range and systemd-cgroup are refused. %s",
+			r.UID, oneLine(r.NoSubIDsError())))}
+	}
+	c := h.Config
+	items := []Item{required(ok("subordinate ids", fmt.Sprintf("uids %d-%d (%s line %d), gids from %d (%s line %d): %d slots of %d",
+		c.StartID, uint64(c.StartID)+uint64(c.IDCount)-1, r.SubUID.File, r.SubUID.Line,
+		c.StartGID(), r.SubGID.File, r.SubGID.Line, c.Slots(), c.IDsPerBuild)))}
+	if h.HostIDsErr != nil {
+		items[0] = required(missing("subordinate ids", oneLine(h.HostIDsErr)))
+	}
+	for _, bin := range []string{binNewuidmap, binNewgidmap} {
+		if p, found := h.Executables[bin]; found {
+			items = append(items, required(ok(bin, p)))
+		} else {
+			items = append(items, required(missing(bin, "not found: it maps your subordinate ids into builds; install the uidmap package")))
+		}
+	}
+	return items
 }
 
 // checkIDMapping checks that every id of the range is mapped in this

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"testing"
+
+	"github.com/sdbuild/sdbuild/config"
 )
 
 func TestCheckIDRange(t *testing.T) {
@@ -51,6 +53,34 @@ func TestCheckIDRange(t *testing.T) {
 			}
 			if got := len(Report{Checks: items}.Blocking()) > 0; got != tc.wantBlocking {
 				t.Errorf("blocking = %v, want %v (%v)", got, tc.wantBlocking, items)
+			}
+		})
+	}
+}
+
+func TestCheckSubIDs(t *testing.T) {
+	grant := config.Rootless{Account: config.Account{Name: "alice", UID: 1000, GID: 1000},
+		SubUID: config.SubIDRange{Start: 100000, Count: 65536, File: "/etc/subuid", Line: 2},
+		SubGID: config.SubIDRange{Start: 200000, Count: 65536, File: "/etc/subgid", Line: 3}}
+	tools := map[string]string{binNewuidmap: "/usr/bin/newuidmap", binNewgidmap: "/usr/bin/newgidmap"}
+	for _, tc := range []struct {
+		name   string
+		r      config.Rootless
+		exes   map[string]string
+		check  string
+		status Status
+		want   string
+	}{
+		{"granted", grant, tools, "subordinate ids", OK, "uids 100000-165535 (/etc/subuid line 2), gids from 200000"},
+		{"granted, no newgidmap", grant, map[string]string{binNewuidmap: "/usr/bin/newuidmap"}, binNewgidmap, Missing, "install the uidmap package"},
+		{"no grant", config.Rootless{Account: config.Account{Name: "alice", UID: 1000}}, tools, "subordinate ids", Warning, "every build runs as your uid 1000"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := tc.r
+			c := &config.Config{StartID: r.SubUID.Start, IDCount: r.SubUID.Count, IDsPerBuild: max(r.SubUID.Count, 1), Rootless: &r}
+			items := checkIDRange(&Host{Config: c, Executables: tc.exes})
+			if p := wantItem(items, tc.check, tc.status, tc.want); p != "" {
+				t.Error(p)
 			}
 		})
 	}

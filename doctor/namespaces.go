@@ -19,8 +19,8 @@ func checkPrivilege(h *Host) Item {
 	if h.EUID == 0 {
 		return ok("privilege", "running as root")
 	}
-	return warning("privilege", fmt.Sprintf("running as uid %d, not root: builds go through sdbuildd (root) and --local needs root; "+
-		"the probes below ran unprivileged, run sudo sdbuild doctor to see what the daemon sees", h.EUID))
+	return ok("privilege", fmt.Sprintf("running as uid %d, not root: checking your own daemon (systemctl --user); "+
+		"run sudo sdbuild doctor for the system daemon", h.EUID))
 }
 
 // checkNamespaces says for each kind whether it can be created: the probe
@@ -84,9 +84,11 @@ func checkUnprivileged(h *Host) []Item {
 	var out []Item
 	for _, k := range []struct {
 		knob, file, restricted string // restricted: the value that restricts
+		fix                    string
 	}{
-		{"kernel.unprivileged_userns_clone", fileUnprivClone, "0"},
-		{"kernel.apparmor_restrict_unprivileged_userns", fileAppArmorUserns, "1"},
+		{"kernel.unprivileged_userns_clone", fileUnprivClone, "0", "sysctl -w kernel.unprivileged_userns_clone=1"},
+		{"kernel.apparmor_restrict_unprivileged_userns", fileAppArmorUserns, "1",
+			`give sdbuildd an AppArmor profile with "userns,", or sysctl -w kernel.apparmor_restrict_unprivileged_userns=0`},
 	} {
 		v, present := h.file(k.file)
 		switch {
@@ -97,7 +99,8 @@ func checkUnprivileged(h *Host) []Item {
 		case h.EUID == 0:
 			out = append(out, ok(k.knob, fmt.Sprintf("= %s: only privileged processes may create user namespaces; sdbuild creates them as root", v)))
 		default:
-			out = append(out, warning(k.knob, fmt.Sprintf("= %s: only privileged processes may create user namespaces; sdbuildd (root) is not affected", v)))
+			// A user's own daemon cannot sandbox anything: it refuses builds.
+			out = append(out, required(missing(k.knob, fmt.Sprintf("= %s: only privileged processes may create user namespaces, so your own daemon refuses every build (it never builds unsandboxed); as root: %s, or use the system daemon (sdbuild --system)", v, k.fix))))
 		}
 	}
 	return out

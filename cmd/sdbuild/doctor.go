@@ -25,7 +25,9 @@ func newDoctorCommand() *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			// A configuration that does not load is one of the findings,
 			// not a reason to stop.
-			cfg, cfgErr := loadConfig(cmd)
+			// Without root, doctor checks the user's own daemon.
+			system, _ := cmd.Flags().GetBool("system")
+			cfg, cfgErr := loadConfigFor(cmd, os.Geteuid() != 0 && !system)
 			r := doctor.Run(context.Background(), doctor.Options{Config: cfg, ConfigErr: cfgErr})
 			var err error
 			if asJSON {
