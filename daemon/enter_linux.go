@@ -63,6 +63,12 @@ func (d *Daemon) handleEnter(w http.ResponseWriter, r *http.Request) {
 			name, strings.Join(d.cfg.TrustedUsers, " "), ErrForbidden))
 		return
 	}
+	if d.cfg.Rootless != nil {
+		// nsenter would need capabilities in the host's user namespace
+		// (see enterCaps), which a user's daemon does not have.
+		writeError(w, fmt.Errorf("%w: sdbuild enter needs the system daemon (root); your own daemon cannot join a build's namespaces", errBadInput))
+		return
+	}
 	if !strings.EqualFold(r.Header.Get("Upgrade"), api.EnterProtocol) {
 		writeError(w, fmt.Errorf("%w: enter switches the connection to %s: send Connection: Upgrade and Upgrade: %s", errBadInput, api.EnterProtocol, api.EnterProtocol))
 		return

@@ -53,6 +53,13 @@ func checkHost(sr *submitChecks) error {
 		if err != nil {
 			return fmt.Errorf("scope properties %q: %w", sr.properties, err)
 		}
+		if sr.ownCgroup {
+			// A user's manager has only the controllers delegated to it,
+			// which its services (this daemon) see too.
+			if root, err = ownCgroupDir(); err != nil {
+				return fmt.Errorf("scope properties %q: %w", sr.properties, err)
+			}
+		}
 		b, err := os.ReadFile(filepath.Join(root, "cgroup.controllers"))
 		if err != nil {
 			return fmt.Errorf("scope properties %q: %w", sr.properties, err)
@@ -77,4 +84,21 @@ type submitChecks struct {
 	properties      []string
 	features        []string
 	allowUnenforced bool
+	// ownCgroup: the controllers are those of the daemon's own cgroup (a
+	// user's daemon), not the host's.
+	ownCgroup bool
+}
+
+// ownCgroupDir is this process's cgroup2 directory.
+func ownCgroupDir() (string, error) {
+	b, err := os.ReadFile("/proc/self/cgroup")
+	if err != nil {
+		return "", err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rel, ok := strings.CutPrefix(line, "0::"); ok {
+			return cgroup2.Dir(rel)
+		}
+	}
+	return "", fmt.Errorf("no cgroup2 entry in /proc/self/cgroup")
 }

@@ -26,8 +26,15 @@ func checkFeatures(h *Host, checks []Item) []Item {
 	}
 	var out []Item
 
+	rootless := h.Config != nil && h.Config.Rootless != nil
 	uidRange := need(namespaceCheck("user"), "id range", "id mapping")
-	if h.Config != nil && h.Config.IDsPerBuild < fullRange {
+	if rootless {
+		uidRange = need(namespaceCheck("user"), "subordinate ids", binNewuidmap, binNewgidmap)
+		if !h.Config.Rootless.HasSubIDs() {
+			uidRange = append(uidRange, "a range in /etc/subuid and /etc/subgid")
+		}
+	}
+	if h.Config != nil && h.Config.IDsPerBuild < fullRange && (!rootless || h.Config.Rootless.HasSubIDs()) {
 		uidRange = append(uidRange, fmt.Sprintf("ids-per-build = %d (needs %d)", h.Config.IDsPerBuild, fullRange))
 	}
 	out = append(out, feature(string(sandbox.FeatureUIDRange), uidRange,
@@ -53,7 +60,13 @@ func checkFeatures(h *Host, checks []Item) []Item {
 	out = append(out, feature(string(sandbox.FeatureNetwork), network,
 		fmt.Sprintf("%s at %s gives a build a route out", binSlirp, slirp)))
 
-	out = append(out, deviceFeature(h, sandbox.FeatureKVM, sandbox.DevKVM), deviceFeature(h, sandbox.FeatureTUN, sandbox.DevTUN))
+	if rootless {
+		for _, f := range []sandbox.Feature{sandbox.FeatureKVM, sandbox.FeatureTUN} {
+			out = append(out, missing(string(f), "needs root: a build's own device node can only be made by the system daemon (sdbuild --system)"))
+		}
+	} else {
+		out = append(out, deviceFeature(h, sandbox.FeatureKVM, sandbox.DevKVM), deviceFeature(h, sandbox.FeatureTUN, sandbox.DevTUN))
+	}
 
 	var nested []string
 	if len(sdCgroup) > 0 {

@@ -72,6 +72,7 @@ func run(m *testing.M) int {
 		return 1
 	}
 	defer uninstallUnits()
+	defer teardownRootless()
 	return m.Run()
 }
 

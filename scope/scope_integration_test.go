@@ -41,7 +41,7 @@ func testCtx(t testing.TB) context.Context {
 	return ctx
 }
 
-func newManager(t testing.TB) *Manager {
+func testManager(t testing.TB) *Manager {
 	t.Helper()
 	if os.Geteuid() != 0 {
 		t.Skip("needs root: starting transient units is privileged")
@@ -130,7 +130,7 @@ func checkKilled(t testing.TB, cmd *exec.Cmd, want syscall.Signal) {
 }
 
 func TestStartKill(t *testing.T) {
-	m := newManager(t)
+	m := testManager(t)
 	ctx := testCtx(t)
 	child := sleeper(t)
 	var props []Property
@@ -190,7 +190,7 @@ func TestStartKill(t *testing.T) {
 }
 
 func TestStop(t *testing.T) {
-	m := newManager(t)
+	m := testManager(t)
 	ctx := testCtx(t)
 	child := sleeper(t)
 	name := unitName()
@@ -210,7 +210,7 @@ func TestStop(t *testing.T) {
 // TestStartDeadPID: systemd refuses a scope whose only process is gone, and
 // nothing of it may stay loaded.
 func TestStartDeadPID(t *testing.T) {
-	m := newManager(t)
+	m := testManager(t)
 	dead := exec.Command("true")
 	if err := dead.Run(); err != nil {
 		t.Fatal(err)
@@ -230,7 +230,7 @@ func TestStartDeadPID(t *testing.T) {
 // TestNameReuse: a name is free again after a scope ends, after a scope
 // fails (reset and retried), and not while another scope holds it.
 func TestNameReuse(t *testing.T) {
-	m := newManager(t)
+	m := testManager(t)
 	ctx := testCtx(t)
 	name := unitName()
 
@@ -324,7 +324,7 @@ func waitState(t testing.TB, unit, want string) {
 // TestReconnect: the Manager survives a restart of the bus (its connection
 // breaks) and a re-execution of systemd.
 func TestReconnect(t *testing.T) {
-	m := newManager(t)
+	m := testManager(t)
 	ctx := testCtx(t)
 	startKill := func(when string) {
 		t.Helper()
@@ -358,7 +358,7 @@ func TestReconnect(t *testing.T) {
 // the scope to be gone) for a sleeping child over one connection. The child's
 // fork and exec are excluded.
 func BenchmarkStartStop(b *testing.B) {
-	m := newManager(b)
+	m := testManager(b)
 	ctx := context.Background()
 	name := unitName()
 	var scope time.Duration
