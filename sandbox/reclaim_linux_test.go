@@ -1,0 +1,90 @@
+package sandbox
+
+import (
+	"os"
+	"path/filepath"
+	"syscall"
+	"testing"
+
+	"github.com/sdbuild/sdbuild/internal/testutil"
+)
+
+// TestReclaim gives a tree a hostile build left back to the caller, as for
+// a user's daemon without subordinate ids (the build ran as the caller):
+// directories and files without permission, a setuid file, and links
+// pointing out of the tree, which must not be followed. (With subordinate
+// ids the same walk runs where those ids are mapped too; the rootless
+// integration tests cover it.)
+func TestReclaim(t *testing.T) {
+	testutil.RequireRoot(t)
+	dir := t.TempDir()
+	outside := filepath.Join(t.TempDir(), "victim")
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(os.WriteFile(outside, []byte("v"), 0o600))
+	must(os.Chown(outside, 7, 7))
+	must(os.MkdirAll(filepath.Join(dir, "out", "locked", "deep"), 0o755))
+	must(os.WriteFile(filepath.Join(dir, "out", "locked", "deep", "f"), []byte("x"), 0o000))
+	must(os.WriteFile(filepath.Join(dir, "out", "suid"), []byte("#!/bin/sh\n"), 0o755))
+	must(os.Symlink(outside, filepath.Join(dir, "out", "link")))
+	must(os.Symlink(filepath.Dir(outside), filepath.Join(dir, "out", "dirlink")))
+	must(syscall.Mkfifo(filepath.Join(dir, "out", "fifo"), 0o600))
+	must(os.Chmod(filepath.Join(dir, "out", "suid"), 0o4755))
+	must(os.Chmod(filepath.Join(dir, "out", "locked"), 0o000))
+
+	// UID 0 maps to 0: the helper runs in a user namespace of its own, as
+	// for a user's daemon without subordinate ids, with root as the user.
+	s := &Spec{Dir: dir, HostID: 1, IDCount: 1, UserNS: &UserNS{UID: 0, GID: 0}}
+	if err := Reclaim(s); err != nil {
+		t.Fatal(err)
+	}
+	err := filepath.Walk(dir, func(p string, fi os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		st := fi.Sys().(*syscall.Stat_t)
+		if st.Uid != 0 || st.Gid != 0 {
+			t.Errorf("%s: owned by %d:%d after Reclaim, want 0:0", p, st.Uid, st.Gid)
+		}
+		switch {
+		case fi.IsDir() && fi.Mode().Perm()&0o700 != 0o700:
+			t.Errorf("%s: mode %v, want the owner to have rwx", p, fi.Mode())
+		case fi.Mode().IsRegular() && fi.Mode().Perm()&0o600 != 0o600:
+			t.Errorf("%s: mode %v, want the owner to have rw", p, fi.Mode())
+		case fi.Mode()&(os.ModeSetuid|os.ModeSetgid) != 0:
+			t.Errorf("%s: mode %v kept setuid/setgid", p, fi.Mode())
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st syscall.Stat_t
+	must(syscall.Stat(outside, &st))
+	if st.Uid != 7 || st.Mode&0o777 != 0o600 {
+		t.Errorf("the link's target outside the tree changed: uid %d mode %o", st.Uid, st.Mode&0o777)
+	}
+	must(syscall.Stat(filepath.Dir(outside), &st))
+	if st.Uid != 0 {
+		t.Errorf("a linked directory outside the tree changed owner to %d", st.Uid)
+	}
+}
+
+// Reclaim does nothing for a root caller, who reads and deletes anything.
+func TestReclaimRootCaller(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, "d"), 0o000); err != nil {
+		t.Fatal(err)
+	}
+	if err := Reclaim(&Spec{Dir: dir}); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(filepath.Join(dir, "d"))
+	if err != nil || fi.Mode().Perm() != 0 {
+		t.Errorf("Reclaim without UserNS changed %s: %v %v", dir, fi.Mode(), err)
+	}
+}
