@@ -466,3 +466,41 @@ func TestRootlessNestedNspawn(t *testing.T) {
 		t.Errorf("processes left on the subordinate ids: %v", p)
 	}
 }
+
+// kill -9 of a user's daemon mid-build: the build dies with its init (its
+// parent-death signal), and the daemon, socket-activated again, records
+// it as interrupted; the slot's leftover files, owned by subordinate ids,
+// are reclaimed before the slot is reused.
+func TestRootlessDaemonKilledMidBuild(t *testing.T) {
+	rootless(t)
+	a := rlUser
+	r := a.sdbuild(t, runArgs([]string{"--feature", "uid-range", "--detach"},
+		`mkdir -p /build/d/e; echo x > /build/d/e/f; chmod 0 /build/d; sleep 1000 & sleep 1000`)...)
+	if r.code != 0 {
+		t.Fatalf("submit: %s%s", r.stdout, r.stderr)
+	}
+	id := strings.TrimSpace(r.stdout)
+	unit := "sdbuild-" + id + ".scope"
+	waitFor(t, "the build's processes", func() bool { return len(pidsWithUIDIn(t, rlSubStart, rlSubCount)) >= 2 })
+	pid := strings.TrimPrefix(a.systemctl(t, "show", "-p", "MainPID", "sdbuild.service"), "MainPID=")
+	if out, err := exec.Command("kill", "-9", pid).CombinedOutput(); err != nil {
+		t.Fatalf("kill -9 %s: %v %s", pid, err, out)
+	}
+	waitFor(t, "the build's processes to die", func() bool { return len(pidsWithUIDIn(t, rlSubStart, rlSubCount)) == 0 })
+	if b := a.show(t, id); b.Status != api.StatusInterrupted {
+		t.Errorf("after kill -9 and restart, build %s is %s, want interrupted", id, b.Status)
+	}
+	if s := a.systemctl(t, "is-active", unit); s == "active" {
+		t.Errorf("scope %s still %s after restart", unit, s)
+	}
+	// Both slots build again, the dead build's included.
+	for range 2 {
+		if r := a.sdbuild(t, runArgs([]string{"--feature", "uid-range"}, `true`)...); r.code != 0 {
+			t.Errorf("build after restart: %d %s%s", r.code, r.stdout, r.stderr)
+		}
+	}
+	builds := filepath.Join(a.home, ".local/state/sdbuild/builds")
+	if ents, err := os.ReadDir(builds); err != nil || len(ents) != 0 {
+		t.Errorf("%s after builds: %v %v, want empty", builds, ents, err)
+	}
+}
