@@ -7,7 +7,7 @@ CMDS    := sdbuild sdbuildd sdbuild-testbed
 # Packages with tests that need a running systemd (//go:build integration).
 INTEGRATION_PKGS = $(shell grep -rlE --include='*_test.go' '^//go:build (integration|.*[ &|]integration)\b' . | xargs -r -n1 dirname | sort -u)
 
-.PHONY: all build test test-host test-integration vet demo bench deps install clean
+.PHONY: all build test test-host test-integration vet demo bench bench-rootless deps install clean
 
 all: build
 
@@ -43,6 +43,10 @@ demo: deps build
 # --scope and unshare, on this machine, in a throwaway systemd.
 bench: deps build
 	bin/sdbuild-testbed run -- contrib/bench.sh
+
+# The same for an unprivileged user's own daemon, on subordinate ids.
+bench-rootless: deps build
+	bin/sdbuild-testbed run -- contrib/bench-rootless.sh
 
 deps:
 	contrib/install-deps

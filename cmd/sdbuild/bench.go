@@ -44,14 +44,25 @@ namespaces, and with --local as sdbuild run --local. Prints a Markdown table.`,
 			if err != nil {
 				return err
 			}
+			// Against a user's own daemon, compare with the user's manager.
+			user, err := userDaemon(cmd)
+			if err != nil {
+				return err
+			}
+			daemonName, sdRunName := "sdbuild run (daemon, scope, sandbox)", "systemd-run --scope /bin/true"
+			sdRun := []string{"systemd-run", "--scope", "--quiet", "--collect", "/bin/true"}
+			if user {
+				daemonName, sdRunName = "sdbuild run (your own daemon, scope, sandbox)", "systemd-run --user --scope /bin/true"
+				sdRun = []string{"systemd-run", "--user", "--scope", "--quiet", "--collect", "/bin/true"}
+			}
 			cases := []benchCase{
-				{name: "sdbuild run (daemon, scope, sandbox)", argv: []string{self, "run", "-i", "/usr", "-i", "/bin", "-i", "/lib", "-i", "/lib64", "--", "/bin/true"}},
+				{name: daemonName, argv: []string{self, "run", "-i", "/usr", "-i", "/bin", "-i", "/lib", "-i", "/lib64", "--", "/bin/true"}},
 			}
 			if local {
 				cases = append(cases, benchCase{name: "sdbuild run --local (sandbox, no scope)", argv: []string{self, "run", "--local", "-i", "/usr", "-i", "/bin", "-i", "/lib", "-i", "/lib64", "--", "/bin/true"}})
 			}
 			cases = append(cases,
-				benchCase{name: "systemd-run --scope /bin/true", argv: []string{"systemd-run", "--scope", "--quiet", "--collect", "/bin/true"}, need: "systemd-run"},
+				benchCase{name: sdRunName, argv: sdRun, need: "systemd-run"},
 				benchCase{name: "unshare -Umpiun --fork /bin/true", argv: []string{"unshare", "-Umpiun", "--fork", "/bin/true"}, need: "unshare"},
 				benchCase{name: "/bin/true", argv: []string{"/bin/true"}},
 			)
@@ -65,7 +76,7 @@ namespaces, and with --local as sdbuild run --local. Prints a Markdown table.`,
 	}
 	cmd.Flags().IntVarP(&n, "count", "n", 200, "runs per case, for latency and again for throughput")
 	cmd.Flags().IntVar(&parallel, "parallel", 8, "parallel clients for throughput")
-	cmd.Flags().BoolVar(&local, "local", false, "also time sdbuild run --local (root)")
+	cmd.Flags().BoolVar(&local, "local", false, "also time sdbuild run --local")
 	return cmd
 }
 
