@@ -95,6 +95,8 @@ type Result struct {
 	Output   string    `json:"output,omitempty"`
 	Started  time.Time `json:"started"`
 	Finished time.Time `json:"finished"`
+
+	reclaimed bool // sandbox init handed the build's files back already
 }
 
 // Run runs req to the end, writing the build's output to log as it comes.
@@ -132,7 +134,7 @@ func (r *Runner) RunLeased(ctx context.Context, id string, c *Checked, lease *sl
 		ns.SubGID = lease.FirstGID
 		spec.UserNS = &ns
 	}
-	if err := removeDir(spec); err != nil {
+	if err := removeDir(spec, false); err != nil {
 		return nil, fmt.Errorf("remove leftover %s: %w", dir, err)
 	}
 	if err := sandbox.PrepareDir(spec); err != nil {
@@ -140,18 +142,20 @@ func (r *Runner) RunLeased(ctx context.Context, id string, c *Checked, lease *sl
 	}
 	// Whatever the build left in its directory is deleted without
 	// following a single symlink in it.
-	defer removeDir(spec)
-
 	res := &Result{ID: id, Name: req.Name, Slot: lease.Slot, Started: time.Now()}
+	defer func() { removeDir(spec, res.reclaimed) }()
 	if err := r.runSandbox(ctx, spec, lease, c, res, log); err != nil {
 		return nil, err
 	}
 	res.Finished = time.Now()
 	// Every process of the build is dead: without root, take its files
-	// back before reading them.
-	if err := sandbox.Reclaim(spec); err != nil {
-		res.Status, res.Error = Failed, err.Error()
-		return res, err
+	// back before reading them, unless init did.
+	if !res.reclaimed {
+		if err := sandbox.Reclaim(spec); err != nil {
+			res.Status, res.Error = Failed, err.Error()
+			return res, err
+		}
+		res.reclaimed = true
 	}
 	if res.Status != Succeeded || c.output == "" {
 		return res, nil
@@ -167,10 +171,13 @@ func (r *Runner) RunLeased(ctx context.Context, id string, c *Checked, lease *sl
 }
 
 // removeDir deletes a build directory, after taking its files back from
-// the build's ids when the caller is not root.
-func removeDir(s *sandbox.Spec) error {
-	if err := sandbox.Reclaim(s); err != nil {
-		return err
+// the build's ids when the caller is not root (unless reclaimed says that
+// was done).
+func removeDir(s *sandbox.Spec, reclaimed bool) error {
+	if !reclaimed {
+		if err := sandbox.Reclaim(s); err != nil {
+			return err
+		}
 	}
 	return outputs.Remove(s.Dir)
 }
@@ -257,6 +264,7 @@ func (r *Runner) runSandbox(ctx context.Context, spec *sandbox.Spec, lease *slot
 	default:
 		res.Status = Succeeded
 	}
+	res.reclaimed = err == nil && sres.Reclaimed
 	return nil
 }
 

@@ -15,8 +15,8 @@ mount -t overlay overlay -o "lowerdir=/etc,upperdir=$work/upper,workdir=$work/wo
 echo "$user:x:$uid:$uid::$work/home:/bin/sh" >>/etc/passwd
 echo "$user:x:$uid:" >>/etc/group
 echo "$user:*:19000:0:99999:7:::" >>/etc/shadow
-echo "$user:3858759680:131072" >>/etc/subuid   # 0xE6000000, apart from the tests'
-echo "$user:3858759680:131072" >>/etc/subgid
+echo "$user:3858759680:524288" >>/etc/subuid   # 8 slots from 0xE6000000, apart from the tests'
+echo "$user:3858759680:524288" >>/etc/subgid
 chown "$uid:$uid" "$work/home"
 systemctl start "user@$uid.service"
 as_user() {

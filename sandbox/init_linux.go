@@ -86,6 +86,16 @@ func initMain() int {
 		ctl.send(message{Step: stepError, Error: err.Error()})
 		return 1
 	}
+	if spec.UserNS != nil {
+		// Nothing of the build runs any more: hand its files back to the
+		// caller here, where the build's ids are mapped, rather than in a
+		// helper of its own (Reclaim) that would have to be mapped again.
+		if err := reclaimBuildDirs(); err != nil {
+			fmt.Fprintf(os.Stderr, "sdbuild init: %v\n", err)
+		} else {
+			res.Reclaimed = true
+		}
+	}
 	if err := ctl.send(message{Step: stepResult, Result: &res}); err != nil {
 		fmt.Fprintf(os.Stderr, "sdbuild init: %v\n", err)
 		return 1

@@ -35,6 +35,10 @@ type Result struct {
 	Signal int `json:"signal,omitempty"`
 	// ExecError says why the builder could not be started at all.
 	ExecError string `json:"exec_error,omitempty"`
+	// Reclaimed says that init, in its own user namespace (UserNS), gave
+	// the build's directories back to the caller once the build was dead,
+	// so Reclaim need not run.
+	Reclaimed bool `json:"reclaimed,omitempty"`
 }
 
 // conn is one end of the control socket.

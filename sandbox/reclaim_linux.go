@@ -84,6 +84,22 @@ func reclaimMain() int {
 	return 0
 }
 
+// reclaimBuildDirs reclaims the build's writable directories from inside
+// the sandbox (init, after every other process of the build is dead):
+// they are mount points the build could not replace.
+func reclaimBuildDirs() error {
+	for _, d := range []string{BuildDir, TmpDir, OutDir} {
+		fd, err := unix.Open(d, unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return fmt.Errorf("reclaim %s: %w", d, err)
+		}
+		if err := reclaimDir(fd, d); err != nil {
+			return fmt.Errorf("reclaim: %w", err)
+		}
+	}
+	return nil
+}
+
 // reclaimDir reclaims the directory at fd and everything below it; it
 // closes fd.
 func reclaimDir(fd int, name string) error {

@@ -78,33 +78,36 @@ func (u *UserNS) applyUserNS(attr *syscall.SysProcAttr) {
 }
 
 // mapUserNS writes pid's maps with newuidmap and newgidmap, when u has
-// subordinate ids; they check /etc/subuid and /etc/subgid.
+// subordinate ids; they check /etc/subuid and /etc/subgid. The two run at
+// once: each is a setuid exec that costs milliseconds.
 func (u *UserNS) mapUserNS(pid int, hostID, count uint32) error {
 	if !u.Sub {
 		return nil
 	}
 	uids, gids := u.initMaps(hostID, count)
-	for _, m := range []struct {
-		tool string
-		maps []idMap
-		file string
-	}{{newuidmap, uids, "/etc/subuid"}, {newgidmap, gids, "/etc/subgid"}} {
-		path, err := exec.LookPath(m.tool)
-		if err != nil {
-			return fmt.Errorf("map subordinate ids: %s not found (install the uidmap package): %w", m.tool, err)
-		}
-		args := []string{strconv.Itoa(pid)}
-		for _, l := range m.maps {
-			args = append(args, strconv.FormatUint(uint64(l.Inside), 10), strconv.FormatUint(uint64(l.Outside), 10), strconv.FormatUint(uint64(l.Count), 10))
-		}
-		cmd := exec.Command(path, args...)
-		cmd.Env = []string{}
-		var out bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &out
-		if err := cmd.Run(); err != nil {
-			return fmt.Errorf("map subordinate ids: %s %s: %w: %s (does %s grant them?)",
-				m.tool, strings.Join(args, " "), err, strings.TrimSpace(out.String()), m.file)
-		}
+	errs := make(chan error, 1)
+	go func() { errs <- runIDMapper(newgidmap, pid, gids, "/etc/subgid") }()
+	err := runIDMapper(newuidmap, pid, uids, "/etc/subuid")
+	return errors.Join(err, <-errs)
+}
+
+// runIDMapper runs newuidmap or newgidmap for pid with maps.
+func runIDMapper(tool string, pid int, maps []idMap, file string) error {
+	path, err := exec.LookPath(tool)
+	if err != nil {
+		return fmt.Errorf("map subordinate ids: %s not found (install the uidmap package): %w", tool, err)
+	}
+	args := []string{strconv.Itoa(pid)}
+	for _, l := range maps {
+		args = append(args, strconv.FormatUint(uint64(l.Inside), 10), strconv.FormatUint(uint64(l.Outside), 10), strconv.FormatUint(uint64(l.Count), 10))
+	}
+	cmd := exec.Command(path, args...)
+	cmd.Env = []string{}
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("map subordinate ids: %s %s: %w: %s (does %s grant them?)",
+			tool, strings.Join(args, " "), err, strings.TrimSpace(out.String()), file)
 	}
 	return nil
 }
