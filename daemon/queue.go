@@ -149,16 +149,21 @@ func (d *Daemon) finishLocked(j *job, res *build.Result, err error) {
 		b.Status, b.Error = api.StatusFailed, err.Error()
 	}
 	b.CPUUsec, b.MemoryPeak, b.TasksPeak = j.stats.cpuUsec, j.stats.memoryPeak, j.stats.tasksPeak
-	delete(d.jobs, j.id)
 	j.notifyLocked()
 	snap := j.snapshotLocked()
 	d.updateStatusLocked()
 	// Storing and journalling happen off the lock, before done closes, so
-	// that a watcher woken by done finds the record in the history.
+	// that a watcher woken by done finds the record in the history. The
+	// job stays findable until its final record is stored: a client that
+	// looked it up in between would otherwise find only the record stored
+	// when it started, and take "running" for how it ended.
 	go func() {
 		if err := d.store.Put(snap); err != nil {
 			d.log.Error("record build", "id", j.id, "err", err)
 		}
+		d.mu.Lock()
+		delete(d.jobs, j.id)
+		d.mu.Unlock()
 		dur := snap.Finished.Sub(snap.Created)
 		if !snap.Started.IsZero() {
 			dur = snap.Finished.Sub(snap.Started)
