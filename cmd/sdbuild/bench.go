@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -91,7 +92,7 @@ func runBench(c benchCase, n, parallel int) benchRow {
 	once := func() error {
 		cmd := exec.Command(c.argv[0], c.argv[1:]...)
 		if out, err := cmd.CombinedOutput(); err != nil {
-			return fmt.Errorf("%s: %v: %s", c.name, err, out)
+			return fmt.Errorf("%s: %v: %s", c.name, err, strings.Join(strings.Fields(string(out)), " "))
 		}
 		return nil
 	}
