@@ -352,20 +352,12 @@ func TestRootlessUIDRange(t *testing.T) {
 	}
 }
 
-// pidsWithUIDIn lists processes whose real uid is in [first, first+count).
+// pidsWithUIDIn lists processes with an id in [first, first+count).
 func pidsWithUIDIn(t *testing.T, first, count uint64) []int {
 	t.Helper()
-	ents, err := os.ReadDir("/proc")
-	if err != nil {
-		t.Fatal(err)
-	}
 	var pids []int
-	for _, e := range ents {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		if uid, err := procUID(pid); err == nil && uid >= first && uid < first+count {
+	for _, p := range idsInRange(t, first, count) {
+		if pid, err := strconv.Atoi(strings.Fields(p)[0]); err == nil {
 			pids = append(pids, pid)
 		}
 	}

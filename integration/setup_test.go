@@ -171,6 +171,13 @@ func systemctl(t *testing.T, args ...string) string {
 // fs) in the test's slots, read from /proc/PID/status as unsigned numbers.
 func idsInUse(t *testing.T) []string {
 	t.Helper()
+	return idsInRange(t, testStartID, testSlots*65536)
+}
+
+// idsInRange lists, as "PID NAME", processes with any uid or gid in
+// [first, first+count).
+func idsInRange(t *testing.T, first, count uint64) []string {
+	t.Helper()
 	ents, err := os.ReadDir("/proc")
 	if err != nil {
 		t.Fatal(err)
@@ -195,7 +202,7 @@ func idsInUse(t *testing.T) []string {
 			}
 			for _, f := range strings.Fields(line)[1:] {
 				id, err := strconv.ParseUint(f, 10, 32)
-				if err == nil && id >= testStartID && id < testStartID+testSlots*65536 {
+				if err == nil && id >= first && id < first+count {
 					inRange = true
 				}
 			}

@@ -14,6 +14,23 @@ func TestNames(t *testing.T) {
 	if got := Names(); !reflect.DeepEqual(got, want) {
 		t.Errorf("Names() = %q, want %q", got, want)
 	}
+	if got := User.Names(); !reflect.DeepEqual(got, want) {
+		t.Errorf("User.Names() = %q, want %q", got, want)
+	}
+}
+
+// A user's socket is in $XDG_RUNTIME_DIR (%t), where the CLI looks, and
+// only its user may connect.
+func TestUserSocket(t *testing.T) {
+	b, err := User.Render("sdbuild.socket", "/bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"ListenStream=%t/sdbuild/sdbuild.sock\n", "SocketMode=0600\n", "DirectoryMode=0700\n"} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("user socket unit lacks %q:\n%s", want, b)
+		}
+	}
 }
 
 func TestRender(t *testing.T) {
@@ -36,16 +53,23 @@ func TestUnitsVerify(t *testing.T) {
 	if err != nil {
 		t.Skipf("needs systemd-analyze (Debian package systemd): %v", err)
 	}
-	dir := t.TempDir()
 	exe, _ := os.Executable()
-	paths, err := Install(dir, filepath.Dir(exe))
-	if err != nil {
-		t.Fatal(err)
-	}
 	// The service's ExecStart must exist for verify: point it at a real file.
 	os.Symlink(exe, filepath.Join(filepath.Dir(exe), "sdbuildd"))
-	out, err := exec.Command(analyze, append([]string{"verify", "--man=no"}, paths...)...).CombinedOutput()
-	if err != nil {
-		t.Errorf("systemd-analyze verify: %v\n%s", err, out)
+	for _, set := range []struct {
+		s    Set
+		flag string
+	}{{System, "--system"}, {User, "--user"}} {
+		paths, err := set.s.Install(t.TempDir(), filepath.Dir(exe))
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command(analyze, append([]string{"verify", set.flag, "--man=no"}, paths...)...)
+		// --user resolves %t: a user manager's $XDG_RUNTIME_DIR.
+		cmd.Env = append(os.Environ(), "XDG_RUNTIME_DIR="+t.TempDir())
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Errorf("systemd-analyze verify %s: %v\n%s", set.flag, err, out)
+		}
 	}
 }

@@ -57,18 +57,24 @@ func loadConfigFor(cmd *cobra.Command, user bool) (*config.Config, error) {
 func userDaemon(cmd *cobra.Command) (bool, error) {
 	user, _ := cmd.Flags().GetBool("user")
 	system, _ := cmd.Flags().GetBool("system")
+	rt := os.Getenv("XDG_RUNTIME_DIR")
+	if rt == "" {
+		rt = fmt.Sprintf("/run/user/%d", os.Getuid())
+	}
+	return pickDaemon(user, system, os.Geteuid(), config.UserSocket(rt))
+}
+
+// pickDaemon is userDaemon's rule: the flags, else root means the system
+// daemon, else the user's own when its socket exists.
+func pickDaemon(user, system bool, euid int, userSocket string) (bool, error) {
 	switch {
 	case user && system:
 		return false, errors.New("--user and --system: give one")
 	case user || system:
 		return user, nil
-	case os.Geteuid() == 0:
+	case euid == 0:
 		return false, nil
 	}
-	rt := os.Getenv("XDG_RUNTIME_DIR")
-	if rt == "" {
-		rt = fmt.Sprintf("/run/user/%d", os.Getuid())
-	}
-	st, err := os.Stat(config.UserSocket(rt))
+	st, err := os.Stat(userSocket)
 	return err == nil && st.Mode()&os.ModeSocket != 0, nil
 }

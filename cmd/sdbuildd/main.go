@@ -125,7 +125,11 @@ func listeners(listen, socket string) ([]net.Listener, bool, error) {
 		}
 		listen = socket
 	}
-	if err := os.MkdirAll(filepath.Dir(listen), 0o755); err != nil {
+	dirMode := os.FileMode(0o755)
+	if os.Geteuid() != 0 {
+		dirMode = 0o700 // a user's own daemon's socket is the user's alone
+	}
+	if err := os.MkdirAll(filepath.Dir(listen), dirMode); err != nil {
 		return nil, false, fmt.Errorf("listen on %s: %w", listen, err)
 	}
 	// A socket file left by a daemon that died is in the way; a live one
