@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sdbuild/sdbuild/api"
 	"github.com/sdbuild/sdbuild/config"
 	"github.com/sdbuild/sdbuild/scope"
 )
@@ -120,4 +121,37 @@ func statusOver(t *testing.T, path string) string {
 	io.WriteString(c, "GET /v1/status HTTP/1.1\r\nHost: sdbuild\r\nConnection: close\r\n\r\n")
 	b, _ := io.ReadAll(c)
 	return string(b)
+}
+
+// Where builds cannot be sandboxed (a user's daemon on a host without
+// unprivileged user namespaces), the daemon still answers, and refuses
+// every build with the reason: HTTP 503, code unavailable.
+func TestServeRefusesBuildsWhenUnusable(t *testing.T) {
+	cfg := config.Defaults()
+	cfg.StateDir = t.TempDir()
+	cfg.StartID, cfg.IDCount, cfg.IDsPerBuild = 0xE4000000, 2*65536, 65536
+	why := errors.New("unprivileged user namespaces are disabled: kernel.unprivileged_userns_clone = 0")
+	d, err := New(Options{Config: &cfg, Scopes: noScopes{}, Unusable: why, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	sock := filepath.Join(t.TempDir(), "sock")
+	l, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- d.Serve(ctx, ServeOptions{Listeners: []net.Listener{l}}) }()
+	defer func() { cancel(); <-done }()
+
+	_, err = api.NewClient(sock).Submit(context.Background(), &api.SubmitRequest{Args: []string{"/bin/true"}})
+	var ae *api.Error
+	if !errors.As(err, &ae) || ae.Code != api.CodeUnavailable || !strings.Contains(ae.Message, "kernel.unprivileged_userns_clone = 0") {
+		t.Fatalf("Submit = %v, want an unavailable error naming the setting", err)
+	}
+	if c := statusOver(t, sock); !strings.Contains(c, "200 OK") {
+		t.Errorf("status while unusable: %s", c)
+	}
 }
