@@ -17,6 +17,14 @@
 //     its namespace, cannot unmount an input (EINVAL) or remount it
 //     read-write (EPERM). This is Guix's "second user namespace".
 //
+// A caller without root (a user's own daemon, [UserNS]) gives init a user
+// namespace of its own, where the caller is root and, with subordinate ids
+// mapped by newuidmap and newgidmap, ids 1.. are the slot's. The builder's
+// user namespace is then created inside init's, so init's mounts are
+// locked for it all the same; the builder is root only over subordinate
+// ids, never as the caller. Once the build is dead init hands its files
+// back to the caller ([Reclaim] does it for a build whose init was killed).
+//
 // The spec travels to init over an inherited socket (fd 3), never argv or
 // the environment. Parent and init then talk in named steps: init says
 // "ready" once the root is built, the parent places it (for example in a
