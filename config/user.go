@@ -74,14 +74,18 @@ const maxSlots = 128
 // userDefaults turns c (the defaults) into a's own daemon's defaults:
 // XDG paths, a's subordinate ids, a alone allowed and trusted.
 func (c *Config) userDefaults(a *Account, environ []string) (file string, err error) {
+	home := a.Home
+	if h := getenv(environ, "HOME"); filepath.IsAbs(h) {
+		home = h // as the XDG base directory specification reads it
+	}
 	xdg := func(name, fallback string) (string, error) {
 		if v := getenv(environ, name); filepath.IsAbs(v) {
 			return v, nil
 		}
-		if a.Home == "" {
-			return "", fmt.Errorf("config: user %s: $%s is unset and there is no home directory to default it from", a.Name, name)
+		if home == "" {
+			return "", fmt.Errorf("config: user %s: $%s is unset and there is no home directory ($HOME) to default it from", a.Name, name)
 		}
-		return filepath.Join(a.Home, fallback), nil
+		return filepath.Join(home, fallback), nil
 	}
 	state, err := xdg("XDG_STATE_HOME", ".local/state")
 	if err != nil {
@@ -190,12 +194,16 @@ func (c *Config) settleUserIDs(set map[string]bool) error {
 }
 
 // StartGID is the first gid of the build id range: StartID in system
-// mode, the matching subordinate gid for a user's own daemon.
+// mode, the matching subordinate gid for a user's own daemon, the user's
+// own gid for one without subordinate ids.
 func (c *Config) StartGID() uint32 {
-	if r := c.Rootless; r != nil && r.HasSubIDs() {
+	switch r := c.Rootless; {
+	case r == nil:
+		return c.StartID
+	case r.HasSubIDs():
 		return r.SubGID.Start + (c.StartID - r.SubUID.Start)
 	}
-	return c.StartID
+	return c.Rootless.GID
 }
 
 // getenv is os.Getenv over environ.

@@ -20,7 +20,7 @@ func useSubIDFiles(t *testing.T, subuid, subgid string) {
 }
 
 func TestLoadUser(t *testing.T) {
-	alice := &Account{Name: "alice", UID: 1000, GID: 1000, Home: "/home/alice"}
+	alice := &Account{Name: "alice", UID: 1000, GID: 100, Home: "/home/alice"}
 	env := []string{"XDG_RUNTIME_DIR=/run/user/1000", "XDG_STATE_HOME=/st", "XDG_CONFIG_HOME=/cfg-does-not-exist"}
 	for _, tc := range []struct {
 		name           string
@@ -54,7 +54,7 @@ func TestLoadUser(t *testing.T) {
 			name:   "no grant: shared slots of the user's own id",
 			subuid: "bob:100000:65536\n", subgid: "",
 			environ: []string{"SDBUILD_MAX_JOBS=3"},
-			want:    slots.Options{Dir: "/st/sdbuild/userpool", StartID: 1000, StartGID: 1000, IDsPerBuild: 1, Slots: 3, Shared: true},
+			want:    slots.Options{Dir: "/st/sdbuild/userpool", StartID: 1000, StartGID: 100, IDsPerBuild: 1, Slots: 3, Shared: true},
 		},
 		{
 			name:   "start-id outside the grant",

@@ -54,9 +54,8 @@ func checkHost(sr *submitChecks) error {
 			return fmt.Errorf("scope properties %q: %w", sr.properties, err)
 		}
 		if sr.ownCgroup {
-			// A user's manager has only the controllers delegated to it,
-			// which its services (this daemon) see too.
-			if root, err = ownCgroupDir(); err != nil {
+			// A user's manager has only the controllers delegated to it.
+			if root, err = userManagerCgroupDir(); err != nil {
 				return fmt.Errorf("scope properties %q: %w", sr.properties, err)
 			}
 		}
@@ -89,16 +88,31 @@ type submitChecks struct {
 	ownCgroup bool
 }
 
-// ownCgroupDir is this process's cgroup2 directory.
-func ownCgroupDir() (string, error) {
+// userManagerCgroupDir is the cgroup2 directory of the user manager this
+// process runs under (user@UID.service), whose cgroup.controllers are the
+// controllers delegated to the user; this process's own cgroup when it
+// runs under none.
+func userManagerCgroupDir() (string, error) {
 	b, err := os.ReadFile("/proc/self/cgroup")
 	if err != nil {
 		return "", err
 	}
 	for _, line := range strings.Split(string(b), "\n") {
 		if rel, ok := strings.CutPrefix(line, "0::"); ok {
-			return cgroup2.Dir(rel)
+			return cgroup2.Dir(userManagerCgroup(rel))
 		}
 	}
 	return "", fmt.Errorf("no cgroup2 entry in /proc/self/cgroup")
+}
+
+// userManagerCgroup cuts a cgroup path after its user@UID.service
+// component, if it has one.
+func userManagerCgroup(rel string) string {
+	parts := strings.Split(rel, "/")
+	for i, p := range parts {
+		if strings.HasPrefix(p, "user@") && strings.HasSuffix(p, ".service") {
+			return strings.Join(parts[:i+1], "/")
+		}
+	}
+	return rel
 }

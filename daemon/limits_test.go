@@ -38,3 +38,15 @@ func TestUnenforced(t *testing.T) {
 		}
 	}
 }
+
+func TestUserManagerCgroup(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"/user.slice/user-1000.slice/user@1000.service/app.slice/sdbuild.service", "/user.slice/user-1000.slice/user@1000.service"},
+		{"/user.slice/user-1000.slice/user@1000.service", "/user.slice/user-1000.slice/user@1000.service"},
+		{"/system.slice/sdbuild.service", "/system.slice/sdbuild.service"},
+	} {
+		if got := userManagerCgroup(tc.in); got != tc.want {
+			t.Errorf("userManagerCgroup(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}

@@ -343,12 +343,25 @@ func TestRootlessUIDRange(t *testing.T) {
 	// A finished uid-range build's files, owned by subordinate ids, still
 	// come out as the user's.
 	r = a.sdbuild(t, runArgs([]string{"--feature", "uid-range", "-o", "./uidrange"},
-		"id -u; mkdir $out/d; echo x > $out/d/f; chown 5:5 $out/d/f; chmod 600 $out/d/f; chmod 0 $out/d")...)
+		"id -u; mkdir $out/d; echo x > $out/d/f; chown 5:5 $out/d/f; chmod 600 $out/d/f; chmod 0 $out/d; "+
+			"mkdir $out/ro; echo r > $out/ro/f; chmod 444 $out/ro/f; chmod 555 $out/ro")...)
 	if r.code != 0 || strings.TrimSpace(strings.Split(r.stdout, "\n")[0]) != "0" {
 		t.Fatalf("uid-range build: exit %d, want 0 printing uid 0\n%s%s", r.code, r.stdout, r.stderr)
 	}
-	if b, err := os.ReadFile(filepath.Join(a.home, "uidrange", "d", "f")); err != nil || string(b) != "x\n" {
+	out := filepath.Join(a.home, "uidrange")
+	defer outputsRemove(t, out)
+	if b, err := os.ReadFile(filepath.Join(out, "d", "f")); err != nil || string(b) != "x\n" {
 		t.Errorf("output of a uid-range build: %q %v", b, err)
+	}
+	// Read-only outputs come out read-only, as from the system daemon.
+	for p, want := range map[string]os.FileMode{"ro": 0o555, "ro/f": 0o444} {
+		if fi, err := os.Lstat(filepath.Join(out, p)); err != nil || fi.Mode().Perm() != want {
+			t.Errorf("output %s: mode %v (%v), want %v", p, fi.Mode().Perm(), err, want)
+		}
+	}
+	builds := filepath.Join(a.home, ".local/state/sdbuild/builds")
+	if ents, err := os.ReadDir(builds); err != nil || len(ents) != 0 {
+		t.Errorf("%s after the build: %v %v, want empty", builds, ents, err)
 	}
 }
 
@@ -450,17 +463,28 @@ func TestRootlessNestedNspawn(t *testing.T) {
 	rootless(t)
 	a := rlUser
 	r := a.sdbuild(t, runArgs([]string{"--feature", "uid-range", "--feature", "systemd-cgroup"},
-		`systemd-nspawn -D / --volatile=yes --register=no --keep-unit -q --pipe -- id`)...)
+		`systemd-nspawn -D / --volatile=yes --register=no --keep-unit -q --pipe -- id; echo "unit sdbuild-$SDBUILD_BUILD_ID.scope"`)...)
 	if r.code != 0 || !strings.Contains(r.stdout, "uid=0") {
 		t.Fatalf("nspawn in a rootless build: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
+	// The cgroups nspawn made in the build's delegated cgroup, owned by
+	// subordinate ids while it ran, are the user's again: the user's
+	// manager removes the scope's whole tree.
+	_, unit, _ := strings.Cut(r.stdout, "unit ")
+	scopeDir := fmt.Sprintf("/sys/fs/cgroup/user.slice/user-%d.slice/user@%d.service/sdbuild.slice/%s", a.uid, a.uid, strings.TrimSpace(unit))
+	waitFor(t, "the scope's cgroup tree removed", func() bool {
+		_, err := os.Stat(scopeDir)
+		return os.IsNotExist(err)
+	})
 	if p := pidsWithUIDIn(t, rlSubStart, rlSubCount); len(p) > 0 {
 		t.Errorf("processes left on the subordinate ids: %v", p)
 	}
 }
 
 // kill -9 of a user's daemon mid-build: the build dies with its init (its
-// parent-death signal), and the daemon, socket-activated again, records
+// parent-death signal, set again after init's exec gained capabilities;
+// the builder's processes are checked before the daemon is started
+// again), and the daemon, socket-activated again, records
 // it as interrupted; the slot's leftover files, owned by subordinate ids,
 // are reclaimed before the slot is reused.
 func TestRootlessDaemonKilledMidBuild(t *testing.T) {
@@ -495,4 +519,34 @@ func TestRootlessDaemonKilledMidBuild(t *testing.T) {
 	if ents, err := os.ReadDir(builds); err != nil || len(ents) != 0 {
 		t.Errorf("%s after builds: %v %v, want empty", builds, ents, err)
 	}
+}
+
+// outputsRemove deletes a test's output tree, read-only parts included.
+func outputsRemove(t *testing.T, dir string) {
+	t.Helper()
+	filepath.Walk(dir, func(p string, fi os.FileInfo, err error) error {
+		if err == nil && fi.IsDir() {
+			os.Chmod(p, 0o755)
+		}
+		return nil
+	})
+	os.RemoveAll(dir)
+}
+
+// kill -9 of sdbuild run --local on subordinate ids: nothing restarts or
+// recovers anything here, so only init's parent-death signal (set again
+// after its exec gained capabilities) ends the build.
+func TestRootlessLocalKilled(t *testing.T) {
+	rootless(t)
+	a := rlUser
+	cmd := exec.Command(filepath.Join(binDir, "sdbuild"), append([]string{"run", "--local", "--feature", "uid-range"}, append(inputs, "--", "/bin/sh", "-c", "sleep 1000 & sleep 1000")...)...)
+	cmd.Env, cmd.Dir = a.env(), a.home
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: a.uid, Gid: a.uid, Groups: []uint32{}}}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the local build's processes", func() bool { return len(pidsWithUIDIn(t, rlSubStart, rlSubCount)) >= 2 })
+	cmd.Process.Kill()
+	cmd.Wait()
+	waitFor(t, "the local build's processes to die with sdbuild", func() bool { return len(pidsWithUIDIn(t, rlSubStart, rlSubCount)) == 0 })
 }

@@ -54,7 +54,6 @@ func runBuilderLocked(s *Spec, cgroupDir *os.File) (Result, error) {
 	path, args := argv0, s.Args
 	var payloadW *os.File
 	if cgroupDir != nil {
-		defer cgroupDir.Close()
 		r, w, err := os.Pipe()
 		if err != nil {
 			return Result{}, fmt.Errorf("payload pipe: %w", err)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"runtime"
 	"syscall"
@@ -43,6 +44,19 @@ func MaybeInit() {
 // initMain is init: it receives the spec, builds the root, waits to be
 // released, runs the builder and reports how it ended.
 func initMain() int {
+	// The parent-death signal set at clone does not survive an exec that
+	// raises capabilities, which the mapped stage's exec into init does
+	// (see mappedMain): set it again. Had the parent died already, the
+	// spec below never comes.
+	if err := unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(unix.SIGKILL), 0, 0, 0); err != nil {
+		fmt.Fprintf(os.Stderr, "sdbuild init: set parent-death signal: %v\n", err)
+		return 1
+	}
+	// The builder may share init's uid (a user's daemon without
+	// subordinate ids) and so signal it; as PID 1 of the build, init gets
+	// only the signals it handles. Handled, not ignored: the builder must
+	// not inherit ignored signals.
+	signal.Notify(make(chan os.Signal, 1), unix.SIGTERM, unix.SIGINT, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2)
 	// Until the spec says otherwise, every fd beyond the control socket and
 	// 0-2 is close-on-exec (CVE-2024-21626: a leaked fd is a way out).
 	if err := unix.CloseRange(3, ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err != nil {
@@ -77,6 +91,9 @@ func initMain() int {
 		ctl.send(message{Step: stepError, Error: err.Error()})
 		return 1
 	}
+	if cgroupDir != nil {
+		defer cgroupDir.Close()
+	}
 	res, err := runBuilderLocked(spec, cgroupDir)
 	if err != nil {
 		ctl.send(message{Step: stepError, Error: err.Error()})
@@ -87,9 +104,16 @@ func initMain() int {
 		return 1
 	}
 	if spec.UserNS != nil {
-		// Nothing of the build runs any more: hand its files back to the
-		// caller here, where the build's ids are mapped, rather than in a
-		// helper of its own (Reclaim) that would have to be mapped again.
+		// Nothing of the build runs any more: hand its files, and the
+		// cgroups it made, back to the caller here, where the build's ids
+		// are mapped, rather than in a helper of its own (Reclaim) that
+		// would have to be mapped again. The caller's systemd can then
+		// remove the cgroups.
+		if cgroupDir != nil {
+			if err := reclaimCgroup(cgroupDir); err != nil {
+				fmt.Fprintf(os.Stderr, "sdbuild init: %v\n", err)
+			}
+		}
 		if err := reclaimBuildDirs(); err != nil {
 			fmt.Fprintf(os.Stderr, "sdbuild init: %v\n", err)
 		} else {

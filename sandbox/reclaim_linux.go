@@ -77,11 +77,32 @@ func reclaimMain() int {
 		fmt.Fprintf(os.Stderr, "open %s: %v\n", os.Args[1], err)
 		return 1
 	}
-	if err := reclaimDir(fd, os.Args[1]); err != nil {
+	if err := reclaimBuildDir(fd, os.Args[1]); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
 	return 0
+}
+
+// access is the permission Reclaim adds for the owner: what the caller
+// needs to do with a tree.
+type access struct{ file, dir uint32 }
+
+var (
+	// toDelete: the build's scratch directories, which are only deleted.
+	toDelete = access{file: 0o600, dir: 0o700}
+	// toCopy: $out, which is copied out with its modes (outputs.Copy
+	// keeps the owner's bits), so only read and search are added; a 0555
+	// directory stays 0555, and outputs.Remove opens it for deletion.
+	toCopy = access{file: 0o400, dir: 0o500}
+)
+
+// accessFor is what a build directory's subdirectory name needs.
+func accessFor(name string) access {
+	if name == "out" || name == OutDir {
+		return toCopy
+	}
+	return toDelete
 }
 
 // reclaimBuildDirs reclaims the build's writable directories from inside
@@ -93,16 +114,92 @@ func reclaimBuildDirs() error {
 		if err != nil {
 			return fmt.Errorf("reclaim %s: %w", d, err)
 		}
-		if err := reclaimDir(fd, d); err != nil {
+		if err := reclaimDir(fd, d, accessFor(d)); err != nil {
 			return fmt.Errorf("reclaim: %w", err)
 		}
 	}
 	return nil
 }
 
-// reclaimDir reclaims the directory at fd and everything below it; it
-// closes fd.
-func reclaimDir(fd int, name string) error {
+// reclaimCgroup gives the cgroup tree at dir, the build's delegated
+// cgroup and every cgroup the build made in it, back to the caller, whose
+// systemd could not otherwise remove the cgroups the build made (rmdir
+// needs write permission on the parent).
+func reclaimCgroup(dir *os.File) error {
+	if err := unix.Fchown(int(dir.Fd()), 0, 0); err != nil {
+		return fmt.Errorf("reclaim cgroup: %w", err)
+	}
+	return reclaimCgroupEntries(int(dir.Fd()), dir.Name())
+}
+
+func reclaimCgroupEntries(fd int, name string) error {
+	d := os.NewFile(uintptr(fd), name)
+	names, err := d.Readdirnames(-1)
+	if err != nil {
+		return fmt.Errorf("reclaim cgroup %s: %w", name, err)
+	}
+	for _, n := range names {
+		var st unix.Stat_t
+		if err := unix.Fstatat(fd, n, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+			continue // a cgroup removed meanwhile
+		}
+		if err := unix.Fchownat(fd, n, 0, 0, unix.AT_SYMLINK_NOFOLLOW); err != nil && !errors.Is(err, unix.ENOENT) {
+			return fmt.Errorf("reclaim cgroup %s/%s: %w", name, n, err)
+		}
+		if st.Mode&unix.S_IFMT != unix.S_IFDIR {
+			continue
+		}
+		child, err := unix.Openat(fd, n, unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			continue
+		}
+		err = reclaimCgroupEntries(child, name+"/"+n)
+		unix.Close(child)
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// reclaimBuildDir reclaims a whole build directory (Spec.Dir) at fd, each
+// subdirectory for what it is used for; it closes fd.
+func reclaimBuildDir(fd int, name string) error {
+	if err := unix.Fchown(fd, 0, 0); err != nil {
+		unix.Close(fd)
+		return fmt.Errorf("chown %s: %w", name, err)
+	}
+	dir := os.NewFile(uintptr(fd), name)
+	defer dir.Close()
+	names, err := dir.Readdirnames(-1)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", name, err)
+	}
+	for _, n := range names {
+		var st unix.Stat_t
+		if err := unix.Fstatat(fd, n, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+			return fmt.Errorf("stat %s/%s: %w", name, n, err)
+		}
+		if st.Mode&unix.S_IFMT != unix.S_IFDIR {
+			if err := unix.Fchownat(fd, n, 0, 0, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+				return fmt.Errorf("chown %s/%s: %w", name, n, err)
+			}
+			continue
+		}
+		child, err := unix.Openat(fd, n, unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return fmt.Errorf("open %s/%s: %w", name, n, err)
+		}
+		if err := reclaimDir(child, name+"/"+n, accessFor(n)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// reclaimDir reclaims the directory at fd and everything below it,
+// adding a's permissions for the owner; it closes fd.
+func reclaimDir(fd int, name string, a access) error {
 	dir := os.NewFile(uintptr(fd), name)
 	defer dir.Close()
 	var st unix.Stat_t
@@ -112,7 +209,7 @@ func reclaimDir(fd int, name string) error {
 	if err := unix.Fchown(fd, 0, 0); err != nil {
 		return fmt.Errorf("chown %s: %w", name, err)
 	}
-	if err := unix.Fchmod(fd, st.Mode&0o7777|0o700); err != nil {
+	if err := unix.Fchmod(fd, st.Mode&0o7777|a.dir); err != nil {
 		return fmt.Errorf("chmod %s: %w", name, err)
 	}
 	names, err := dir.Readdirnames(-1)
@@ -130,7 +227,7 @@ func reclaimDir(fd int, name string) error {
 			if err != nil {
 				return fmt.Errorf("open %s: %w", path, err)
 			}
-			if err := reclaimDir(child, path); err != nil {
+			if err := reclaimDir(child, path, a); err != nil {
 				return err
 			}
 		case unix.S_IFREG:
@@ -142,7 +239,7 @@ func reclaimDir(fd int, name string) error {
 				return fmt.Errorf("open %s: %w", path, err)
 			}
 			// The chown cleared setuid and setgid already.
-			err = unix.Fchmod(f, st.Mode&0o777|0o600)
+			err = unix.Fchmod(f, st.Mode&0o777|a.file)
 			unix.Close(f)
 			if err != nil {
 				return fmt.Errorf("chmod %s: %w", path, err)

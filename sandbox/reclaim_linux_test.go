@@ -3,6 +3,7 @@ package sandbox
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 
@@ -35,6 +36,14 @@ func TestReclaim(t *testing.T) {
 	must(syscall.Mkfifo(filepath.Join(dir, "out", "fifo"), 0o600))
 	must(os.Chmod(filepath.Join(dir, "out", "suid"), 0o4755))
 	must(os.Chmod(filepath.Join(dir, "out", "locked"), 0o000))
+	// Read-only outputs keep their modes: only what copying needs is added.
+	must(os.Mkdir(filepath.Join(dir, "out", "ro"), 0o755))
+	must(os.WriteFile(filepath.Join(dir, "out", "ro", "f"), []byte("r"), 0o444))
+	must(os.Chmod(filepath.Join(dir, "out", "ro"), 0o555))
+	// Scratch is made deletable.
+	must(os.MkdirAll(filepath.Join(dir, "build", "x"), 0o755))
+	must(os.WriteFile(filepath.Join(dir, "build", "x", "f"), nil, 0o000))
+	must(os.Chmod(filepath.Join(dir, "build", "x"), 0o000))
 
 	// UID 0 maps to 0: the helper runs in a user namespace of its own, as
 	// for a user's daemon without subordinate ids, with root as the user.
@@ -50,18 +59,28 @@ func TestReclaim(t *testing.T) {
 		if st.Uid != 0 || st.Gid != 0 {
 			t.Errorf("%s: owned by %d:%d after Reclaim, want 0:0", p, st.Uid, st.Gid)
 		}
+		rel, _ := filepath.Rel(dir, p)
+		wantDir, wantFile := os.FileMode(0o700), os.FileMode(0o600)
+		if rel == "out" || strings.HasPrefix(rel, "out/") {
+			wantDir, wantFile = 0o500, 0o400
+		}
 		switch {
-		case fi.IsDir() && fi.Mode().Perm()&0o700 != 0o700:
-			t.Errorf("%s: mode %v, want the owner to have rwx", p, fi.Mode())
-		case fi.Mode().IsRegular() && fi.Mode().Perm()&0o600 != 0o600:
-			t.Errorf("%s: mode %v, want the owner to have rw", p, fi.Mode())
+		case fi.IsDir() && fi.Mode().Perm()&wantDir != wantDir:
+			t.Errorf("%s: mode %v, want the owner to have %v", rel, fi.Mode(), wantDir)
+		case fi.Mode().IsRegular() && fi.Mode().Perm()&wantFile != wantFile:
+			t.Errorf("%s: mode %v, want the owner to have %v", rel, fi.Mode(), wantFile)
 		case fi.Mode()&(os.ModeSetuid|os.ModeSetgid) != 0:
-			t.Errorf("%s: mode %v kept setuid/setgid", p, fi.Mode())
+			t.Errorf("%s: mode %v kept setuid/setgid", rel, fi.Mode())
 		}
 		return nil
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+	for p, want := range map[string]os.FileMode{"out/ro": 0o555, "out/ro/f": 0o444} {
+		if fi, err := os.Lstat(filepath.Join(dir, p)); err != nil || fi.Mode().Perm() != want {
+			t.Errorf("%s: mode %v (%v), want %v kept", p, fi.Mode().Perm(), err, want)
+		}
 	}
 	var st syscall.Stat_t
 	must(syscall.Stat(outside, &st))

@@ -106,7 +106,7 @@ func runIDMapper(tool string, pid int, maps []idMap, file string) error {
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("map subordinate ids: %s %s: %w: %s (does %s grant them?)",
+		return fmt.Errorf("map subordinate ids: %s %s: %w: %s (does %s grant them, and is the first line your own id as /etc/passwd has it?)",
 			tool, strings.Join(args, " "), err, strings.TrimSpace(out.String()), file)
 	}
 	return nil
@@ -142,7 +142,7 @@ func chownBuildDirsLocked(s *Spec) error {
 			continue
 		}
 		if err := unix.Fchownat(dirfd, d.name, int(uid), int(gid), unix.AT_SYMLINK_NOFOLLOW); err != nil {
-			return fmt.Errorf("chown %s/%s to %d: %w", s.Dir, d.name, uid, err)
+			return fmt.Errorf("chown %s/%s to host uid %d: %w", s.Dir, d.name, s.HostID, err)
 		}
 	}
 	return nil
@@ -178,12 +178,12 @@ func chownCgroupLocked(s *Spec, dir *os.File) error {
 	uid, gid := s.slotBase()
 	fd := int(dir.Fd())
 	if err := unix.Fchown(fd, int(uid), int(gid)); err != nil {
-		return fmt.Errorf("delegate cgroup: chown to %d: %w", uid, err)
+		return fmt.Errorf("delegate cgroup: chown to host uid %d: %w", s.HostID, err)
 	}
 	for _, n := range delegateNames {
 		err := unix.Fchownat(fd, n, int(uid), int(gid), unix.AT_SYMLINK_NOFOLLOW)
 		if err != nil && !errors.Is(err, unix.ENOENT) {
-			return fmt.Errorf("delegate cgroup: chown %s to %d: %w", n, uid, err)
+			return fmt.Errorf("delegate cgroup: chown %s to host uid %d: %w", n, s.HostID, err)
 		}
 	}
 	return nil
