@@ -135,7 +135,14 @@ func (r *Runner) RunLeased(ctx context.Context, id string, c *Checked, lease *sl
 		spec.UserNS = &ns
 	}
 	if err := removeDir(spec, false); err != nil {
-		return nil, fmt.Errorf("remove leftover %s: %w", dir, err)
+		// A tree that cannot be deleted (a hostile build's, nested deeper
+		// than the fd limit, say) must not take the slot out of service:
+		// it is moved aside, for an administrator, and named in the log.
+		stale := fmt.Sprintf("%s.stale-%s", dir, id)
+		if rerr := os.Rename(dir, stale); rerr != nil {
+			return nil, fmt.Errorf("remove leftover %s: %w (and moving it aside: %w)", dir, err, rerr)
+		}
+		fmt.Fprintf(log, "sdbuild: could not remove the leftover build directory of slot %d (%v); moved it to %s\n", lease.Slot, err, stale)
 	}
 	if err := sandbox.PrepareDir(spec); err != nil {
 		return nil, err

@@ -205,3 +205,29 @@ func TestLeftoverBuildDirRemoved(t *testing.T) {
 		t.Errorf("removing the leftover followed its symlink: %v", err)
 	}
 }
+
+// A leftover that cannot be deleted (here: a mount inside it) does not
+// take its slot out of service: it is moved aside and named in the log.
+func TestUndeletableLeftoverMovedAside(t *testing.T) {
+	r, state := newRunner(t)
+	m := filepath.Join(state, "builds", "slot-0", "build", "m")
+	if err := os.MkdirAll(m, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mount("tmpfs", m, "tmpfs", 0, "size=64k"); err != nil {
+		t.Fatal(err)
+	}
+	var log bytes.Buffer
+	res, err := r.Run(context.Background(), "after-stuck", shRequest("true"), &log)
+	stale := filepath.Join(state, "builds", "slot-0.stale-after-stuck")
+	t.Cleanup(func() { syscall.Unmount(filepath.Join(stale, "build", "m"), syscall.MNT_DETACH) })
+	if err != nil || res.Status != Succeeded || res.Slot != 0 {
+		t.Fatalf("Run = %+v, %v", res, err)
+	}
+	if !strings.Contains(log.String(), "moved it to "+stale) {
+		t.Errorf("log %q does not say where the leftover went", log.String())
+	}
+	if _, err := os.Stat(filepath.Join(stale, "build", "m")); err != nil {
+		t.Errorf("the leftover was not kept aside: %v", err)
+	}
+}
