@@ -236,6 +236,10 @@ func TestRootlessSocketActivationAndPlainBuild(t *testing.T) {
 	if st := a.systemctl(t, "is-active", "sdbuild.socket"); st != "active" {
 		t.Fatalf("sdbuild.socket of %s is %q, want active", a.name, st)
 	}
+	// Only the socket was enabled: the first connection starts the daemon.
+	if st := a.systemctl(t, "is-active", "sdbuild.service"); st != "inactive" {
+		t.Errorf("sdbuild.service of %s is %q before any client came, want inactive", a.name, st)
+	}
 	if st, err := os.Stat(filepath.Join(a.runtimeDir(), "sdbuild", "sdbuild.sock")); err != nil || st.Mode()&os.ModeSocket == 0 || st.Mode().Perm() != 0o600 {
 		t.Fatalf("user socket: %v %v, want a socket with mode 0600", st, err)
 	}
