@@ -31,7 +31,7 @@ var baseInputs = []string{"/usr", "/bin", "/lib", "/lib64"}
 // newRunner returns a runner on a private state dir with two slots.
 func newRunner(t *testing.T) (*Runner, string) {
 	t.Helper()
-	testutil.RequireRoot(t)
+	testutil.RequireRoot(t, "creates namespaces, maps host ids and mounts")
 	state := t.TempDir()
 	pool, err := slots.Open(slots.Options{Dir: filepath.Join(state, "userpool"), StartID: testStartID, IDsPerBuild: 65536, Slots: 2})
 	if err != nil {

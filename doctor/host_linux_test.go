@@ -18,7 +18,7 @@ import (
 // that namespace must be missing, name the sysctl, and fail the report;
 // and the probe must find the failure without the sysctl's help.
 func TestNamespaceLimitNamed(t *testing.T) {
-	testutil.RequireRoot(t)
+	testutil.RequireRoot(t, "probes what the root daemon sees")
 	exe, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
@@ -72,7 +72,7 @@ func TestNamespaceLimitNamed(t *testing.T) {
 // would: the real binary's probes, its table, its JSON and its exit
 // status, 0 on this host.
 func TestCLIExitStatus(t *testing.T) {
-	testutil.RequireRoot(t)
+	testutil.RequireRoot(t, "probes what the root daemon sees")
 	gobin, err := exec.LookPath("go")
 	if err != nil {
 		t.Skipf("needs the go command to build sdbuild: %v", err)

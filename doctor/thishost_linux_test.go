@@ -20,7 +20,7 @@ import (
 // /sys/fs/cgroup/unified carrying no controllers, systemd not PID 1. It
 // asserts what is known true there.
 func TestThisHost(t *testing.T) {
-	testutil.RequireRoot(t)
+	testutil.RequireRoot(t, "probes what the root daemon sees")
 	cfg := config.Defaults()
 	h := Gather(context.Background(), Options{Config: &cfg})
 	r := Diagnose(h)

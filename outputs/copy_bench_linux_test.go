@@ -5,12 +5,14 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/sdbuild/sdbuild/internal/testutil"
 )
 
 // BenchmarkCopy copies a tree of 1000 small files in 10 directories, the
 // shape of a typical package output.
 func BenchmarkCopy(b *testing.B) {
-	requireRoot(b, "Copy chowns every inode to an arbitrary uid")
+	testutil.RequireRoot(b, "Copy chowns every inode to an arbitrary uid")
 	const dirs, perDir = 10, 100
 	src := filepath.Join(b.TempDir(), "out")
 	content := strings.Repeat("x", 1024)

@@ -7,13 +7,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sdbuild/sdbuild/internal/testutil"
 	"golang.org/x/sys/unix"
 )
 
 // TestCopyTree copies a tree of every supported type and checks each entry's
 // type, mode, content or target, owner and mtime.
 func TestCopyTree(t *testing.T) {
-	requireRoot(t, "Copy chowns every inode to an arbitrary uid")
+	testutil.RequireRoot(t, "Copy chowns every inode to an arbitrary uid")
 	src := filepath.Join(t.TempDir(), "out")
 	dst := filepath.Join(t.TempDir(), "result")
 
@@ -113,7 +114,7 @@ func TestCopyTree(t *testing.T) {
 // TestCopyStripsModes checks Nix 1.11.10's lesson on real inodes: no output is
 // setuid, setgid, sticky, or writable by group or world.
 func TestCopyStripsModes(t *testing.T) {
-	requireRoot(t, "Copy chowns every inode to an arbitrary uid")
+	testutil.RequireRoot(t, "Copy chowns every inode to an arbitrary uid")
 	tests := []struct {
 		name string
 		dir  bool
@@ -159,7 +160,7 @@ func TestCopyStripsModes(t *testing.T) {
 // nothing, and at themselves: each must arrive as the same link text, and
 // nothing they point at may be copied or chowned.
 func TestCopySymlinksNotFollowed(t *testing.T) {
-	requireRoot(t, "Copy chowns every inode to an arbitrary uid")
+	testutil.RequireRoot(t, "Copy chowns every inode to an arbitrary uid")
 	tmp := t.TempDir()
 	outside := filepath.Join(tmp, "outside")
 	mkdir(t, outside, 0o711)
@@ -223,7 +224,7 @@ func TestCopySymlinksNotFollowed(t *testing.T) {
 // TestCopyHardLinks checks that two names for one inode in the build become
 // two independent inodes, so one cannot be changed through the other.
 func TestCopyHardLinks(t *testing.T) {
-	requireRoot(t, "Copy chowns every inode to an arbitrary uid")
+	testutil.RequireRoot(t, "Copy chowns every inode to an arbitrary uid")
 	src := filepath.Join(t.TempDir(), "out")
 	writeFile(t, filepath.Join(src, "a"), "shared", 0o644)
 	if err := os.Link(filepath.Join(src, "a"), filepath.Join(src, "b")); err != nil {
@@ -251,7 +252,7 @@ func TestCopyHardLinks(t *testing.T) {
 // TestCopyUnreadableDir checks that a directory the build made mode 0000 is
 // still copied, contents and mode included.
 func TestCopyUnreadableDir(t *testing.T) {
-	requireRoot(t, "reading a mode 0000 directory needs CAP_DAC_READ_SEARCH")
+	testutil.RequireRoot(t, "reading a mode 0000 directory needs CAP_DAC_READ_SEARCH")
 	src := filepath.Join(t.TempDir(), "out")
 	writeFile(t, filepath.Join(src, "locked", "secret"), "hidden", 0o000)
 	mkdir(t, filepath.Join(src, "locked", "inner"), 0o000)

@@ -17,14 +17,6 @@ var testOwner = Owner{UID: 3758096400, GID: 3758096401}
 // buildUID stands in for the unprivileged host uid a build runs as.
 const buildUID = 100000
 
-// requireRoot skips t when not root. CI runs as root, so there these tests run.
-func requireRoot(t testing.TB, why string) {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skipf("needs root: %s", why)
-	}
-}
-
 // writeFile creates path with content and exactly mode (no umask).
 func writeFile(t testing.TB, path, content string, mode uint32) {
 	t.Helper()

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sdbuild/sdbuild/internal/testutil"
 	"golang.org/x/sys/unix"
 )
 
@@ -44,7 +45,7 @@ func TestCopyRefusesSourceRoot(t *testing.T) {
 // TestCopyUnsupported checks that one entry of a refused type fails the whole
 // Copy, names the entry, and leaves neither dst nor a temporary directory.
 func TestCopyUnsupported(t *testing.T) {
-	requireRoot(t, "mknod of devices, and chown of the entries copied before the failure")
+	testutil.RequireRoot(t, "mknod of devices, and chown of the entries copied before the failure")
 	tests := []struct {
 		name, kind string
 		mode       uint32
@@ -200,7 +201,7 @@ func TestCopyInvalidOwner(t *testing.T) {
 // TestCopyIntoItself checks that a dst inside src fails instead of copying the
 // growing temporary tree into itself.
 func TestCopyIntoItself(t *testing.T) {
-	requireRoot(t, "Copy chowns the entries copied before the failure")
+	testutil.RequireRoot(t, "Copy chowns the entries copied before the failure")
 	src := filepath.Join(t.TempDir(), "out")
 	writeFile(t, filepath.Join(src, "f"), "x", 0o644)
 	dst := filepath.Join(src, "result")

@@ -4,6 +4,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/sdbuild/sdbuild/internal/testutil"
 )
 
 // TestRemove deletes trees a build could have left, and checks that what
@@ -47,7 +49,7 @@ func TestRemove(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			if tt.root {
-				requireRoot(t, "entering a mode 0000 or 0555 directory needs CAP_DAC_OVERRIDE")
+				testutil.RequireRoot(t, "entering a mode 0000 or 0555 directory needs CAP_DAC_OVERRIDE")
 			}
 			tmp := t.TempDir()
 			outside := filepath.Join(tmp, "outside")

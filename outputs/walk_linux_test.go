@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sdbuild/sdbuild/internal/testutil"
 	"golang.org/x/sys/unix"
 )
 
@@ -14,7 +15,7 @@ import (
 // to copy it and the open that copies it, the window CVE-2021-27851 used. The
 // copy must fail without following the swapped-in entry or blocking on it.
 func TestSwappedEntry(t *testing.T) {
-	requireRoot(t, "the copy chowns to an arbitrary uid")
+	testutil.RequireRoot(t, "the copy chowns to an arbitrary uid")
 	tests := []struct {
 		name    string
 		create  func(t *testing.T, p string)
@@ -111,7 +112,7 @@ func TestCopyEntryRefusesBadNames(t *testing.T) {
 // output, which no dead build can have left in the host's mount namespace,
 // is refused rather than copied.
 func TestCopyRefusesMountPoint(t *testing.T) {
-	requireRoot(t, "mounting a tmpfs inside the source tree")
+	testutil.RequireRoot(t, "mounting a tmpfs inside the source tree")
 	src := filepath.Join(t.TempDir(), "out")
 	mnt := filepath.Join(src, "mnt")
 	mkdir(t, mnt, 0o755)

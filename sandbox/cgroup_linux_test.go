@@ -18,7 +18,7 @@ import (
 // leaf whose directory and delegation files belong to the build's host id.
 func delegatedCgroup(t *testing.T) (parent, leaf string) {
 	t.Helper()
-	testutil.RequireRoot(t)
+	testutil.RequireRoot(t, "creates namespaces, maps host ids and mounts")
 	root, err := cgroup2.Root()
 	if err != nil {
 		t.Skipf("needs a cgroup2 hierarchy: %v", err)

@@ -35,7 +35,7 @@ func nsLimitMain() int {
 // Requirement 10: a namespace that cannot be created fails the build with
 // an error naming it; nothing runs unsandboxed.
 func TestNamespaceFailureIsNamed(t *testing.T) {
-	testutil.RequireRoot(t)
+	testutil.RequireRoot(t, "creates namespaces, maps host ids and mounts")
 	exe, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
@@ -85,7 +85,7 @@ func groupsMain() int {
 
 // A caller's supplementary groups never reach the builder.
 func TestSupplementaryGroupsDropped(t *testing.T) {
-	testutil.RequireRoot(t)
+	testutil.RequireRoot(t, "creates namespaces, maps host ids and mounts")
 	files := t.TempDir()
 	os.Chmod(files, 0o755)
 	f := filepath.Join(files, "f")

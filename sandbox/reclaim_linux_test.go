@@ -17,7 +17,7 @@ import (
 // ids the same walk runs where those ids are mapped too; the rootless
 // integration tests cover it.)
 func TestReclaim(t *testing.T) {
-	testutil.RequireRoot(t)
+	testutil.RequireRoot(t, "its helper maps root into a user namespace")
 	dir := t.TempDir()
 	outside := filepath.Join(t.TempDir(), "victim")
 	must := func(err error) {

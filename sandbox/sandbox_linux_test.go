@@ -45,7 +45,7 @@ type run struct {
 // newSpec returns a spec running script with sh -c, on a fresh build dir.
 func newSpec(t *testing.T, script string) *Spec {
 	t.Helper()
-	testutil.RequireRoot(t)
+	testutil.RequireRoot(t, "creates namespaces, maps host ids and mounts")
 	parent := t.TempDir()
 	if err := os.Chmod(parent, 0o700); err != nil {
 		t.Fatal(err)

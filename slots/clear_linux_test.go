@@ -10,6 +10,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/sdbuild/sdbuild/internal/testutil"
 	"golang.org/x/sys/unix"
 )
 
@@ -74,7 +75,7 @@ func recordText(t *testing.T, r Record) string {
 // A stale record decides whether Acquire clears the slot; clearing kills
 // exactly the processes with an id in the slot's range.
 func TestAcquireClearsStaleSlot(t *testing.T) {
-	requireRoot(t)
+	testutil.RequireRoot(t, whyRoot)
 	held := recordText(t, Record{BuildID: "crashed", State: StateHeld})
 	released := recordText(t, Record{BuildID: "done", State: StateReleased})
 	in := uint32(testStartID + 7)
@@ -122,7 +123,7 @@ func TestAcquireClearsStaleSlot(t *testing.T) {
 // recycled pid belongs to someone else. The sleeper runs as root, outside
 // the range, so only the pid step could kill it.
 func TestAcquireKillsInitOnlyIfStartTimeMatches(t *testing.T) {
-	requireRoot(t)
+	testutil.RequireRoot(t, whyRoot)
 	tests := []struct {
 		name       string
 		startDelta uint64
@@ -154,7 +155,7 @@ func TestAcquireKillsInitOnlyIfStartTimeMatches(t *testing.T) {
 // A recorded cgroup is killed through cgroup.kill; one that no longer
 // exists is skipped without error.
 func TestAcquireKillsRecordedCgroup(t *testing.T) {
-	requireRoot(t)
+	testutil.RequireRoot(t, whyRoot)
 	root, ok, err := cgroup2Root()
 	if err != nil || !ok {
 		t.Skipf("no cgroup2 mount to test cgroup.kill in (%v)", err)
@@ -193,7 +194,7 @@ func TestAcquireKillsRecordedCgroup(t *testing.T) {
 // A record naming a cgroup that contains this process (here its parent)
 // must not make Acquire kill it: the slot is quarantined instead.
 func TestAcquireRefusesOwnCgroup(t *testing.T) {
-	requireRoot(t)
+	testutil.RequireRoot(t, whyRoot)
 	root, ok, err := cgroup2Root()
 	if err != nil || !ok {
 		t.Skipf("no cgroup2 mount to test cgroup.kill in (%v)", err)

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/sdbuild/sdbuild/internal/testutil"
 )
 
 // containerEnv switches the test binary into a process that opens a pool
@@ -21,7 +23,7 @@ func openInContainer(dir string) int {
 }
 
 func TestOpenRefusesUnmappedRange(t *testing.T) {
-	requireRoot(t)
+	testutil.RequireRoot(t, whyRoot)
 	exe, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)

@@ -52,14 +52,8 @@ func holdSlot(dir string) int {
 	return 0
 }
 
-// requireRoot skips t when not root: these tests run processes as other
-// users or write cgroup files, which only root may.
-func requireRoot(t testing.TB) {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("needs root: runs processes as other uids and writes cgroup files")
-	}
-}
+// whyRoot is why the slot tests that skip without root need it.
+const whyRoot = "runs processes as other uids and writes cgroup files"
 
 // testOptions returns options for a pool of n slots in a fresh directory.
 func testOptions(t testing.TB, n int) Options {

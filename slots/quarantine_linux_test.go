@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/sdbuild/sdbuild/internal/testutil"
 )
 
 const freezerRoot = "/sys/fs/cgroup/freezer"
@@ -56,7 +58,7 @@ func setFreezer(t *testing.T, dir, state string) {
 }
 
 func TestQuarantineProcessSurvivingSIGKILL(t *testing.T) {
-	requireRoot(t)
+	testutil.RequireRoot(t, whyRoot)
 	fz := frozenCgroup(t)
 	in := uint32(testStartID + 42)
 	s := startSleeper(t, asIDs(in, in))

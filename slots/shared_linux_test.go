@@ -6,6 +6,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/sdbuild/sdbuild/internal/testutil"
 )
 
 func TestSharedOptions(t *testing.T) {
@@ -44,7 +46,7 @@ func TestSharedOptions(t *testing.T) {
 // A shared slot whose holder died is cleared by its record alone: every
 // process of the slot's id is the caller's user's, and survives.
 func TestSharedSlotClearKillsNothingByID(t *testing.T) {
-	requireRoot(t)
+	testutil.RequireRoot(t, whyRoot)
 	const uid = 65534 // a process of "the user", not of any build
 	sleeper := exec.Command("sleep", "60")
 	sleeper.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uid, Gid: uid}}

@@ -19,14 +19,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
-)
 
-func requireRoot(tb testing.TB) {
-	tb.Helper()
-	if os.Geteuid() != 0 {
-		tb.Skip("needs root: boots systemd in new namespaces")
-	}
-}
+	"github.com/sdbuild/sdbuild/internal/testutil"
+)
 
 // bootForTest boots a testbed whose console goes to a file that is logged if
 // the test fails.
@@ -90,7 +85,7 @@ func hasOption(opts, o string) bool {
 // TestBootTwice boots two testbeds one after the other, checks each from
 // inside, and checks that teardown leaves nothing behind.
 func TestBootTwice(t *testing.T) {
-	requireRoot(t)
+	testutil.RequireRoot(t, "boots systemd in new namespaces")
 	// tmp.conf's "D /tmp" would empty the host's /tmp if a testbed ran
 	// systemd-tmpfiles-setup.
 	marker, err := os.CreateTemp("/tmp", "sdbuild-testbed-marker-*")
@@ -188,7 +183,7 @@ func checkGone(t *testing.T, tb *Testbed, pidNS, mntNS string) {
 // TestCommandCancel checks that cancelling a command's context kills the
 // process inside, not just nsenter.
 func TestCommandCancel(t *testing.T) {
-	requireRoot(t)
+	testutil.RequireRoot(t, "boots systemd in new namespaces")
 	tb := bootForTest(t, "sdbuild-testbed-cancel")
 	defer tb.Close()
 	before := map[int]bool{}
@@ -234,7 +229,7 @@ func TestCommandCancel(t *testing.T) {
 // namespace, so killing systemd cannot reach it) into the testbed's cgroup
 // and checks that Close says so instead of passing silently.
 func TestCloseReportsLeftover(t *testing.T) {
-	requireRoot(t)
+	testutil.RequireRoot(t, "boots systemd in new namespaces")
 	tb := bootForTest(t, "sdbuild-testbed-leftover")
 	dir := filepath.Join(tb.Cgroup, "sdbuild-test-leftover")
 	if err := os.Mkdir(dir, 0o755); err != nil {
@@ -271,7 +266,7 @@ func TestCloseReportsLeftover(t *testing.T) {
 // BenchmarkBoot measures a whole boot (until is-system-running says running)
 // and teardown.
 func BenchmarkBoot(b *testing.B) {
-	requireRoot(b)
+	testutil.RequireRoot(b, "boots systemd in new namespaces")
 	var boot time.Duration
 	for b.Loop() {
 		start := time.Now()

@@ -9,11 +9,12 @@ import (
 	"testing"
 )
 
-// RequireRoot skips t unless it runs as root.
-func RequireRoot(t testing.TB) {
+// RequireRoot skips t unless it runs as root, saying why the test needs
+// it. CI runs as root, so there these tests run.
+func RequireRoot(t testing.TB, why string) {
 	t.Helper()
 	if os.Geteuid() != 0 {
-		t.Skip("needs root: creates namespaces, maps host ids and mounts")
+		t.Skip("needs root: " + why)
 	}
 }
 
