@@ -18,14 +18,15 @@ type Account struct {
 	Home     string
 }
 
-// CurrentAccount is the account this process runs as.
-func CurrentAccount() (*Account, error) {
+// CurrentAccount is the account this process runs as; a uid without a
+// passwd entry is named by its number.
+func CurrentAccount() *Account {
 	uid, gid := os.Getuid(), os.Getgid()
 	a := &Account{Name: strconv.Itoa(uid), UID: uint32(uid), GID: uint32(gid)}
 	if u, err := user.LookupId(strconv.Itoa(uid)); err == nil {
 		a.Name, a.Home = u.Username, u.HomeDir
 	}
-	return a, nil
+	return a
 }
 
 // Rootless is what a user's own daemon builds with.

@@ -46,7 +46,7 @@ namespaces, and with --local as sdbuild run --local. Prints a Markdown table.`,
 				return err
 			}
 			// Against a user's own daemon, compare with the user's manager.
-			user, err := userDaemon(cmd)
+			user, err := userMode(cmd, true)
 			if err != nil {
 				return err
 			}

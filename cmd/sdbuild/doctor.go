@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/sdbuild/sdbuild/config"
 	"github.com/sdbuild/sdbuild/doctor"
 )
 
@@ -26,8 +27,11 @@ func newDoctorCommand() *cobra.Command {
 			// A configuration that does not load is one of the findings,
 			// not a reason to stop.
 			// Without root, doctor checks the user's own daemon.
-			system, _ := cmd.Flags().GetBool("system")
-			cfg, cfgErr := loadConfigFor(cmd, os.Geteuid() != 0 && !system)
+			var cfg *config.Config
+			user, cfgErr := userMode(cmd, false)
+			if cfgErr == nil {
+				cfg, cfgErr = loadConfigFor(cmd, user)
+			}
 			r := doctor.Run(context.Background(), doctor.Options{Config: cfg, ConfigErr: cfgErr})
 			var err error
 			if asJSON {

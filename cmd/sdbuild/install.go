@@ -21,10 +21,12 @@ func newInstallUnitsCommand() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			set, systemctl := units.System, []string{}
-			if user, _ := cmd.Flags().GetBool("user"); user || os.Geteuid() != 0 {
-				if system, _ := cmd.Flags().GetBool("system"); !system {
-					set, systemctl = units.User, []string{"--user"}
-				}
+			user, err := userMode(cmd, false)
+			if err != nil {
+				return err
+			}
+			if user {
+				set, systemctl = units.User, []string{"--user"}
 			}
 			if !cmd.Flags().Changed("dir") && set == units.User {
 				home := os.Getenv("XDG_CONFIG_HOME")

@@ -47,7 +47,8 @@ func newListCommand() *cobra.Command {
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&o.User, "user", "", "builds of this user (name or uid; others' need trusted-users)")
+	// Not --user: that global flag picks the user's own daemon.
+	fl.StringVar(&o.User, "owner", "", "builds of this user (name or uid; others' need trusted-users)")
 	fl.StringArrayVar(&status, "status", nil, "only builds in this status (repeatable)")
 	fl.StringVar(&o.Name, "name", "", "only builds whose name contains this")
 	fl.IntVar(&o.Limit, "limit", 50, "at most this many builds (-1: all)")

@@ -27,9 +27,9 @@ func newRootCommand() *cobra.Command {
 }
 
 // loadConfig reads configuration with the precedence flags > environment
-// > file > defaults, of the daemon userDaemon picks.
+// > file > defaults, of the daemon the CLI talks to (see userMode).
 func loadConfig(cmd *cobra.Command) (*config.Config, error) {
-	user, err := userDaemon(cmd)
+	user, err := userMode(cmd, true)
 	if err != nil {
 		return nil, err
 	}
@@ -39,33 +39,34 @@ func loadConfig(cmd *cobra.Command) (*config.Config, error) {
 func loadConfigFor(cmd *cobra.Command, user bool) (*config.Config, error) {
 	src := config.Source{Environ: os.Environ(), Flags: cmd.Flags()}
 	if user {
-		a, err := config.CurrentAccount()
-		if err != nil {
-			return nil, err
-		}
-		src.User = a
+		src.User = config.CurrentAccount()
 	}
 	return config.Load(src)
 }
 
-// userDaemon decides whether the CLI means the user's own daemon or the
-// system one: --user or --system when given; root always means the system
-// daemon; anyone else means their own daemon when its socket exists
-// ($XDG_RUNTIME_DIR/sdbuild/sdbuild.sock, made by systemctl --user enable
-// --now sdbuild.socket), else the system daemon. --socket and
-// $SDBUILD_SOCKET still name the socket itself.
-func userDaemon(cmd *cobra.Command) (bool, error) {
+// userMode decides whether a command means the user's own daemon (and its
+// configuration) or the system's: --user or --system when given; root
+// always means the system daemon. Anyone else means their own, except that
+// a command that talks to a daemon (bySocket) means it only when its
+// socket exists ($XDG_RUNTIME_DIR/sdbuild/sdbuild.sock, made by systemctl
+// --user enable --now sdbuild.socket), else the system daemon. --socket
+// and $SDBUILD_SOCKET still name the socket itself.
+func userMode(cmd *cobra.Command, bySocket bool) (bool, error) {
 	user, _ := cmd.Flags().GetBool("user")
 	system, _ := cmd.Flags().GetBool("system")
-	rt := os.Getenv("XDG_RUNTIME_DIR")
-	if rt == "" {
-		rt = fmt.Sprintf("/run/user/%d", os.Getuid())
+	sock := ""
+	if bySocket {
+		rt := os.Getenv("XDG_RUNTIME_DIR")
+		if rt == "" {
+			rt = fmt.Sprintf("/run/user/%d", os.Getuid())
+		}
+		sock = config.UserSocket(rt)
 	}
-	return pickDaemon(user, system, os.Geteuid(), config.UserSocket(rt))
+	return pickDaemon(user, system, os.Geteuid(), sock)
 }
 
-// pickDaemon is userDaemon's rule: the flags, else root means the system
-// daemon, else the user's own when its socket exists.
+// pickDaemon is userMode's rule: the flags, else root means the system
+// daemon, else the user's own when userSocket is "" or exists.
 func pickDaemon(user, system bool, euid int, userSocket string) (bool, error) {
 	switch {
 	case user && system:
@@ -74,6 +75,8 @@ func pickDaemon(user, system bool, euid int, userSocket string) (bool, error) {
 		return user, nil
 	case euid == 0:
 		return false, nil
+	case userSocket == "":
+		return true, nil
 	}
 	st, err := os.Stat(userSocket)
 	return err == nil && st.Mode()&os.ModeSocket != 0, nil

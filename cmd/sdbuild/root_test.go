@@ -34,6 +34,8 @@ func TestPickDaemon(t *testing.T) {
 		{"--system wins over the socket", false, true, 1000, sock, false, false},
 		{"--user as root", true, false, 0, filepath.Join(dir, "missing"), true, false},
 		{"both flags", true, true, 1000, sock, false, true},
+		{"a local action as a user", false, false, 1000, "", true, false},
+		{"a local action as root", false, false, 0, "", false, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := pickDaemon(tc.user, tc.system, tc.euid, tc.socket)

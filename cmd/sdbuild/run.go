@@ -76,7 +76,11 @@ at --output when the build succeeds. Exits with the builder's status.`,
 func runLocal(cmd *cobra.Command, req *build.Request, asJSON bool) error {
 	// Without root, the build runs on the user's own ids (configuration
 	// of the user's daemon, whose slots it shares).
-	cfg, err := loadConfigFor(cmd, os.Geteuid() != 0)
+	user, err := userMode(cmd, false)
+	if err != nil {
+		return err
+	}
+	cfg, err := loadConfigFor(cmd, user)
 	if err != nil {
 		return err
 	}

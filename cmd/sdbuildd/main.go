@@ -46,11 +46,7 @@ func run(fs *pflag.FlagSet, listen string, idle time.Duration) error {
 	src := config.Source{Environ: os.Environ(), Flags: fs}
 	rootless := os.Geteuid() != 0
 	if rootless {
-		a, err := config.CurrentAccount()
-		if err != nil {
-			return err
-		}
-		src.User = a
+		src.User = config.CurrentAccount()
 	}
 	cfg, err := config.Load(src)
 	if err != nil {
