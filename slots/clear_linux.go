@@ -9,7 +9,7 @@ import (
 // left running: its cgroup, its init process if the recorded start time still
 // matches, and every process on the host with any id in r. It waits for all
 // of them to exit, until timeout, and returns nil if none survived.
-func clearSlot(rec Record, r idRange, timeout time.Duration) *stuck {
+func clearSlot(rec Record, r slotIDs, timeout time.Duration) *stuck {
 	deadline := time.Now().Add(timeout)
 	var cg *cgroupWatch
 	if validCgroup(rec.Cgroup) {
@@ -55,12 +55,12 @@ func clearSlot(rec Record, r idRange, timeout time.Duration) *stuck {
 // may have forked after the scan passed its new pid's place in /proc, but a
 // killed process forks no more, so the rounds end. It returns the processes
 // still running at the deadline.
-func killRange(victims []proc, r idRange, deadline time.Time) ([]proc, error) {
+func killRange(victims []proc, r slotIDs, deadline time.Time) ([]proc, error) {
 	pending := victims
 	for {
 		var found []proc
 		var err error
-		if r.count > 0 { // an empty range (a shared slot) is never scanned
+		if !r.empty() { // a shared slot is never scanned
 			if found, err = scanRange(r); err != nil {
 				return pending, err
 			}

@@ -121,7 +121,7 @@ func initAlive(pid int, start uint64) bool {
 // scanRange opens a pidfd for every live process on the host with any uid or
 // gid in r. Only thread-group leaders are listed in /proc; SIGKILL takes the
 // whole group, and a build's threads cannot hold ids outside its range.
-func scanRange(r idRange) ([]proc, error) {
+func scanRange(r slotIDs) ([]proc, error) {
 	d, err := os.Open("/proc")
 	if err != nil {
 		return nil, err

@@ -39,7 +39,7 @@ func Open(opt Options) (*Pool, error) {
 	// In a container whose user namespace does not map the range, builds
 	// could never be given their ids: refuse now, naming the limit.
 	if !opt.Shared {
-		if err := idmap.CheckSelf(uint64(opt.StartID), uint64(opt.IDsPerBuild)*uint64(opt.Slots)); err != nil {
+		if err := idmap.CheckSelf(uint64(opt.StartID), uint64(opt.StartGID), uint64(opt.IDsPerBuild)*uint64(opt.Slots)); err != nil {
 			return nil, fmt.Errorf("open slot pool: %w", err)
 		}
 	}
@@ -173,9 +173,9 @@ func (p *Pool) tryClaimed(i int, q *quarantine, buildID string) (*Lease, error) 
 
 	first, firstGID, count := p.opt.slotRange(i)
 	if dirty {
-		ids := idRange{first, count}
+		ids := slotIDs{uids: idRange{first, count}, gids: idRange{firstGID, count}}
 		if p.opt.Shared {
-			ids = idRange{} // the caller's own id: never kill by it
+			ids = slotIDs{} // the caller's own id: never kill by it
 		}
 		if st := clearSlot(rec, ids, p.opt.KillTimeout); st != nil {
 			rec.State, rec.Quarantine = StateHeld, st.reason

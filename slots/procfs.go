@@ -18,12 +18,13 @@ type procIDs struct {
 	uid, gid [4]uint32
 }
 
-// inRange reports whether any of the eight ids lies in r. Any one is enough:
-// a process that kept even its saved or fs id in a slot's range can act as
-// that slot's next build.
-func (p procIDs) inRange(r idRange) bool {
+// inRange reports whether any of the four uids lies in the slot's uids or
+// any of the four gids in its gids. Any one is enough: a process that kept
+// even its saved or fs id in a slot's range can act as that slot's next
+// build.
+func (p procIDs) inRange(s slotIDs) bool {
 	for i := range 4 {
-		if r.contains(p.uid[i]) || r.contains(p.gid[i]) {
+		if s.uids.contains(p.uid[i]) || s.gids.contains(p.gid[i]) {
 			return true
 		}
 	}

@@ -46,7 +46,7 @@ func TestParseStatus(t *testing.T) {
 }
 
 func TestProcIDsInRange(t *testing.T) {
-	r := idRange{first: testStartID, count: 65536}
+	r := slotIDs{uids: idRange{first: testStartID, count: 65536}, gids: idRange{first: testStartID, count: 65536}}
 	in, out := uint32(testStartID+5), uint32(testStartID+65536)
 	tests := []struct {
 		name string
@@ -65,6 +65,23 @@ func TestProcIDsInRange(t *testing.T) {
 	for _, tt := range tests {
 		if got := tt.ids.inRange(r); got != tt.want {
 			t.Errorf("%s: %+v.inRange(%v) = %v, want %v", tt.name, tt.ids, r, got, tt.want)
+		}
+	}
+	// Gids from a grant of their own: each kind is checked against its
+	// own range, never the other's.
+	split := slotIDs{uids: idRange{first: 100000, count: 65536}, gids: idRange{first: 300000, count: 65536}}
+	for _, tt := range []struct {
+		name string
+		ids  procIDs
+		want bool
+	}{
+		{"a uid of the slot", procIDs{uid: [4]uint32{100005, 0, 0, 0}}, true},
+		{"a gid of the slot", procIDs{gid: [4]uint32{0, 0, 300005, 0}}, true},
+		{"a gid in the slot's uid numbers", procIDs{gid: [4]uint32{100005, 100005, 100005, 100005}}, false},
+		{"a uid in the slot's gid numbers", procIDs{uid: [4]uint32{300005, 300005, 300005, 300005}}, false},
+	} {
+		if got := tt.ids.inRange(split); got != tt.want {
+			t.Errorf("%s: inRange(%v) = %v, want %v", tt.name, split, got, tt.want)
 		}
 	}
 }

@@ -54,6 +54,22 @@ func (o *Options) slotRange(slot int) (uid, gid, count uint32) {
 	return uid, gid, count
 }
 
+// slotIDs are a slot's host uids and gids; the gids start elsewhere when
+// a user's subordinate uid and gid grants differ. Empty ranges (a shared
+// slot) hold no id.
+type slotIDs struct {
+	uids, gids idRange
+}
+
+func (s slotIDs) empty() bool { return s.uids.count == 0 && s.gids.count == 0 }
+
+func (s slotIDs) String() string {
+	if s.uids == s.gids {
+		return s.uids.String()
+	}
+	return "uids " + s.uids.String() + ", gids " + s.gids.String()
+}
+
 // idRange is a half-open range of host ids [first, first+count).
 type idRange struct {
 	first, count uint32

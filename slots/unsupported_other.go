@@ -19,6 +19,6 @@ func closeProcs([]proc)                      {}
 func anyAlive([]proc) bool                   { return false }
 func initAlive(int, uint64) bool             { return true }
 func pidStartTime(int) (uint64, error)       { return 0, errors.ErrUnsupported }
-func clearSlot(Record, idRange, time.Duration) *stuck {
+func clearSlot(Record, slotIDs, time.Duration) *stuck {
 	return &stuck{reason: errors.ErrUnsupported.Error()}
 }

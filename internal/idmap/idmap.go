@@ -75,9 +75,14 @@ func String(rs []Range) string {
 }
 
 // CheckSelf returns an error naming the limit when this process's user
-// namespace does not map every uid and gid in [start, start+count).
-func CheckSelf(start, count uint64) error {
-	for _, f := range []string{"/proc/self/uid_map", "/proc/self/gid_map"} {
+// namespace does not map every uid in [uidStart, uidStart+count) and every
+// gid in [gidStart, gidStart+count).
+func CheckSelf(uidStart, gidStart, count uint64) error {
+	for _, m := range []struct {
+		f     string
+		start uint64
+	}{{"/proc/self/uid_map", uidStart}, {"/proc/self/gid_map", gidStart}} {
+		f, start := m.f, m.start
 		b, err := os.ReadFile(f)
 		if err != nil {
 			return fmt.Errorf("read %s: %w", f, err)

@@ -53,7 +53,7 @@ func TestCheckSelfOnThisHost(t *testing.T) {
 	if !strings.Contains(b, "4294967295") {
 		t.Skipf("this test runs in a user namespace (%q): nothing known to check", b)
 	}
-	if err := CheckSelf(872415232, 8388608); err != nil {
+	if err := CheckSelf(872415232, 872415232, 8388608); err != nil {
 		t.Errorf("CheckSelf in the initial user namespace: %v", err)
 	}
 }
