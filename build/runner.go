@@ -15,10 +15,8 @@ import (
 )
 
 // PlaceFunc puts a started, held sandbox (init's pid) where it belongs
-// before its builder runs (the daemon: a transient systemd scope). hostID
-// is the first id of the build's slot, to which a delegated cgroup is
-// given.
-type PlaceFunc func(ctx context.Context, id string, pid int, hostID uint32, req *Request) (*Placement, error)
+// before its builder runs (the daemon: a transient systemd scope).
+type PlaceFunc func(ctx context.Context, id string, pid int, req *Request) (*Placement, error)
 
 // Placement is where a build runs.
 type Placement struct {
@@ -38,8 +36,7 @@ type Options struct {
 	Pool         *slots.Pool
 	Place        PlaceFunc // nil: the build stays in the caller's cgroup
 	// UserNS is set for a caller without root (a user's own daemon): every
-	// build's init gets a user namespace of its own, mapped like this
-	// (SubGID is filled in from each lease).
+	// build's init gets a user namespace of its own, mapped like this.
 	UserNS *sandbox.UserNS
 	// NoSubIDs, when set, is why builds cannot have a range of ids
 	// (uid-range): a user without subordinate ids.
@@ -129,11 +126,7 @@ func (r *Runner) RunLeased(ctx context.Context, id string, c *Checked, lease *sl
 		BuildID: id, Args: req.Args, Env: req.Env, Features: c.features,
 		Inputs: c.inputs, Dir: dir, HostID: lease.FirstID, IDCount: lease.Count,
 	}
-	if u := r.opt.UserNS; u != nil {
-		ns := *u
-		ns.SubGID = lease.FirstGID
-		spec.UserNS = &ns
-	}
+	spec.HostGID, spec.UserNS = lease.FirstGID, r.opt.UserNS
 	if err := removeDir(spec, false); err != nil {
 		// A tree that cannot be deleted (a hostile build's, nested deeper
 		// than the fd limit, say) must not take the slot out of service:
@@ -144,7 +137,7 @@ func (r *Runner) RunLeased(ctx context.Context, id string, c *Checked, lease *sl
 		}
 		fmt.Fprintf(log, "sdbuild: could not remove the leftover build directory of slot %d (%v); moved it to %s\n", lease.Slot, err, stale)
 	}
-	if err := sandbox.PrepareDir(spec); err != nil {
+	if err := sandbox.PrepareDir(spec.Dir); err != nil {
 		return nil, err
 	}
 	// Whatever the build left in its directory is deleted without
@@ -210,7 +203,7 @@ func (r *Runner) runSandbox(ctx context.Context, spec *sandbox.Spec, lease *slot
 		}
 		pc := make(chan placed, 1)
 		go func() {
-			pl, err := r.opt.Place(ctx, spec.BuildID, p.PID(), spec.HostID, c.req)
+			pl, err := r.opt.Place(ctx, spec.BuildID, p.PID(), c.req)
 			pc <- placed{pl, err}
 		}()
 		rerr := p.Ready()

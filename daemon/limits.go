@@ -71,7 +71,7 @@ func checkHost(sr *submitChecks) error {
 		if _, err := cgroup2.Root(); err != nil {
 			return fmt.Errorf("feature %s: %w", sandbox.FeatureSystemdCgroup, err)
 		}
-		if _, err := delegatable(); err != nil {
+		if _, err := sandbox.DelegateFiles(); err != nil {
 			return fmt.Errorf("feature %s: %w", sandbox.FeatureSystemdCgroup, err)
 		}
 	}

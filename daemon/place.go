@@ -52,7 +52,7 @@ func parseProperties(ss []string) ([]scope.Property, error) {
 // period (cgroup_procs_write_start -> percpu_down_write -> synchronize_rcu;
 // 10-20 ms on the machines measured) unless cgroup2 is mounted with
 // favordynmods.
-func (d *Daemon) place(ctx context.Context, id string, pid int, hostID uint32, req *build.Request) (*build.Placement, error) {
+func (d *Daemon) place(ctx context.Context, id string, pid int, req *build.Request) (*build.Placement, error) {
 	props, err := parseProperties(req.Properties)
 	if err != nil {
 		return nil, err
@@ -74,9 +74,7 @@ func (d *Daemon) place(ctx context.Context, id string, pid int, hostID uint32, r
 	if slices.Contains(req.Features, string(sandbox.FeatureSystemdCgroup)) {
 		scopeDir, err := cgroup2.Dir(sc.Cgroup)
 		if err == nil {
-			// Without root the daemon cannot give the leaf to subordinate
-			// ids; the build's init does, from its own user namespace.
-			pl.BuilderCgroup, err = delegate(scopeDir, pid, hostID, d.cfg.Rootless == nil)
+			pl.BuilderCgroup, err = delegate(scopeDir, pid)
 		}
 		if err != nil {
 			d.killScope(unit, sc.Cgroup)

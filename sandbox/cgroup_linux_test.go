@@ -29,14 +29,10 @@ func delegatedCgroup(t *testing.T) (parent, leaf string) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { removeCgroupTree(parent) })
-	delegate, err := os.ReadFile("/sys/kernel/cgroup/delegate")
-	if err != nil {
-		t.Skipf("needs cgroup delegation (/sys/kernel/cgroup/delegate): %v", err)
+	if _, err := DelegateFiles(); err != nil {
+		t.Skipf("needs cgroup delegation: %v", err)
 	}
-	os.Chown(leaf, testHostID, testHostID)
-	for _, f := range strings.Fields(string(delegate)) {
-		os.Chown(filepath.Join(leaf, f), testHostID, testHostID)
-	}
+	// The leaf stays root's: init gives it to the build.
 	return parent, leaf
 }
 
@@ -54,7 +50,7 @@ func removeCgroupTree(dir string) {
 // runInCgroup runs s, releasing it into the cgroup directory leaf.
 func runInCgroup(t *testing.T, s *Spec, leaf string) run {
 	t.Helper()
-	if err := PrepareDir(s); err != nil {
+	if err := PrepareDir(s.Dir); err != nil {
 		t.Fatal(err)
 	}
 	p, err := Start(s)

@@ -20,14 +20,11 @@ var buildDirs = []struct {
 	{"out", 0o755, true},
 }
 
-// PrepareDir creates s.Dir, which must not exist, with the subdirectories
-// a sandbox needs, owned by the builder's host id where it writes (for a
-// caller without root, init gives them to the builder; see UserNS).
-// s.Dir's parent must be a directory only its owner can enter
-// (CVE-2024-38531: a build dir reachable by others can be raced or opened
-// up by the build itself).
-func PrepareDir(s *Spec) error {
-	dir, hostID := s.Dir, s.HostID
+// PrepareDir creates dir, which must not exist, with the subdirectories a
+// sandbox needs; init gives the builder the ones it writes. dir's parent
+// must be a directory only its owner can enter (CVE-2024-38531: a build
+// dir reachable by others can be raced or opened up by the build itself).
+func PrepareDir(dir string) error {
 	if err := os.Mkdir(dir, 0o700); err != nil {
 		return fmt.Errorf("create build directory: %w", err)
 	}
@@ -40,11 +37,6 @@ func PrepareDir(s *Spec) error {
 		// systems; set the mode exactly.
 		if err := os.Chmod(p, d.mode); err != nil {
 			return fmt.Errorf("chmod %s: %w", p, err)
-		}
-		if d.builder && s.UserNS == nil {
-			if err := os.Lchown(p, int(hostID), int(hostID)); err != nil {
-				return fmt.Errorf("chown %s to %d: %w", p, hostID, err)
-			}
 		}
 	}
 	return nil

@@ -185,7 +185,7 @@ func setupLocked(s *Spec) error {
 			return mountFS(rootfd, "/proc", "proc", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "")
 		}},
 		{"sys and run", func() error { return setupSystemdMounts(rootfd, s) }},
-		{"cgroup delegation", func() error { return readDelegateNames(s) }},
+		{"cgroup delegation", func() error { return readDelegateFiles(s) }},
 		{"build dirs owner", func() error { return chownBuildDirsLocked(s) }},
 		{"build dirs", func() error { return bindBuildDirs(rootfd, s) }},
 		{"pivot_root", func() error { return pivotInto(rootfd) }},

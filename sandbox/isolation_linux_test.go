@@ -293,7 +293,7 @@ func TestNothingLeftRunning(t *testing.T) {
 
 func TestKill(t *testing.T) {
 	s := newSpec(t, `echo up; sleep 1000`)
-	if err := PrepareDir(s); err != nil {
+	if err := PrepareDir(s.Dir); err != nil {
 		t.Fatal(err)
 	}
 	p, err := Start(s)

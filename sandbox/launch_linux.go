@@ -108,7 +108,7 @@ func Spawn(s *Spec) (*Process, error) {
 	if s.UserNS != nil {
 		// init waits for the spec before it does anything, so its maps
 		// are in place before it needs them.
-		err := s.UserNS.mapUserNS(p.pid, s.HostID, s.IDCount)
+		err := s.mapUserNS(p.pid)
 		if err == nil && s.UserNS.Sub {
 			_, err = parentEnd.Write([]byte("mapped\n")) // see mappedMain
 		}

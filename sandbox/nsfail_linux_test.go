@@ -68,7 +68,7 @@ func groupsMain() int {
 	s.Args = []string{"/bin/sh", "-c", "cat /g/f; grep Groups /proc/self/status"}
 	s.Env = []string{"PATH=/usr/bin:/bin"}
 	s.Inputs = append(append([]Mount(nil), baseInputs...), Mount{os.Args[2], "/g"})
-	if err := PrepareDir(&s); err != nil {
+	if err := PrepareDir(s.Dir); err != nil {
 		fmt.Println(err)
 		return 2
 	}

@@ -51,7 +51,7 @@ func Reclaim(s *Spec) error {
 		release.Close()
 		return fmt.Errorf("reclaim %s: %w", s.Dir, err)
 	}
-	merr := s.UserNS.mapUserNS(cmd.Process.Pid, s.HostID, s.IDCount)
+	merr := s.mapUserNS(cmd.Process.Pid)
 	if merr != nil {
 		cmd.Process.Kill()
 	}

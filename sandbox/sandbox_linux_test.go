@@ -65,7 +65,7 @@ func newSpec(t *testing.T, script string) *Spec {
 // what happened.
 func runSpec(t *testing.T, s *Spec) run {
 	t.Helper()
-	if err := PrepareDir(s); err != nil {
+	if err := PrepareDir(s.Dir); err != nil {
 		t.Fatal(err)
 	}
 	p, err := Start(s)

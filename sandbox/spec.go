@@ -79,9 +79,11 @@ type Spec struct {
 	Inputs   []Mount  `json:"inputs,omitempty"`
 	// Dir is the build's private host directory, prepared by PrepareDir.
 	Dir string `json:"dir"`
-	// HostID is the first host uid and gid of the build's slot, IDCount
-	// the number of ids in it.
+	// HostID is the first host uid of the build's slot, HostGID its first
+	// gid (0: HostID; a user's subuid and subgid grants may differ), and
+	// IDCount the number of ids of each.
 	HostID  uint32 `json:"host_id"`
+	HostGID uint32 `json:"host_gid,omitempty"`
 	IDCount uint32 `json:"id_count"`
 	// UserNS is set when the caller is not root (a user's own daemon):
 	// init then runs in a user namespace of its own, see UserNS.
@@ -91,15 +93,14 @@ type Spec struct {
 // UserNS is init's own user namespace, for a caller without root. The
 // caller's uid and gid are root in it, so init can build the root and
 // mount the caller's inputs; with Sub, ids 1..IDCount in it are the
-// slot's subordinate ids (host uids HostID.., gids SubGID..), mapped by
+// slot's subordinate ids (host uids HostID.., gids HostGID..), mapped by
 // newuidmap and newgidmap, and the builder's ids are among those. Without
 // Sub the builder's single id is the caller's own. Either way the builder
 // gets a further user namespace, so init's mounts stay locked for it.
 type UserNS struct {
-	UID    uint32 `json:"uid"`
-	GID    uint32 `json:"gid"`
-	Sub    bool   `json:"sub,omitempty"`
-	SubGID uint32 `json:"sub_gid,omitempty"`
+	UID uint32 `json:"uid"`
+	GID uint32 `json:"gid"`
+	Sub bool   `json:"sub,omitempty"`
 }
 
 var (
@@ -154,8 +155,8 @@ func (s *Spec) validate() error {
 	if s.HostID == 0 || s.IDCount == 0 {
 		return fmt.Errorf("host id range %d+%d: the build needs at least one non-root host id", s.HostID, s.IDCount)
 	}
-	if uint64(s.HostID)+uint64(s.IDCount) > 1<<32-1 {
-		return fmt.Errorf("host id range %d+%d passes 2^32-1", s.HostID, s.IDCount)
+	if uint64(max(s.HostID, s.hostGID()))+uint64(s.IDCount) > 1<<32-1 {
+		return fmt.Errorf("host id range %d+%d (gids from %d) passes 2^32-1", s.HostID, s.IDCount, s.hostGID())
 	}
 	if u := s.UserNS; u != nil {
 		switch {
@@ -163,8 +164,6 @@ func (s *Spec) validate() error {
 			return fmt.Errorf("feature %s needs subordinate ids: without them a build has the caller's single id", FeatureUIDRange)
 		case !u.Sub && (s.HostID != u.UID || s.IDCount != 1):
 			return fmt.Errorf("host id range %d+%d: without subordinate ids a build has only the caller's uid %d", s.HostID, s.IDCount, u.UID)
-		case u.Sub && (u.SubGID == 0 || uint64(u.SubGID)+uint64(s.IDCount) > 1<<32-1):
-			return fmt.Errorf("subordinate gid range %d+%d is not valid", u.SubGID, s.IDCount)
 		case s.Features.KVM || s.Features.TUN:
 			return fmt.Errorf("features %s and %s need a device node of the build's own, which only root can make: run them on the system daemon", FeatureKVM, FeatureTUN)
 		}
@@ -239,7 +238,7 @@ type idMap struct {
 func (s *Spec) slotBase() (uid, gid uint32) {
 	switch {
 	case s.UserNS == nil:
-		return s.HostID, s.HostID
+		return s.HostID, s.hostGID()
 	case s.UserNS.Sub:
 		return 1, 1
 	}
@@ -258,12 +257,21 @@ func (s *Spec) idMaps() (uids, gids idMap) {
 		idMap{Inside: BuilderGID, Outside: g, Count: 1}
 }
 
+// hostGID is the slot's first host gid.
+func (s *Spec) hostGID() uint32 {
+	if s.HostGID == 0 {
+		return s.HostID
+	}
+	return s.HostGID
+}
+
 // initMaps are init's own uid_map and gid_map lines, for UserNS.
-func (u *UserNS) initMaps(hostID, count uint32) (uids, gids []idMap) {
+func (s *Spec) initMaps() (uids, gids []idMap) {
+	u := s.UserNS
 	uids, gids = []idMap{{0, u.UID, 1}}, []idMap{{0, u.GID, 1}}
 	if u.Sub {
-		uids = append(uids, idMap{1, hostID, count})
-		gids = append(gids, idMap{1, u.SubGID, count})
+		uids = append(uids, idMap{1, s.HostID, s.IDCount})
+		gids = append(gids, idMap{1, s.hostGID(), s.IDCount})
 	}
 	return uids, gids
 }

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -80,11 +81,11 @@ func (u *UserNS) applyUserNS(attr *syscall.SysProcAttr) {
 // mapUserNS writes pid's maps with newuidmap and newgidmap, when u has
 // subordinate ids; they check /etc/subuid and /etc/subgid. The two run at
 // once: each is a setuid exec that costs milliseconds.
-func (u *UserNS) mapUserNS(pid int, hostID, count uint32) error {
-	if !u.Sub {
+func (s *Spec) mapUserNS(pid int) error {
+	if !s.UserNS.Sub {
 		return nil
 	}
-	uids, gids := u.initMaps(hostID, count)
+	uids, gids := s.initMaps()
 	errs := make(chan error, 1)
 	go func() { errs <- runIDMapper(newgidmap, pid, gids, "/etc/subgid") }()
 	err := runIDMapper(newuidmap, pid, uids, "/etc/subuid")
@@ -123,14 +124,11 @@ func setgroupsAllowed() bool {
 }
 
 // chownBuildDirsLocked gives the directories the builder writes to its
-// first id, from init's own user namespace (the caller cannot chown to
-// subordinate ids; root in init's namespace can). They are fresh and
-// the build has not run yet; they are opened without following links all
-// the same.
+// first ids. init does it, in every mode: as root, or as root of its own
+// user namespace, where the caller's subordinate ids are mapped (the
+// caller itself cannot chown to them). They are fresh and the build has
+// not run yet; they are opened without following links all the same.
 func chownBuildDirsLocked(s *Spec) error {
-	if s.UserNS == nil || !s.UserNS.Sub {
-		return nil // root chowned them in PrepareDir, or they are ours
-	}
 	uid, gid := s.slotBase()
 	dirfd, err := unix.Open(s.Dir, unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 	if err != nil {
@@ -148,39 +146,56 @@ func chownBuildDirsLocked(s *Spec) error {
 	return nil
 }
 
-// delegateNames are the files a delegated cgroup's owner must own, read
-// by init before it leaves the host's /sys behind.
-var delegateNames []string
+// DelegateFiles are the files the kernel says a delegated cgroup's owner
+// must own (/sys/kernel/cgroup/delegate): cgroup.procs, cgroup.threads,
+// cgroup.subtree_control, ... Limit files such as memory.max are not among
+// them and stay the caller's, so a build cannot lift its own limits. The
+// file is read once per process.
+func DelegateFiles() ([]string, error) {
+	delegateFiles.once.Do(func() {
+		b, err := os.ReadFile("/sys/kernel/cgroup/delegate")
+		if err != nil {
+			delegateFiles.err = fmt.Errorf("cgroup delegation not supported by this kernel (/sys/kernel/cgroup/delegate): %w", err)
+			return
+		}
+		delegateFiles.names = strings.Fields(string(b))
+	})
+	return delegateFiles.names, delegateFiles.err
+}
 
-// readDelegateNames reads /sys/kernel/cgroup/delegate, for a systemd-cgroup
-// build in init's own user namespace, which gives the build its cgroup
-// itself.
-func readDelegateNames(s *Spec) error {
-	if s.UserNS == nil || !s.Features.SystemdCgroup {
+var delegateFiles struct {
+	once  sync.Once
+	names []string
+	err   error
+}
+
+// readDelegateFiles reads DelegateFiles for a systemd-cgroup build while
+// init still sees the host's /sys.
+func readDelegateFiles(s *Spec) error {
+	if !s.Features.SystemdCgroup {
 		return nil
 	}
-	b, err := os.ReadFile("/sys/kernel/cgroup/delegate")
-	if err != nil {
-		return fmt.Errorf("cgroup delegation not supported by this kernel: %w", err)
-	}
-	delegateNames = strings.Fields(string(b))
-	return nil
+	_, err := DelegateFiles()
+	return err
 }
 
 // chownCgroupLocked gives the build's delegated cgroup, dir, to the
-// builder's root, when init runs in its own user namespace (a root caller
-// did it already). Only the delegation files change owner: limit files
-// stay the caller's, so the build cannot lift its limits.
+// builder's root: the directory and the delegation files. init does it in
+// every mode, as for the build directories.
 func chownCgroupLocked(s *Spec, dir *os.File) error {
-	if s.UserNS == nil || dir == nil {
+	if dir == nil {
 		return nil
+	}
+	names, err := DelegateFiles()
+	if err != nil {
+		return err
 	}
 	uid, gid := s.slotBase()
 	fd := int(dir.Fd())
 	if err := unix.Fchown(fd, int(uid), int(gid)); err != nil {
 		return fmt.Errorf("delegate cgroup: chown to host uid %d: %w", s.HostID, err)
 	}
-	for _, n := range delegateNames {
+	for _, n := range names {
 		err := unix.Fchownat(fd, n, int(uid), int(gid), unix.AT_SYMLINK_NOFOLLOW)
 		if err != nil && !errors.Is(err, unix.ENOENT) {
 			return fmt.Errorf("delegate cgroup: chown %s to host uid %d: %w", n, s.HostID, err)

@@ -47,15 +47,15 @@ func TestInitMaps(t *testing.T) {
 		uids, gids []idMap
 	}{
 		{"own id only", UserNS{UID: 1000, GID: 100}, []idMap{{0, 1000, 1}}, []idMap{{0, 100, 1}}},
-		{"subordinate ids", UserNS{UID: 1000, GID: 100, Sub: true, SubGID: 300000},
+		{"subordinate ids", UserNS{UID: 1000, GID: 100, Sub: true},
 			[]idMap{{0, 1000, 1}, {1, 200000, 65536}}, []idMap{{0, 100, 1}, {1, 300000, 65536}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			uids, gids := tc.u.initMaps(200000, 65536)
+			s := &Spec{HostID: 200000, HostGID: 300000, IDCount: 65536, UserNS: &tc.u, Features: Features{UIDRange: tc.u.Sub}}
+			uids, gids := s.initMaps()
 			if !equalMaps(uids, tc.uids) || !equalMaps(gids, tc.gids) {
 				t.Errorf("initMaps = %v %v, want %v %v", uids, gids, tc.uids, tc.gids)
 			}
-			s := &Spec{HostID: 200000, IDCount: 65536, UserNS: &tc.u, Features: Features{UIDRange: tc.u.Sub}}
 			bu, bg := s.idMaps()
 			// The builder's ids are init's: never init's root (the caller)
 			// when there are subordinate ids.
