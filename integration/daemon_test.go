@@ -72,7 +72,7 @@ func TestBuildIsAScope(t *testing.T) {
 	if b.Status != api.StatusSucceeded || b.Unit != unit || b.CPUUsec == 0 {
 		t.Errorf("show = %+v, want succeeded in %s with CPU time measured", b, unit)
 	}
-	waitFor(t, "the scope to go", func() bool { return systemctl(t, "is-active", unit) != "active" })
+	waitGone(t, unit, func() string { return systemctl(t, "is-active", unit) })
 	exec.Command("journalctl", "--sync").Run()
 	for _, args := range [][]string{{"-u", unit}, {"SDBUILD_ID=" + id}} {
 		out, _ := exec.Command("journalctl", append([]string{"-o", "cat", "--no-pager"}, args...)...).Output()
@@ -121,9 +121,7 @@ func TestCancel(t *testing.T) {
 	if r.code != 0 || r.stdout != "build "+id+" cancelled\n" {
 		t.Errorf("cancel: %d %q %q", r.code, r.stdout, r.stderr)
 	}
-	if s := systemctl(t, "is-active", unit); s == "active" {
-		t.Errorf("scope %s still %s after cancel", unit, s)
-	}
+	waitGone(t, unit, func() string { return systemctl(t, "is-active", unit) })
 	if p := idsInUse(t); len(p) != 0 {
 		t.Errorf("processes with the build's ids after cancel: %q", p)
 	}
@@ -231,17 +229,15 @@ func TestDaemonKilledMidBuild(t *testing.T) {
 	unit := "sdbuild-" + id + ".scope"
 	waitFor(t, "the build's scope", func() bool { return systemctl(t, "is-active", unit) == "active" })
 	waitFor(t, "the build's processes", func() bool { return len(idsInUse(t)) >= 2 })
-	pid := systemctl(t, "show", "-p", "MainPID", "--value", "sdbuild.service")
-	if out, err := exec.Command("kill", "-9", pid).CombinedOutput(); err != nil {
-		t.Fatalf("kill -9 %s: %v %s", pid, err, out)
-	}
+	killMainPID(t, systemctl(t, "show", "-p", "MainPID", "--value", "sdbuild.service"))
 	waitFor(t, "the build's processes to die", func() bool { return len(idsInUse(t)) == 0 })
 	b := show(t, id) // starts the daemon again through the socket
 	if b.Status != api.StatusInterrupted {
 		t.Errorf("after kill -9 and restart, build %s is %s, want interrupted", id, b.Status)
 	}
-	if s := systemctl(t, "is-active", unit); s == "active" {
-		t.Errorf("scope %s still %s after restart", unit, s)
+	// Recovery stops leftover scopes through systemd and waits for it.
+	if s := systemctl(t, "is-active", unit); s != "inactive" {
+		t.Errorf("scope %s %s after restart, want inactive", unit, s)
 	}
 	// Its slot is usable again.
 	if r := sdbuild(t, nil, runArgs(nil, `true`)...); r.code != 0 {

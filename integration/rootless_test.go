@@ -307,7 +307,7 @@ func TestRootlessScopeInUserManager(t *testing.T) {
 		t.Fatalf("cancel: %s%s", c.stdout, c.stderr)
 	}
 	waitFor(t, "the cancelled build", func() bool { return a.show(t, id).Status == "cancelled" })
-	waitFor(t, unit+" gone", func() bool { return a.systemctl(t, "is-active", unit) != "active" })
+	waitGone(t, unit, func() string { return a.systemctl(t, "is-active", unit) })
 }
 
 func TestRootlessUIDRange(t *testing.T) {
@@ -388,8 +388,7 @@ func TestRootlessUIDRangeRefusedWithoutSubIDs(t *testing.T) {
 	if r.code != 125 {
 		t.Fatalf("uid-range without subordinate ids: exit %d, want 125\n%s%s", r.code, r.stdout, r.stderr)
 	}
-	for _, want := range []string{"/etc/subuid", fmt.Sprintf("%q", a.name+":"), "usermod --add-subuids"} {
-		want = strings.Trim(want, `"`)
+	for _, want := range []string{"/etc/subuid", a.name + ":", "usermod --add-subuids"} {
 		if !strings.Contains(r.stderr, want) {
 			t.Errorf("refusal %q does not name %s", r.stderr, want)
 		}
@@ -502,16 +501,13 @@ func TestRootlessDaemonKilledMidBuild(t *testing.T) {
 	id := strings.TrimSpace(r.stdout)
 	unit := "sdbuild-" + id + ".scope"
 	waitFor(t, "the build's processes", func() bool { return len(pidsWithUIDIn(t, rlSubStart, rlSubCount)) >= 2 })
-	pid := strings.TrimPrefix(a.systemctl(t, "show", "-p", "MainPID", "sdbuild.service"), "MainPID=")
-	if out, err := exec.Command("kill", "-9", pid).CombinedOutput(); err != nil {
-		t.Fatalf("kill -9 %s: %v %s", pid, err, out)
-	}
+	killMainPID(t, a.systemctl(t, "show", "-p", "MainPID", "sdbuild.service"))
 	waitFor(t, "the build's processes to die", func() bool { return len(pidsWithUIDIn(t, rlSubStart, rlSubCount)) == 0 })
 	if b := a.show(t, id); b.Status != api.StatusInterrupted {
 		t.Errorf("after kill -9 and restart, build %s is %s, want interrupted", id, b.Status)
 	}
-	if s := a.systemctl(t, "is-active", unit); s == "active" {
-		t.Errorf("scope %s still %s after restart", unit, s)
+	if s := a.systemctl(t, "is-active", unit); s != "inactive" {
+		t.Errorf("scope %s %s after restart, want inactive", unit, s)
 	}
 	// Both slots build again, the dead build's included.
 	for range 2 {

@@ -214,6 +214,30 @@ func idsInRange(t *testing.T, first, count uint64) []string {
 	return found
 }
 
+// waitGone waits until systemd has stopped and collected unit, whose
+// is-active answer isActive returns: "inactive", neither "active" nor
+// "failed" nor an error message. A build's scope goes once cgroup.kill
+// emptied it, after the build's end was reported.
+func waitGone(t *testing.T, unit string, isActive func() string) {
+	t.Helper()
+	var last string
+	waitFor(t, unit+" to go", func() bool { last = isActive(); return last == "inactive" })
+}
+
+// killMainPID sends SIGKILL to a service's main pid as systemctl show
+// gives it ("MainPID=N" or "N"), which must name a process: kill -9 of 0
+// would hit the test's own process group.
+func killMainPID(t *testing.T, show string) {
+	t.Helper()
+	pid, err := strconv.Atoi(strings.TrimPrefix(show, "MainPID="))
+	if err != nil || pid <= 0 {
+		t.Fatalf("main pid %q: not a process", show)
+	}
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatalf("kill -9 %d: %v", pid, err)
+	}
+}
+
 // waitFor polls cond (a systemd or process state change the test cannot
 // subscribe to) until it holds or the deadline passes.
 func waitFor(t *testing.T, what string, cond func() bool) {
