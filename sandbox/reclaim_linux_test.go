@@ -8,14 +8,15 @@ import (
 	"testing"
 
 	"github.com/sdbuild/sdbuild/internal/testutil"
+	"golang.org/x/sys/unix"
 )
 
-// TestReclaim gives a tree a hostile build left back to the caller, as for
-// a user's daemon without subordinate ids (the build ran as the caller):
-// directories and files without permission, a setuid file, and links
-// pointing out of the tree, which must not be followed. (With subordinate
-// ids the same walk runs where those ids are mapped too; the rootless
-// integration tests cover it.)
+// TestReclaim gives a tree a hostile build left back to the caller:
+// entries owned by the build's ids, directories and files without
+// permission, a setuid file, and links pointing out of the tree, which
+// must not be followed. The walk runs here as host root, where every id is
+// mapped, as in init's namespace with subordinate ids; then once more
+// through Reclaim's own helper (a user namespace mapping 0 to 0).
 func TestReclaim(t *testing.T) {
 	testutil.RequireRoot(t, "its helper maps root into a user namespace")
 	dir := t.TempDir()
@@ -44,13 +45,31 @@ func TestReclaim(t *testing.T) {
 	must(os.MkdirAll(filepath.Join(dir, "build", "x"), 0o755))
 	must(os.WriteFile(filepath.Join(dir, "build", "x", "f"), nil, 0o000))
 	must(os.Chmod(filepath.Join(dir, "build", "x"), 0o000))
+	// Everything the build made is its own ids'.
+	must(filepath.Walk(dir, func(p string, _ os.FileInfo, err error) error {
+		if err != nil || p == dir {
+			return err
+		}
+		return os.Lchown(p, 100000, 100000)
+	}))
 
-	// UID 0 maps to 0: the helper runs in a user namespace of its own, as
-	// for a user's daemon without subordinate ids, with root as the user.
+	fd, err := unix.Open(dir, unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	must(err)
+	must(reclaimBuildDir(fd, dir))
+	checkReclaimed(t, dir, outside)
+
+	// Reclaim's helper, run again over the reclaimed tree, changes nothing
+	// that matters and keeps to the tree.
 	s := &Spec{Dir: dir, HostID: 1, IDCount: 1, UserNS: &UserNS{UID: 0, GID: 0}}
-	if err := Reclaim(s); err != nil {
-		t.Fatal(err)
-	}
+	must(Reclaim(s))
+	checkReclaimed(t, dir, outside)
+}
+
+// checkReclaimed asserts that everything under dir is the caller's (0:0)
+// with the owner permissions reclaiming adds, read-only outputs kept, and
+// that the link targets outside were not touched.
+func checkReclaimed(t *testing.T, dir, outside string) {
+	t.Helper()
 	err := filepath.Walk(dir, func(p string, fi os.FileInfo, err error) error {
 		if err != nil {
 			return err
@@ -83,11 +102,15 @@ func TestReclaim(t *testing.T) {
 		}
 	}
 	var st syscall.Stat_t
-	must(syscall.Stat(outside, &st))
+	if err := syscall.Stat(outside, &st); err != nil {
+		t.Fatal(err)
+	}
 	if st.Uid != 7 || st.Mode&0o777 != 0o600 {
 		t.Errorf("the link's target outside the tree changed: uid %d mode %o", st.Uid, st.Mode&0o777)
 	}
-	must(syscall.Stat(filepath.Dir(outside), &st))
+	if err := syscall.Stat(filepath.Dir(outside), &st); err != nil {
+		t.Fatal(err)
+	}
 	if st.Uid != 0 {
 		t.Errorf("a linked directory outside the tree changed owner to %d", st.Uid)
 	}
