@@ -114,7 +114,7 @@ func reclaimBuildDirs() error {
 		if err != nil {
 			return fmt.Errorf("reclaim %s: %w", d, err)
 		}
-		if err := reclaimDir(fd, d, accessFor(d)); err != nil {
+		if err := reclaimDir(fd, d, accessFor(d), nil); err != nil {
 			return fmt.Errorf("reclaim: %w", err)
 		}
 	}
@@ -165,41 +165,13 @@ func reclaimCgroupEntries(fd int, name string) error {
 // reclaimBuildDir reclaims a whole build directory (Spec.Dir) at fd, each
 // subdirectory for what it is used for; it closes fd.
 func reclaimBuildDir(fd int, name string) error {
-	if err := unix.Fchown(fd, 0, 0); err != nil {
-		unix.Close(fd)
-		return fmt.Errorf("chown %s: %w", name, err)
-	}
-	dir := os.NewFile(uintptr(fd), name)
-	defer dir.Close()
-	names, err := dir.Readdirnames(-1)
-	if err != nil {
-		return fmt.Errorf("read %s: %w", name, err)
-	}
-	for _, n := range names {
-		var st unix.Stat_t
-		if err := unix.Fstatat(fd, n, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
-			return fmt.Errorf("stat %s/%s: %w", name, n, err)
-		}
-		if st.Mode&unix.S_IFMT != unix.S_IFDIR {
-			if err := unix.Fchownat(fd, n, 0, 0, unix.AT_SYMLINK_NOFOLLOW); err != nil {
-				return fmt.Errorf("chown %s/%s: %w", name, n, err)
-			}
-			continue
-		}
-		child, err := unix.Openat(fd, n, unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_RDONLY|unix.O_CLOEXEC, 0)
-		if err != nil {
-			return fmt.Errorf("open %s/%s: %w", name, n, err)
-		}
-		if err := reclaimDir(child, name+"/"+n, accessFor(n)); err != nil {
-			return err
-		}
-	}
-	return nil
+	return reclaimDir(fd, name, toDelete, accessFor)
 }
 
 // reclaimDir reclaims the directory at fd and everything below it,
-// adding a's permissions for the owner; it closes fd.
-func reclaimDir(fd int, name string, a access) error {
+// adding a's permissions for the owner, or for each entry directly below
+// what sub(entry name) says when sub is not nil; it closes fd.
+func reclaimDir(fd int, name string, a access, sub func(string) access) error {
 	dir := os.NewFile(uintptr(fd), name)
 	defer dir.Close()
 	var st unix.Stat_t
@@ -221,13 +193,16 @@ func reclaimDir(fd int, name string, a access) error {
 		if err := unix.Fstatat(fd, n, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
 			return fmt.Errorf("stat %s: %w", path, err)
 		}
+		if sub != nil {
+			a = sub(n)
+		}
 		switch st.Mode & unix.S_IFMT {
 		case unix.S_IFDIR:
 			child, err := unix.Openat(fd, n, unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_RDONLY|unix.O_CLOEXEC, 0)
 			if err != nil {
 				return fmt.Errorf("open %s: %w", path, err)
 			}
-			if err := reclaimDir(child, path, a); err != nil {
+			if err := reclaimDir(child, path, a, nil); err != nil {
 				return err
 			}
 		case unix.S_IFREG:

@@ -92,9 +92,15 @@ func (s *Spec) mapUserNS(pid int) error {
 	return errors.Join(err, <-errs)
 }
 
+// idMappers are newuidmap's and newgidmap's paths, looked up once.
+var idMappers = map[string]func() (string, error){
+	newuidmap: sync.OnceValues(func() (string, error) { return exec.LookPath(newuidmap) }),
+	newgidmap: sync.OnceValues(func() (string, error) { return exec.LookPath(newgidmap) }),
+}
+
 // runIDMapper runs newuidmap or newgidmap for pid with maps.
 func runIDMapper(tool string, pid int, maps []idMap, file string) error {
-	path, err := exec.LookPath(tool)
+	path, err := idMappers[tool]()
 	if err != nil {
 		return fmt.Errorf("map subordinate ids: %s not found (install the uidmap package): %w", tool, err)
 	}
