@@ -21,7 +21,6 @@ import (
 type Scopes interface {
 	Start(ctx context.Context, s scope.Spec) (*scope.Scope, error)
 	Kill(ctx context.Context, name string) error
-	Stop(ctx context.Context, name string) error
 	List(ctx context.Context, pattern string) ([]string, error)
 }
 

@@ -30,25 +30,25 @@ func (d *Daemon) Recover(ctx context.Context) error {
 	units = ours
 	for _, u := range units {
 		d.log.Info("killing leftover build scope", "unit", u)
+		// Kill returns once systemd has stopped the scope.
 		if err := d.scopes.Kill(ctx, u); err != nil {
 			d.log.Warn("kill leftover scope", "unit", u, "err", err)
-		}
-		if err := d.scopes.Stop(ctx, u); err != nil {
-			d.log.Warn("stop leftover scope", "unit", u, "err", err)
 		}
 	}
 	active, err := d.store.Active()
 	if err != nil {
 		return fmt.Errorf("recover: %w", err)
 	}
+	now := time.Now().UTC()
 	for _, b := range active {
-		was := b.Status
-		b.Status = api.StatusInterrupted
-		b.Error = fmt.Sprintf("sdbuildd stopped while the build was %s; it was killed", was)
-		b.Finished = time.Now().UTC()
-		if err := d.store.Put(b); err != nil {
-			return fmt.Errorf("recover: record build %s: %w", b.ID, err)
-		}
+		b.Error = fmt.Sprintf("sdbuildd stopped while the build was %s; it was killed", b.Status)
+		b.Status, b.Finished = api.StatusInterrupted, now
+	}
+	// One commit for all of them, as history.PutAll is for.
+	if err := d.store.PutAll(active); err != nil {
+		return fmt.Errorf("recover: record interrupted builds: %w", err)
+	}
+	for _, b := range active {
 		buildlog.Finished(b.ID, b.Unit, buildlog.Outcome{Status: string(b.Status)})
 	}
 	if len(units)+len(active) > 0 {

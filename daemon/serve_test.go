@@ -25,7 +25,6 @@ var errNoSystemd = errors.New("no systemd in this test")
 
 func (noScopes) Start(context.Context, scope.Spec) (*scope.Scope, error) { return nil, errNoSystemd }
 func (noScopes) Kill(context.Context, string) error                      { return errNoSystemd }
-func (noScopes) Stop(context.Context, string) error                      { return errNoSystemd }
 func (noScopes) List(context.Context, string) ([]string, error)          { return nil, nil }
 
 // notes records sd_notify messages.

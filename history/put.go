@@ -20,7 +20,7 @@ func (s *Store) Put(b *api.Build) error {
 		}
 		return fmt.Errorf("put build %q: %w", b.ID, err)
 	}
-	if err := s.commit(func(tx *bolt.Tx) error { return putTx(tx, r) }); err != nil {
+	if err := s.db.Update(func(tx *bolt.Tx) error { return putTx(tx, r) }); err != nil {
 		return fmt.Errorf("put build %s: %w", r.id, err)
 	}
 	return nil

@@ -17,10 +17,6 @@ var (
 	bucketActive = []byte("active")
 )
 
-// batchDelay is the window db.Batch waits for companions, for the
-// benchmark that compares it with Put's db.Update.
-const batchDelay = time.Millisecond
-
 // lockTimeout is how long Open waits for another holder of the file to let
 // go. A daemon being restarted releases it as it exits; longer than that
 // means a second daemon. Tests shorten it.
@@ -30,10 +26,6 @@ var lockTimeout = time.Second
 type Store struct {
 	path string
 	db   *bolt.DB
-
-	// commit runs Put's transaction: db.Update (see the package doc). It is
-	// a field only so that the benchmark can compare it with db.Batch.
-	commit func(func(*bolt.Tx) error) error
 }
 
 // Open opens or creates the history file at path, conventionally
@@ -60,8 +52,7 @@ func Open(path string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("initialise history %s: %w", path, err)
 	}
-	db.MaxBatchDelay = batchDelay
-	return &Store{path: path, db: db, commit: db.Update}, nil
+	return &Store{path: path, db: db}, nil
 }
 
 // inUseError is Open's error when the file lock is held. Its message is

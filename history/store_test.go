@@ -225,8 +225,8 @@ func checkInUse(t *testing.T, err error, path string) {
 	}
 }
 
-// Many goroutines Put at once, as parallel builds do; Batch may merge their
-// transactions, and every write must still land exactly once.
+// Many goroutines Put at once, as parallel builds do; every write must land
+// exactly once.
 func TestConcurrentPut(t *testing.T) {
 	s := mustOpen(t, testPath(t))
 	const workers, each = 8, 10
