@@ -171,10 +171,15 @@ func (d *Daemon) handleCancel(w http.ResponseWriter, r *http.Request) {
 	case <-r.Context().Done():
 		return
 	}
-	if fb, err := d.store.Get(b.ID); err == nil {
-		b = fb
-	}
-	writeJSON(w, http.StatusOK, b)
+	writeJSON(w, http.StatusOK, d.final(j))
+}
+
+// final is a finished job's final record (its done is closed: nothing
+// changes it any more), without reading it back from the history.
+func (d *Daemon) final(j *job) *api.Build {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return j.snapshotLocked()
 }
 
 func (d *Daemon) handleList(w http.ResponseWriter, r *http.Request) {
@@ -272,16 +277,25 @@ func (d *Daemon) handleLog(w http.ResponseWriter, r *http.Request) {
 // copyFlushing copies a stream to the client as it comes.
 func copyFlushing(w http.ResponseWriter, r io.Reader) {
 	fl, _ := w.(http.Flusher)
+	pump(r, func(b []byte) bool {
+		if _, err := w.Write(b); err != nil {
+			return false
+		}
+		if fl != nil {
+			fl.Flush()
+		}
+		return true
+	})
+}
+
+// pump hands r to emit in chunks of at most 32 KiB, as they come, until r
+// ends or emit says stop; emit must not keep the slice.
+func pump(r io.Reader, emit func([]byte) bool) {
 	buf := make([]byte, 32<<10)
 	for {
 		n, err := r.Read(buf)
-		if n > 0 {
-			if _, werr := w.Write(buf[:n]); werr != nil {
-				return
-			}
-			if fl != nil {
-				fl.Flush()
-			}
+		if n > 0 && !emit(buf[:n]) {
+			return
 		}
 		if err != nil {
 			return
@@ -310,35 +324,36 @@ func (d *Daemon) handleEvents(w http.ResponseWriter, r *http.Request) {
 		return true
 	}
 	ctx := r.Context()
+	// A log goes out in chunks: a client reads an event line of at most
+	// api's limit, which a whole log need not fit.
+	sendLog := func(rc io.Reader) bool {
+		ok := true
+		pump(rc, func(p []byte) bool {
+			ok = send(&api.Event{Type: api.EventLog, Data: append([]byte(nil), p...)})
+			return ok
+		})
+		return ok
+	}
 	if j != nil {
 		if !d.sendQueueEvents(ctx, j, send) {
 			return
 		}
 		lr := j.log.Follow(ctx)
-		buf := make([]byte, 32<<10)
-		for {
-			n, err := lr.Read(buf)
-			if n > 0 && !send(&api.Event{Type: api.EventLog, Data: append([]byte(nil), buf[:n]...)}) {
-				lr.Close()
-				return
-			}
-			if err != nil {
-				break
-			}
-		}
+		ok := sendLog(lr)
 		lr.Close()
+		if !ok {
+			return
+		}
 		select {
 		case <-j.done:
 		case <-ctx.Done():
 			return
 		}
-		if fb, err := d.store.Get(b.ID); err == nil {
-			b = fb
-		}
+		b = d.final(j)
 	} else if rc, err := buildlog.Open(d.logDir, b.ID); err == nil {
-		data, _ := io.ReadAll(rc)
+		ok := sendLog(rc)
 		rc.Close()
-		if len(data) > 0 && !send(&api.Event{Type: api.EventLog, Data: data}) {
+		if !ok {
 			return
 		}
 	}

@@ -1,11 +1,13 @@
 package daemon
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
 	"log/slog"
 	"net"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -14,6 +16,7 @@ import (
 	"time"
 
 	"github.com/sdbuild/sdbuild/api"
+	"github.com/sdbuild/sdbuild/buildlog"
 	"github.com/sdbuild/sdbuild/config"
 	"github.com/sdbuild/sdbuild/scope"
 )
@@ -152,5 +155,56 @@ func TestServeRefusesBuildsWhenUnusable(t *testing.T) {
 	}
 	if c := statusOver(t, sock); !strings.Contains(c, "200 OK") {
 		t.Errorf("status while unusable: %s", c)
+	}
+}
+
+// A finished build's log reaches an events client whole, however long: it
+// goes out in chunks, not as one event larger than a client reads.
+func TestEventsOfLongFinishedLog(t *testing.T) {
+	var n notes
+	d := newTestDaemon(t, &n)
+	const id = "0123456789ab"
+	now := time.Now().UTC()
+	if err := d.store.Put(&api.Build{ID: id, UID: uint32(os.Getuid()), Status: api.StatusSucceeded,
+		Args: []string{"/bin/true"}, Created: now, Started: now, Finished: now}); err != nil {
+		t.Fatal(err)
+	}
+	l, err := buildlog.Create(d.logDir, id, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	line := bytes.Repeat([]byte("x"), 1023)
+	line = append(line, '\n')
+	const lines = 20 << 10 // 20 MiB, beyond a client's 16 MiB event line
+	for range lines {
+		if _, err := l.Write(line); err != nil {
+			t.Fatal(err)
+		}
+	}
+	l.Close()
+	sock := filepath.Join(t.TempDir(), "sock")
+	ln, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- d.Serve(ctx, ServeOptions{Listeners: []net.Listener{ln}}) }()
+	defer func() { cancel(); <-done }()
+
+	var got int
+	var final *api.Build
+	err = api.NewClient(sock).Events(context.Background(), id, func(e *api.Event) error {
+		got += len(e.Data)
+		if e.Type == api.EventFinished {
+			final = e.Build
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != lines*len(line) || final == nil || final.Status != api.StatusSucceeded {
+		t.Errorf("events: %d bytes of log and final %+v, want %d bytes and succeeded", got, final, lines*len(line))
 	}
 }
