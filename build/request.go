@@ -40,9 +40,6 @@ type Checked struct {
 	output   string // absolute, or ""
 }
 
-// Request is the request as checked.
-func (c *Checked) Request() *Request { return c.req }
-
 // Check validates req against the host before anything starts: unknown
 // features, malformed or missing inputs, an output that exists or has no
 // parent. Every error wraps ErrBadRequest. It has no side effects.

@@ -92,8 +92,6 @@ type Result struct {
 	Output   string    `json:"output,omitempty"`
 	Started  time.Time `json:"started"`
 	Finished time.Time `json:"finished"`
-
-	reclaimed bool // sandbox init handed the build's files back already
 }
 
 // Run runs req to the end, writing the build's output to log as it comes.
@@ -143,19 +141,21 @@ func (r *Runner) RunLeased(ctx context.Context, id string, c *Checked, lease *sl
 	// Whatever the build left in its directory is deleted without
 	// following a single symlink in it.
 	res := &Result{ID: id, Name: req.Name, Slot: lease.Slot, Started: time.Now()}
-	defer func() { removeDir(spec, res.reclaimed) }()
-	if err := r.runSandbox(ctx, spec, lease, c, res, log); err != nil {
+	reclaimed := false // the build's files are the caller's again
+	defer func() { removeDir(spec, reclaimed) }()
+	reclaimed, err := r.runSandbox(ctx, spec, lease, c, res, log)
+	if err != nil {
 		return nil, err
 	}
 	res.Finished = time.Now()
 	// Every process of the build is dead: without root, take its files
 	// back before reading them, unless init did.
-	if !res.reclaimed {
+	if !reclaimed {
 		if err := sandbox.Reclaim(spec); err != nil {
 			res.Status, res.Error = Failed, err.Error()
 			return res, err
 		}
-		res.reclaimed = true
+		reclaimed = true
 	}
 	if res.Status != Succeeded || c.output == "" {
 		return res, nil
@@ -183,11 +183,12 @@ func removeDir(s *sandbox.Spec, reclaimed bool) error {
 }
 
 // runSandbox starts the sandbox, places it, lets it run under its limits
-// and fills in res.
-func (r *Runner) runSandbox(ctx context.Context, spec *sandbox.Spec, lease *slots.Lease, c *Checked, res *Result, log io.Writer) error {
+// and fills in res. reclaimed says that init handed the build's files back
+// to the caller (see sandbox.Reclaim).
+func (r *Runner) runSandbox(ctx context.Context, spec *sandbox.Spec, lease *slots.Lease, c *Checked, res *Result, log io.Writer) (reclaimed bool, err error) {
 	p, err := sandbox.Spawn(spec)
 	if err != nil {
-		return err
+		return false, err
 	}
 	holder := slots.Holder{PID: p.PID()}
 	end := func() {}
@@ -213,23 +214,23 @@ func (r *Runner) runSandbox(ctx context.Context, spec *sandbox.Spec, lease *slot
 			if got.err == nil {
 				got.pl.End()
 			}
-			return rerr
+			return false, rerr
 		case got.err != nil:
 			p.Kill()
 			p.Wait()
-			return got.err
+			return false, got.err
 		}
 		pl = got.pl
 		end = pl.End
 		holder.Unit, holder.Cgroup, res.Unit = pl.Unit, pl.Cgroup, pl.Unit
 	} else if err := p.Ready(); err != nil {
-		return err
+		return false, err
 	}
 	if err := lease.SetHolder(holder); err != nil {
 		p.Kill()
 		p.Wait()
 		end()
-		return err
+		return false, err
 	}
 	w := newWatch(p, c.req.Timeout, c.req.MaxSilentTime)
 	pumped := make(chan struct{})
@@ -255,7 +256,7 @@ func (r *Runner) runSandbox(ctx context.Context, spec *sandbox.Spec, lease *slot
 	case errors.Is(err, sandbox.ErrKilled):
 		res.Status, res.Error = Failed, "killed"
 	case err != nil:
-		return err
+		return false, err
 	case sres.ExecError != "":
 		res.Status, res.ExitCode, res.Error = Failed, sres.ExitCode, sres.ExecError
 	case sres.ExitCode != 0:
@@ -264,8 +265,7 @@ func (r *Runner) runSandbox(ctx context.Context, spec *sandbox.Spec, lease *slot
 	default:
 		res.Status = Succeeded
 	}
-	res.reclaimed = err == nil && sres.Reclaimed
-	return nil
+	return err == nil && sres.Reclaimed, nil
 }
 
 // release lets init start the builder, in its delegated cgroup when the

@@ -9,7 +9,6 @@ import (
 // reports it (SO_PEERCRED), never as it claims to be.
 type peer struct {
 	uid, gid uint32
-	pid      int32
 	name     string   // user name, or the uid when it has none
 	groups   []string // names of all its groups
 	gids     []uint32 // all its group ids, for checks with its credentials

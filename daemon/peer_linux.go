@@ -36,7 +36,7 @@ func peerOf(c net.Conn) (*unix.Ucred, error) {
 // resolvePeer names the user behind cred and its groups, and decides what
 // it may do.
 func (d *Daemon) resolvePeer(cred *unix.Ucred) *peer {
-	p := &peer{uid: cred.Uid, gid: cred.Gid, pid: cred.Pid, name: strconv.FormatUint(uint64(cred.Uid), 10)}
+	p := &peer{uid: cred.Uid, gid: cred.Gid, name: strconv.FormatUint(uint64(cred.Uid), 10)}
 	p.gids = []uint32{cred.Gid}
 	if u, err := user.LookupId(p.name); err == nil {
 		p.name = u.Username

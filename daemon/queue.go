@@ -95,12 +95,9 @@ func (d *Daemon) startNext() bool {
 		return true
 	}
 	d.queue = d.queue[1:]
-	for i, q := range d.queue {
-		q.position = i + 1
-		q.notifyLocked()
-	}
+	d.renumberLocked()
 	if err != nil {
-		d.finishLocked(j, &build.Result{ID: j.id, Status: build.Failed, Error: err.Error(), Slot: -1}, err)
+		d.finishLocked(j, nil, err) // err makes the record failed
 		return true
 	}
 	d.running++
@@ -202,6 +199,11 @@ func (d *Daemon) removeQueuedLocked(j *job) {
 			break
 		}
 	}
+	d.renumberLocked()
+}
+
+// renumberLocked gives every queued job its place and tells its watchers.
+func (d *Daemon) renumberLocked() {
 	for i, q := range d.queue {
 		q.position = i + 1
 		q.notifyLocked()

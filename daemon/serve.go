@@ -7,8 +7,6 @@ import (
 	"net/http"
 	"sync"
 	"time"
-
-	"github.com/sdbuild/sdbuild/build"
 )
 
 // ServeOptions say how the daemon serves.
@@ -94,7 +92,7 @@ func (d *Daemon) shutdown() {
 	for _, j := range d.queue {
 		j.interrupted = true
 		j.log.Close()
-		d.finishLocked(j, &build.Result{ID: j.id, Status: build.Failed, Slot: -1}, nil)
+		d.finishLocked(j, nil, nil) // interrupted decides the record
 	}
 	d.queue = nil
 	var done []chan struct{}
