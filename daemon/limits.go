@@ -12,23 +12,12 @@ import (
 	"github.com/sdbuild/sdbuild/scope"
 )
 
-// controllerOf names the cgroup2 controller that enforces a scope property
-// (by its D-Bus name); "" for properties no controller enforces.
-var controllerOf = map[string]string{
-	"MemoryMax": "memory", "MemoryHigh": "memory", "MemoryLow": "memory",
-	"MemoryMin": "memory", "MemorySwapMax": "memory",
-	"TasksMax":           "pids",
-	"CPUWeight":          "cpu",
-	"CPUQuotaPerSecUSec": "cpu",
-	"IOWeight":           "io",
-}
-
 // unenforced returns an error for the first property whose controller the
 // host's cgroup2 does not have (available lists the controllers of the
 // cgroup2 root): systemd would accept the property and enforce nothing.
 func unenforced(raw []string, props []scope.Property, available []string, root string) error {
 	for i, p := range props {
-		c := controllerOf[p.Name]
+		c := p.Controller
 		if c == "" || slices.Contains(available, c) {
 			continue
 		}

@@ -15,6 +15,10 @@ import (
 type Property struct {
 	Name  string
 	Value dbus.Variant
+	// Controller is the cgroup2 controller that enforces the property, ""
+	// when none does (RuntimeMaxSec): without it systemd accepts the
+	// property and enforces nothing.
+	Controller string
 }
 
 // infinity is systemd's "no limit" for byte, count and time properties.
@@ -22,9 +26,16 @@ const infinity = math.MaxUint64
 
 // propertyParser turns the text after "NAME=" into a D-Bus property.
 type propertyParser struct {
-	dbusName string                      // the property's name on the bus
-	want     string                      // the accepted form, for errors
-	parse    func(string) (uint64, bool) // false: malformed
+	dbusName   string                      // the property's name on the bus
+	want       string                      // the accepted form, for errors
+	parse      func(string) (uint64, bool) // false: malformed
+	controller string                      // the cgroup2 controller that enforces it
+}
+
+// by returns p enforced by controller c.
+func (p propertyParser) by(c string) propertyParser {
+	p.controller = c
+	return p
 }
 
 var (
@@ -35,16 +46,16 @@ var (
 
 // properties are the ones a user may ask for with -p, like systemd-run -p.
 var properties = map[string]propertyParser{
-	"MemoryMax":     bytesParser,
-	"MemoryHigh":    bytesParser,
-	"MemoryLow":     bytesParser,
-	"MemoryMin":     bytesParser,
-	"MemorySwapMax": bytesParser,
-	"TasksMax":      countParser,
-	"CPUWeight":     weightParser,
-	"IOWeight":      weightParser,
+	"MemoryMax":     bytesParser.by("memory"),
+	"MemoryHigh":    bytesParser.by("memory"),
+	"MemoryLow":     bytesParser.by("memory"),
+	"MemoryMin":     bytesParser.by("memory"),
+	"MemorySwapMax": bytesParser.by("memory"),
+	"TasksMax":      countParser.by("pids"),
+	"CPUWeight":     weightParser.by("cpu"),
+	"IOWeight":      weightParser.by("io"),
 	"CPUQuota": {dbusName: "CPUQuotaPerSecUSec", want: `a percentage of one CPU greater than 0, like "50%" or "200%"`,
-		parse: parseCPUQuota},
+		parse: parseCPUQuota, controller: "cpu"},
 	"RuntimeMaxSec": {dbusName: "RuntimeMaxUSec", want: `a time span like "90", "30s", "5min", "1h 30min", or "infinity"`,
 		parse: parseTimespan},
 }
@@ -77,7 +88,7 @@ func ParseProperty(s string) (Property, error) {
 	if dbusName == "" {
 		dbusName = name
 	}
-	return Property{Name: dbusName, Value: dbus.MakeVariant(v)}, nil
+	return Property{Name: dbusName, Value: dbus.MakeVariant(v), Controller: p.controller}, nil
 }
 
 // parseBytes parses "512", "1.5G", "infinity" (powers of 1024, as systemd).

@@ -103,3 +103,17 @@ func TestParsePropertyErrors(t *testing.T) {
 		}
 	}
 }
+
+// Each property names the controller that enforces it, so that a caller
+// can refuse what this host would accept and not enforce.
+func TestPropertyController(t *testing.T) {
+	for in, want := range map[string]string{
+		"MemoryMax=1G": "memory", "MemorySwapMax=0": "memory", "TasksMax=10": "pids",
+		"CPUWeight=100": "cpu", "CPUQuota=50%": "cpu", "IOWeight=10": "io", "RuntimeMaxSec=5": "",
+	} {
+		p, err := ParseProperty(in)
+		if err != nil || p.Controller != want {
+			t.Errorf("ParseProperty(%q).Controller = %q (%v), want %q", in, p.Controller, err, want)
+		}
+	}
+}
