@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/sdbuild/sdbuild/internal/cgroup2"
 	"golang.org/x/sys/unix"
 )
 
@@ -59,7 +60,7 @@ func findBuilder(init int, scope string) (*builder, error) {
 	if ppid, ok := statusField(status, "PPid"); !ok || ppid != strconv.Itoa(init) {
 		return nil, fmt.Errorf("builder %d: parent is %s, not the build's init %d", pid, ppid, init)
 	}
-	if cg, ok := unifiedCgroup(cgroup); !ok || !inCgroup(cg, scope) {
+	if cg, err := cgroup2.ParseOwn(strings.NewReader(cgroup)); err != nil || !cgroup2.Within(cg, scope) {
 		return nil, fmt.Errorf("builder %d: in cgroup %q, not in the build's %s", pid, cg, scope)
 	}
 	bl := &builder{pid: pid}
@@ -100,22 +101,6 @@ func statusField(status, key string) (string, bool) {
 		}
 	}
 	return "", false
-}
-
-// unifiedCgroup is the cgroup2 path in a /proc/<pid>/cgroup file (the
-// "0::" line; a hybrid host lists its v1 hierarchies too).
-func unifiedCgroup(s string) (string, bool) {
-	for _, line := range strings.Split(s, "\n") {
-		if p, ok := strings.CutPrefix(line, "0::"); ok {
-			return p, true
-		}
-	}
-	return "", false
-}
-
-// inCgroup reports whether cgroup path is root or below it.
-func inCgroup(path, root string) bool {
-	return path == root || strings.HasPrefix(path, root+"/")
 }
 
 // entryID picks from a uid_map or gid_map (as the host reads it) the id an

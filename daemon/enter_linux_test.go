@@ -56,28 +56,6 @@ func TestProcParsing(t *testing.T) {
 	if v, ok := statusField(status, "Pid"); ok {
 		t.Errorf("statusField(Pid) = %q, want none", v)
 	}
-	for s, want := range map[string]string{
-		"0::/sdbuild.slice/sdbuild-0123456789ab.scope\n":                "/sdbuild.slice/sdbuild-0123456789ab.scope",
-		"9:name=systemd:/x\n1:cpu:/\n0::/sdbuild.slice/b.scope/build\n": "/sdbuild.slice/b.scope/build",
-		"12:pids:/a\n": "",
-	} {
-		if got, ok := unifiedCgroup(s); got != want || ok != (want != "") {
-			t.Errorf("unifiedCgroup(%q) = %q, %v; want %q", s, got, ok, want)
-		}
-	}
-	scope := "/sdbuild.slice/sdbuild-0123456789ab.scope"
-	for path, want := range map[string]bool{
-		scope:            true,
-		scope + "/build": true,
-		scope + "x":      false, // another build's scope with a longer name
-		"/sdbuild.slice": false,
-		"/":              false,
-		"/other" + scope: false,
-	} {
-		if got := inCgroup(path, scope); got != want {
-			t.Errorf("inCgroup(%q, %q) = %v, want %v", path, scope, got, want)
-		}
-	}
 }
 
 func TestEnterTerm(t *testing.T) {

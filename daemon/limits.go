@@ -82,16 +82,11 @@ type submitChecks struct {
 // controllers delegated to the user; this process's own cgroup when it
 // runs under none.
 func userManagerCgroupDir() (string, error) {
-	b, err := os.ReadFile("/proc/self/cgroup")
+	own, err := cgroup2.Own("self")
 	if err != nil {
 		return "", err
 	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if rel, ok := strings.CutPrefix(line, "0::"); ok {
-			return cgroup2.Dir(userManagerCgroup(rel))
-		}
-	}
-	return "", fmt.Errorf("no cgroup2 entry in /proc/self/cgroup")
+	return cgroup2.Dir(userManagerCgroup(own))
 }
 
 // userManagerCgroup cuts a cgroup path after its user@UID.service

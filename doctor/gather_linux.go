@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -89,12 +88,8 @@ func readInto(h *Host, path string) {
 // nonRootCgroup returns a cgroup2 directory other than the root: our own
 // cgroup, else any child of the root; "" if there is none.
 func nonRootCgroup(root string) string {
-	if b, err := os.ReadFile("/proc/self/cgroup"); err == nil {
-		for _, line := range strings.Split(string(b), "\n") {
-			if rel, found := strings.CutPrefix(line, "0::"); found && rel != "/" && rel != "" {
-				return filepath.Join(root, rel)
-			}
-		}
+	if rel, err := cgroup2.Own("self"); err == nil && rel != "/" && rel != "" {
+		return filepath.Join(root, rel)
 	}
 	entries, err := os.ReadDir(root)
 	if err != nil {

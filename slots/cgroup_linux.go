@@ -23,16 +23,6 @@ func cgroup2Root() (string, bool, error) {
 	return r, err == nil, err
 }
 
-// ownCgroup2 returns this process's cgroup2 path from /proc/self/cgroup.
-func ownCgroup2() (string, error) {
-	f, err := os.Open("/proc/self/cgroup")
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	return parseOwnCgroup2(f)
-}
-
 // cgroupWatch follows a killed cgroup until it is empty.
 type cgroupWatch struct {
 	dir    string
@@ -48,11 +38,11 @@ func killCgroup(rel string) (*cgroupWatch, error) {
 	if err != nil || !ok {
 		return nil, err
 	}
-	own, err := ownCgroup2()
+	own, err := cgroup2.Own("self")
 	if err != nil {
 		return nil, fmt.Errorf("kill cgroup %s: %w", rel, err)
 	}
-	if within(own, rel) {
+	if cgroup2.Within(own, rel) {
 		return nil, fmt.Errorf("kill cgroup %s: %w", rel, errSelfCgroup)
 	}
 	dir := root + rel

@@ -10,6 +10,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/sdbuild/sdbuild/internal/cgroup2"
 	"github.com/sdbuild/sdbuild/internal/testutil"
 	"golang.org/x/sys/unix"
 )
@@ -199,7 +200,7 @@ func TestAcquireRefusesOwnCgroup(t *testing.T) {
 	if err != nil || !ok {
 		t.Skipf("no cgroup2 mount to test cgroup.kill in (%v)", err)
 	}
-	orig, err := ownCgroup2()
+	orig, err := cgroup2.Own("self")
 	if err != nil {
 		t.Fatal(err)
 	}

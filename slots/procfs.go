@@ -104,23 +104,3 @@ func parsePopulated(b []byte) (bool, error) {
 	}
 	return false, fmt.Errorf("parse cgroup.events: no populated key")
 }
-
-// parseOwnCgroup2 returns the cgroup2 path ("0::/path" line) of a
-// /proc/PID/cgroup file.
-func parseOwnCgroup2(r io.Reader) (string, error) {
-	sc := bufio.NewScanner(r)
-	for sc.Scan() {
-		if p, ok := strings.CutPrefix(sc.Text(), "0::"); ok {
-			return p, nil
-		}
-	}
-	if err := sc.Err(); err != nil {
-		return "", fmt.Errorf("parse cgroup membership: %w", err)
-	}
-	return "", fmt.Errorf("parse cgroup membership: no cgroup2 line")
-}
-
-// within reports whether cgroup path p is cg or lies below it.
-func within(p, cg string) bool {
-	return p == cg || strings.HasPrefix(p, cg+"/")
-}

@@ -131,39 +131,3 @@ func TestParsePopulated(t *testing.T) {
 		}
 	}
 }
-
-func TestParseOwnCgroup2(t *testing.T) {
-	tests := []struct {
-		in   string
-		want string
-		bad  bool
-	}{
-		{"9:name=systemd:/\n4:memory:/x\n0::/system.slice/sdbuild.service\n", "/system.slice/sdbuild.service", false},
-		{"0::/\n", "/", false},
-		{"4:memory:/x\n", "", true},
-	}
-	for _, tt := range tests {
-		got, err := parseOwnCgroup2(strings.NewReader(tt.in))
-		if (err != nil) != tt.bad || got != tt.want {
-			t.Errorf("parseOwnCgroup2(%q) = %q, %v; want %q, bad=%v", tt.in, got, err, tt.want, tt.bad)
-		}
-	}
-}
-
-func TestWithin(t *testing.T) {
-	tests := []struct {
-		p, cg string
-		want  bool
-	}{
-		{"/system.slice/sdbuild.service", "/system.slice", true},
-		{"/system.slice/sdbuild.service", "/system.slice/sdbuild.service", true},
-		{"/system.slice/sdbuild.service", "/system.slice/sdbuild.serv", false},
-		{"/system.slice", "/system.slice/sdbuild.service", false},
-		{"/sdbuild.slice/sdbuild-x.scope", "/system.slice", false},
-	}
-	for _, tt := range tests {
-		if got := within(tt.p, tt.cg); got != tt.want {
-			t.Errorf("within(%q, %q) = %v, want %v", tt.p, tt.cg, got, tt.want)
-		}
-	}
-}

@@ -9,29 +9,15 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/sdbuild/sdbuild/internal/cgroup2"
 	"golang.org/x/sys/unix"
 )
-
-// cgroup2Mounts are where the host's cgroup2 hierarchy may be: first the pure
-// cgroup2 layout, then the hybrid one (v1 controllers beside it).
-var cgroup2Mounts = []string{"/sys/fs/cgroup", "/sys/fs/cgroup/unified"}
-
-// cgroup2Mount returns the mount point of the host's cgroup2 hierarchy.
-func cgroup2Mount() (string, error) {
-	for _, p := range cgroup2Mounts {
-		var st unix.Statfs_t
-		if err := unix.Statfs(p, &st); err == nil && st.Type == unix.CGROUP2_SUPER_MAGIC {
-			return p, nil
-		}
-	}
-	return "", ErrNoCgroup2
-}
 
 // newCgroup makes a child of the caller's own cgroup2 cgroup named
 // name-RANDOM. A child of one's own cgroup is what a delegated cgroup
 // allows; no controller is enabled, so the caller may stay where it is.
 func newCgroup(name string) (string, error) {
-	mnt, err := cgroup2Mount()
+	mnt, err := cgroup2.Root()
 	if err != nil {
 		return "", err
 	}

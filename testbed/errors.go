@@ -1,14 +1,18 @@
 package testbed
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/sdbuild/sdbuild/internal/cgroup2"
+)
 
 var (
 	// ErrNotRoot is returned by Boot when the caller is not root.
 	ErrNotRoot = errors.New("booting a testbed needs root")
 
-	// ErrNoCgroup2 is returned by Boot when no cgroup2 hierarchy is mounted at
-	// /sys/fs/cgroup or /sys/fs/cgroup/unified.
-	ErrNoCgroup2 = errors.New("no cgroup2 hierarchy at /sys/fs/cgroup or /sys/fs/cgroup/unified")
+	// ErrNoCgroup2 is returned by Boot when no cgroup2 hierarchy is mounted
+	// (the host's cgroup2 is found as everywhere in sdbuild: cgroup2.Root).
+	ErrNoCgroup2 = cgroup2.ErrNoCgroup2
 
 	// ErrOutsideCgroupNamespace is returned by Boot when the caller's own
 	// cgroup lies outside its cgroup namespace (for example a command run in

@@ -1,11 +1,12 @@
 package testbed
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/sdbuild/sdbuild/internal/cgroup2"
 )
 
 // maskedUnits are masked inside every testbed, because the root file system,
@@ -143,22 +144,14 @@ func systemStateOK(out string) bool {
 // ownCgroup2Path returns the cgroup2 path ("0::" line) of a /proc/PID/cgroup
 // file, relative to the reader's cgroup namespace root.
 func ownCgroup2Path(r io.Reader) (string, error) {
-	sc := bufio.NewScanner(r)
-	for sc.Scan() {
-		path, ok := strings.CutPrefix(sc.Text(), "0::")
-		if !ok {
-			continue
-		}
-		if !strings.HasPrefix(path, "/") {
-			return "", fmt.Errorf("cgroup2 path %q: not absolute", path)
-		}
-		if path == "/.." || strings.HasPrefix(path, "/../") {
-			return "", fmt.Errorf("cgroup2 path %q: %w", path, ErrOutsideCgroupNamespace)
-		}
-		return path, nil
+	path, err := cgroup2.ParseOwn(r)
+	switch {
+	case err != nil:
+		return "", err
+	case !strings.HasPrefix(path, "/"):
+		return "", fmt.Errorf("cgroup2 path %q: not absolute", path)
+	case path == "/.." || strings.HasPrefix(path, "/../"):
+		return "", fmt.Errorf("cgroup2 path %q: %w", path, ErrOutsideCgroupNamespace)
 	}
-	if err := sc.Err(); err != nil {
-		return "", fmt.Errorf("read cgroup file: %w", err)
-	}
-	return "", fmt.Errorf("read cgroup file: no cgroup2 (0::) line: %w", ErrNoCgroup2)
+	return path, nil
 }

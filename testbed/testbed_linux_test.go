@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sdbuild/sdbuild/internal/cgroup2"
 	"github.com/sdbuild/sdbuild/internal/testutil"
 )
 
@@ -151,7 +152,7 @@ func checkInside(t *testing.T, tb *Testbed, name string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mnt, _ := cgroup2Mount()
+	mnt, _ := cgroup2.Root()
 	rel := strings.TrimPrefix(tb.Cgroup, mnt)
 	if !strings.Contains(string(host), "0::"+rel+"/init.scope") {
 		t.Errorf("/proc/%d/cgroup = %q, want systemd in %s/init.scope", tb.PID, host, rel)

@@ -94,3 +94,35 @@ func ParseMount(r io.Reader) (mountPoint string, ok bool, err error) {
 	}
 	return "", false, nil
 }
+
+// ParseOwn returns the cgroup2 path (the "0::" line) of a /proc/PID/cgroup
+// file; a hybrid host lists its v1 hierarchies too. Without that line the
+// error wraps ErrNoCgroup2.
+func ParseOwn(r io.Reader) (string, error) {
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		if p, ok := strings.CutPrefix(sc.Text(), "0::"); ok {
+			return p, nil
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return "", fmt.Errorf("parse cgroup membership: %w", err)
+	}
+	return "", fmt.Errorf("parse cgroup membership: no cgroup2 (0::) line: %w", ErrNoCgroup2)
+}
+
+// Own is the cgroup2 path of process pid ("self" for this process), as
+// its /proc/PID/cgroup gives it.
+func Own(pid string) (string, error) {
+	f, err := os.Open("/proc/" + pid + "/cgroup")
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	return ParseOwn(f)
+}
+
+// Within reports whether cgroup path p is cg or lies below it.
+func Within(p, cg string) bool {
+	return p == cg || strings.HasPrefix(p, cg+"/")
+}
