@@ -28,11 +28,12 @@ func checkFeatures(h *Host, checks []Item) []Item {
 
 	rootless := h.Config != nil && h.Config.Rootless != nil
 	uidRange := need(namespaceCheck("user"), "id range", "id mapping")
-	if rootless {
+	switch {
+	case rootless && !h.Config.Rootless.HasSubIDs():
+		// checkSubIDs reports only the missing grant then.
+		uidRange = append(need(namespaceCheck("user")), "a range in /etc/subuid and /etc/subgid")
+	case rootless:
 		uidRange = need(namespaceCheck("user"), "subordinate ids", binNewuidmap, binNewgidmap)
-		if !h.Config.Rootless.HasSubIDs() {
-			uidRange = append(uidRange, "a range in /etc/subuid and /etc/subgid")
-		}
 	}
 	if h.Config != nil && h.Config.IDsPerBuild < fullRange && (!rootless || h.Config.Rootless.HasSubIDs()) {
 		uidRange = append(uidRange, fmt.Sprintf("ids-per-build = %d (needs %d)", h.Config.IDsPerBuild, fullRange))

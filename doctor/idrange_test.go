@@ -3,6 +3,7 @@ package doctor
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/sdbuild/sdbuild/config"
@@ -83,5 +84,20 @@ func TestCheckSubIDs(t *testing.T) {
 				t.Error(p)
 			}
 		})
+	}
+}
+
+// Without a grant, uid-range is missing for the grant alone, not for
+// newuidmap and newgidmap, which are not checked then.
+func TestUIDRangeFeatureWithoutGrant(t *testing.T) {
+	h := healthyHost()
+	h.Config = &config.Config{StartID: 1000, IDCount: 1, IDsPerBuild: 1,
+		Rootless: &config.Rootless{Account: config.Account{Name: "alice", UID: 1000}}}
+	r := Diagnose(h)
+	if p := wantItem(r.Features, "uid-range", Missing, "needs a range in /etc/subuid and /etc/subgid"); p != "" {
+		t.Error(p)
+	}
+	if it, _ := find(r.Features, "uid-range"); strings.Contains(it.Reason, "newuidmap") {
+		t.Errorf("uid-range: %q names newuidmap, which was not checked", it.Reason)
 	}
 }
