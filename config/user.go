@@ -47,6 +47,9 @@ type SubIDRange struct {
 	Line         int
 }
 
+// granted is how many ids the grants give for both uids and gids.
+func (r *Rootless) granted() uint32 { return min(r.SubUID.Count, r.SubGID.Count) }
+
 // HasSubIDs reports whether the user was granted subordinate uids and gids.
 func (r *Rootless) HasSubIDs() bool { return r.SubUID.Count > 0 && r.SubGID.Count > 0 }
 
@@ -110,9 +113,8 @@ func (c *Config) userDefaults(a *Account, environ []string) (file string, err er
 	}
 	c.Rootless = r
 	if r.HasSubIDs() {
-		n := min(r.SubUID.Count, r.SubGID.Count)
-		c.StartID, c.IDsPerBuild = r.SubUID.Start, min(n, 65536)
-		c.IDCount = min(n/c.IDsPerBuild, maxSlots) * c.IDsPerBuild
+		// id-count follows from the grant in settleUserIDs.
+		c.StartID, c.IDsPerBuild = r.SubUID.Start, min(r.granted(), 65536)
 	}
 	return filepath.Join(conf, "sdbuild", "sdbuild.toml"), nil
 }
@@ -178,9 +180,9 @@ func (c *Config) settleUserIDs(set map[string]bool) error {
 		c.StartID, c.IDsPerBuild, c.IDCount = r.UID, 1, uint32(max(c.MaxJobs, 1))
 		return nil
 	}
-	if set["ids-per-build"] && !set["id-count"] && c.IDsPerBuild != 0 {
-		n := min(r.SubUID.Count, r.SubGID.Count)
-		c.IDCount = min(n/c.IDsPerBuild, maxSlots) * c.IDsPerBuild
+	if !set["id-count"] && c.IDsPerBuild != 0 {
+		// As many slots of ids-per-build as the grant holds, up to maxSlots.
+		c.IDCount = min(r.granted()/c.IDsPerBuild, maxSlots) * c.IDsPerBuild
 	}
 	first, end := uint64(c.StartID), uint64(c.StartID)+uint64(c.IDCount)
 	gEnd := uint64(r.SubGID.Start) + (first - uint64(r.SubUID.Start)) + uint64(c.IDCount)
