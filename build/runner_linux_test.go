@@ -231,3 +231,30 @@ func TestUndeletableLeftoverMovedAside(t *testing.T) {
 		t.Errorf("the leftover was not kept aside: %v", err)
 	}
 }
+
+// A runner without root refuses, before anything starts, what only root
+// can give a build: a device node of its own, and a range of ids without
+// subordinate ids.
+func TestCheckWithoutRoot(t *testing.T) {
+	noSub := errors.New("no subordinate ids: add a line to /etc/subuid")
+	for _, tt := range []struct {
+		name     string
+		opt      Options
+		features []string
+		want     string
+	}{
+		{"kvm", Options{UserNS: &sandbox.UserNS{UID: 1000, GID: 1000, Sub: true}}, []string{"kvm"}, "only root can make"},
+		{"tun", Options{UserNS: &sandbox.UserNS{UID: 1000, GID: 1000, Sub: true}}, []string{"tun"}, "only root can make"},
+		{"uid-range without a grant", Options{UserNS: &sandbox.UserNS{UID: 1000, GID: 1000}, NoSubIDs: noSub}, []string{"uid-range"}, "/etc/subuid"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := &Runner{opt: tt.opt}
+			q := shRequest("true")
+			q.Features = tt.features
+			_, err := r.Check(q)
+			if !errors.Is(err, ErrBadRequest) || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("Check = %v, want ErrBadRequest containing %q", err, tt.want)
+			}
+		})
+	}
+}

@@ -138,15 +138,7 @@ func TestServeRefusesBuildsWhenUnusable(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer d.Close()
-	sock := filepath.Join(t.TempDir(), "sock")
-	l, err := net.Listen("unix", sock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- d.Serve(ctx, ServeOptions{Listeners: []net.Listener{l}}) }()
-	defer func() { cancel(); <-done }()
+	sock := serving(t, d)
 
 	_, err = api.NewClient(sock).Submit(context.Background(), &api.SubmitRequest{Args: []string{"/bin/true"}})
 	var ae *api.Error
@@ -182,15 +174,7 @@ func TestEventsOfLongFinishedLog(t *testing.T) {
 		}
 	}
 	l.Close()
-	sock := filepath.Join(t.TempDir(), "sock")
-	ln, err := net.Listen("unix", sock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- d.Serve(ctx, ServeOptions{Listeners: []net.Listener{ln}}) }()
-	defer func() { cancel(); <-done }()
+	sock := serving(t, d)
 
 	var got int
 	var final *api.Build
@@ -206,5 +190,34 @@ func TestEventsOfLongFinishedLog(t *testing.T) {
 	}
 	if got != lines*len(line) || final == nil || final.Status != api.StatusSucceeded {
 		t.Errorf("events: %d bytes of log and final %+v, want %d bytes and succeeded", got, final, lines*len(line))
+	}
+}
+
+// serving serves d on a fresh socket until the test ends and returns the
+// socket's path.
+func serving(t *testing.T, d *Daemon) string {
+	t.Helper()
+	sock := filepath.Join(t.TempDir(), "sock")
+	l, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- d.Serve(ctx, ServeOptions{Listeners: []net.Listener{l}}) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return sock
+}
+
+// A request body over api.MaxRequestBytes is refused as a bad request,
+// before it is read to the end.
+func TestSubmitBodyLimit(t *testing.T) {
+	var n notes
+	sock := serving(t, newTestDaemon(t, &n))
+	big := &api.SubmitRequest{Args: []string{"/bin/true"}, Env: []string{"X=" + strings.Repeat("x", api.MaxRequestBytes)}}
+	_, err := api.NewClient(sock).Submit(context.Background(), big)
+	var ae *api.Error
+	if !errors.As(err, &ae) || ae.Code != api.CodeBadRequest || !strings.Contains(ae.Message, "too large") {
+		t.Fatalf("Submit of a %d-byte body = %v, want a bad-request error", api.MaxRequestBytes, err)
 	}
 }
