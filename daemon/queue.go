@@ -30,10 +30,11 @@ func (d *Daemon) submit(p *peer, req *build.Request) (*api.Build, error) {
 		changed: make(chan struct{}),
 		b: &api.Build{
 			ID: id, Name: req.Name, User: p.name, UID: p.uid, Status: api.StatusQueued,
-			Slot: -1, Args: req.Args, Features: req.Features, Output: req.Output, Created: time.Now().UTC(),
+			Slot: -1, Args: req.Args, Features: req.Features, Output: req.Output,
 		},
 	}
 	d.mu.Lock()
+	j.b.Created = time.Now().UTC() // under the lock: creation order is queue order
 	if d.stopping {
 		d.mu.Unlock()
 		cancel()

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -157,6 +158,15 @@ func TestQueue(t *testing.T) {
 	var bs []api.Build
 	if err := json.Unmarshal([]byte(r.stdout), &bs); err != nil || len(bs) != n {
 		t.Fatalf("list: %v %q", err, r.stdout)
+	}
+	// First come, first served: in the order they were queued, builds
+	// started in order too.
+	byCreation := slices.Clone(bs)
+	sort.Slice(byCreation, func(i, j int) bool { return byCreation[i].Created.Before(byCreation[j].Created) })
+	for i := 1; i < len(byCreation); i++ {
+		if byCreation[i].Started.Before(byCreation[i-1].Started) {
+			t.Errorf("build %s, queued after %s, started before it", byCreation[i].ID, byCreation[i-1].ID)
+		}
 	}
 	// At no moment more than testSlots builds ran.
 	type edge struct {
