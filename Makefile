@@ -54,7 +54,7 @@ deps:
 install: build
 	install -D -m 0755 bin/sdbuild $(DESTDIR)$(BINDIR)/sdbuild
 	install -D -m 0755 bin/sdbuildd $(DESTDIR)$(BINDIR)/sdbuildd
-	bin/sdbuild install-units --bindir $(BINDIR) --dir $(DESTDIR)/etc/systemd/system
+	bin/sdbuild install-units --system --bindir $(BINDIR) --dir $(DESTDIR)/etc/systemd/system $(if $(DESTDIR),--no-reload)
 
 clean:
 	rm -rf bin

@@ -14,7 +14,7 @@ import (
 
 func newInstallUnitsCommand() *cobra.Command {
 	var dir, bindir string
-	var enable bool
+	var enable, noReload bool
 	cmd := &cobra.Command{
 		Use:   "install-units",
 		Short: "Install sdbuild.socket, sdbuild.service and sdbuild.slice (without root: your own, for systemctl --user)",
@@ -46,8 +46,12 @@ func newInstallUnitsCommand() *cobra.Command {
 				}
 				bindir = filepath.Dir(exe)
 			}
-			if _, err := os.Stat(filepath.Join(bindir, "sdbuildd")); err != nil {
-				return fmt.Errorf("install units: sdbuildd not found in %s: %w (give --bindir)", bindir, err)
+			// A package build installs into a staging root (DESTDIR), where
+			// sdbuildd is not at bindir yet, and reloads no systemd.
+			if !noReload {
+				if _, err := os.Stat(filepath.Join(bindir, "sdbuildd")); err != nil {
+					return fmt.Errorf("install units: sdbuildd not found in %s: %w (give --bindir)", bindir, err)
+				}
 			}
 			paths, err := set.Install(dir, bindir)
 			if err != nil {
@@ -55,6 +59,9 @@ func newInstallUnitsCommand() *cobra.Command {
 			}
 			for _, p := range paths {
 				fmt.Println("installed", p)
+			}
+			if noReload {
+				return nil
 			}
 			reload := append(systemctl, "daemon-reload")
 			if out, err := exec.Command("systemctl", reload...).CombinedOutput(); err != nil {
@@ -74,5 +81,6 @@ func newInstallUnitsCommand() *cobra.Command {
 	fl.StringVar(&dir, "dir", units.SystemDir, "unit directory (without root: $XDG_CONFIG_HOME/systemd/user)")
 	fl.StringVar(&bindir, "bindir", "", "directory holding sdbuildd (default: this binary's)")
 	fl.BoolVar(&enable, "enable", false, "also systemctl enable --now sdbuild.socket")
+	fl.BoolVar(&noReload, "no-reload", false, "only write the units (into a package's staging root): no check for sdbuildd, no systemctl")
 	return cmd
 }
