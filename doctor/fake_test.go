@@ -111,3 +111,9 @@ func wantItem(items []Item, name string, status Status, want ...string) string {
 	}
 	return name + ": " + strings.Join(problems, "; ") + " (reason: " + it.Reason + ")"
 }
+
+// The distribution knobs' files, as Gather reads them.
+var (
+	fileUnprivClone    = sysctlFile("kernel.unprivileged_userns_clone")
+	fileAppArmorUserns = sysctlFile("kernel.apparmor_restrict_unprivileged_userns")
+)

@@ -40,6 +40,9 @@ func Gather(ctx context.Context, o Options) *Host {
 	for _, ns := range sandbox.Namespaces {
 		paths = append(paths, sysctlFile(ns.Knob))
 	}
+	for _, k := range sandbox.UserNSKnobs {
+		paths = append(paths, sysctlFile(k.Name))
+	}
 	h.Cgroup2Root, h.Cgroup2Err = cgroup2.Root()
 	if h.Cgroup2Err == nil {
 		paths = append(paths, controllersFile(h.Cgroup2Root))

@@ -55,8 +55,6 @@ type Device struct {
 
 // Files Gather reads; Diagnose looks them up in Host.Files.
 const (
-	fileUnprivClone    = "/proc/sys/kernel/unprivileged_userns_clone"
-	fileAppArmorUserns = "/proc/sys/kernel/apparmor_restrict_unprivileged_userns"
 	fileUIDMap         = "/proc/self/uid_map"
 	fileGIDMap         = "/proc/self/gid_map"
 	fileMountinfo      = "/proc/self/mountinfo"
@@ -74,7 +72,7 @@ const (
 // hostFiles are the fixed paths Gather reads; the namespace limits
 // (sandbox.Namespaces) and the cgroup2 root's cgroup.controllers come on top.
 var hostFiles = []string{
-	fileUnprivClone, fileAppArmorUserns, fileUIDMap, fileGIDMap, fileMountinfo,
+	fileUIDMap, fileGIDMap, fileMountinfo,
 	fileProcCgroups, filePID1Comm, fileDelegate, fileCgroupFeatures,
 }
 

@@ -68,11 +68,10 @@ func unprivHint(h *Host, ns string) string {
 	if h.EUID == 0 || ns != "user" {
 		return ""
 	}
-	if v, ok := h.file(fileUnprivClone); ok && v == "0" {
-		return " (kernel.unprivileged_userns_clone = 0)"
-	}
-	if v, ok := h.file(fileAppArmorUserns); ok && v != "0" {
-		return " (kernel.apparmor_restrict_unprivileged_userns = " + v + ")"
+	for _, k := range sandbox.UserNSKnobs {
+		if v, ok := h.file(sysctlFile(k.Name)); ok && v == k.Forbids && !k.Limit {
+			return " (" + k.Name + " = " + v + ")"
+		}
 	}
 	return ""
 }
@@ -82,25 +81,21 @@ func unprivHint(h *Host, ns string) string {
 // not bind root, which is what sdbuild builds as.
 func checkUnprivileged(h *Host) []Item {
 	var out []Item
-	for _, k := range []struct {
-		knob, file, restricted string // restricted: the value that restricts
-		fix                    string
-	}{
-		{"kernel.unprivileged_userns_clone", fileUnprivClone, "0", "sysctl -w kernel.unprivileged_userns_clone=1"},
-		{"kernel.apparmor_restrict_unprivileged_userns", fileAppArmorUserns, "1",
-			`give sdbuildd an AppArmor profile with "userns,", or sysctl -w kernel.apparmor_restrict_unprivileged_userns=0`},
-	} {
-		v, present := h.file(k.file)
+	for _, k := range sandbox.UserNSKnobs {
+		if k.Limit {
+			continue // reported with the user namespace (checkNamespaces)
+		}
+		v, present := h.file(sysctlFile(k.Name))
 		switch {
 		case !present:
 			continue // this kernel has no such knob: nothing restricts
-		case v != k.restricted:
-			out = append(out, ok(k.knob, fmt.Sprintf("= %s: unprivileged users may create user namespaces", v)))
+		case v != k.Forbids:
+			out = append(out, ok(k.Name, fmt.Sprintf("= %s: unprivileged users may create user namespaces", v)))
 		case h.EUID == 0:
-			out = append(out, ok(k.knob, fmt.Sprintf("= %s: only privileged processes may create user namespaces; sdbuild creates them as root", v)))
+			out = append(out, ok(k.Name, fmt.Sprintf("= %s: only privileged processes may create user namespaces; sdbuild creates them as root", v)))
 		default:
 			// A user's own daemon cannot sandbox anything: it refuses builds.
-			out = append(out, required(missing(k.knob, fmt.Sprintf("= %s: only privileged processes may create user namespaces, so your own daemon refuses every build (it never builds unsandboxed); as root: %s, or use the system daemon (sdbuild --system)", v, k.fix))))
+			out = append(out, required(missing(k.Name, fmt.Sprintf("= %s: only privileged processes may create user namespaces, so your own daemon refuses every build (it never builds unsandboxed); as root: %s, or use the system daemon (sdbuild --system)", v, k.Fix))))
 		}
 	}
 	return out

@@ -210,14 +210,25 @@ func chownCgroupLocked(s *Spec, dir *os.File) error {
 	return nil
 }
 
-// userNSKnobs are the settings that can forbid users without root to
-// create user namespaces, with the value that forbids and the fix.
-var userNSKnobs = []struct {
-	file, name, forbids, fix string
-}{
-	{"kernel/unprivileged_userns_clone", "kernel.unprivileged_userns_clone", "0", "sysctl -w kernel.unprivileged_userns_clone=1"},
-	{"user/max_user_namespaces", "user.max_user_namespaces", "0", "sysctl -w user.max_user_namespaces=15000"},
-	{"kernel/apparmor_restrict_unprivileged_userns", "kernel.apparmor_restrict_unprivileged_userns", "1", "an AppArmor profile with \"userns,\" for sdbuildd, or sysctl -w kernel.apparmor_restrict_unprivileged_userns=0"},
+// UserNSKnob is a setting that can forbid users without root to create
+// user namespaces: its sysctl name, the value that forbids, and the fix.
+type UserNSKnob struct {
+	Name, Forbids, Fix string
+	// Limit: a namespace count limit, which doctor reports with the user
+	// namespace itself (see Namespaces), not as a distribution knob.
+	Limit bool
+}
+
+// File is the knob's path below /proc/sys.
+func (k UserNSKnob) File() string { return strings.ReplaceAll(k.Name, ".", "/") }
+
+// UserNSKnobs are the settings that can forbid users without root to
+// create user namespaces, for the daemon's refusal and for doctor.
+var UserNSKnobs = []UserNSKnob{
+	{Name: "kernel.unprivileged_userns_clone", Forbids: "0", Fix: "sysctl -w kernel.unprivileged_userns_clone=1"},
+	{Name: "user.max_user_namespaces", Forbids: "0", Fix: "sysctl -w user.max_user_namespaces=15000", Limit: true},
+	{Name: "kernel.apparmor_restrict_unprivileged_userns", Forbids: "1",
+		Fix: `give sdbuildd an AppArmor profile with "userns,", or sysctl -w kernel.apparmor_restrict_unprivileged_userns=0`},
 }
 
 // ErrNoUserNS: this host does not let users without root create user
@@ -228,10 +239,10 @@ var ErrNoUserNS = errors.New("unprivileged user namespaces are disabled")
 // users without root to create user namespaces, and its fix; "" when none
 // does.
 func UserNSSetting(sysctlDir string) (setting, fix string) {
-	for _, k := range userNSKnobs {
-		b, err := os.ReadFile(sysctlDir + "/" + k.file)
-		if err == nil && strings.TrimSpace(string(b)) == k.forbids {
-			return k.name + " = " + k.forbids, k.fix
+	for _, k := range UserNSKnobs {
+		b, err := os.ReadFile(sysctlDir + "/" + k.File())
+		if err == nil && strings.TrimSpace(string(b)) == k.Forbids {
+			return k.Name + " = " + k.Forbids, k.Fix
 		}
 	}
 	return "", ""
