@@ -24,6 +24,17 @@ const initCloneflags = unix.CLONE_NEWNS | unix.CLONE_NEWPID | unix.CLONE_NEWIPC 
 // ReadyTimeout bounds how long init may take to build the root.
 const ReadyTimeout = 30 * time.Second
 
+// readyTimeout is ReadyTimeout, shortened by tests.
+var readyTimeout = ReadyTimeout
+
+// endGrace is how long init has to exit once its control socket is closed
+// without a result read (its cue to go) before it is killed.
+const endGrace = 2 * time.Second
+
+// initStage is the argv[0] init starts as; tests replace it with a
+// stand-in that breaks the protocol.
+var initStage = initArg0
+
 var noDeadline time.Time
 
 // Process is a started sandbox: init, held before the builder runs until
@@ -44,6 +55,7 @@ type Process struct {
 
 	closeOnce  sync.Once
 	resultOnce sync.Once
+	endKilled  bool // end killed init; not the caller's Kill
 	res        Result
 	resErr     error
 }
@@ -132,7 +144,7 @@ func Spawn(s *Spec) (*Process, error) {
 // feature, the route out is attached). On error the build is dead.
 func (p *Process) Ready() error {
 	s := p.spec
-	if _, err := p.ctl.recv(stepReady, time.Now().Add(ReadyTimeout)); err != nil {
+	if _, err := p.ctl.recv(stepReady, time.Now().Add(readyTimeout)); err != nil {
 		p.Kill()
 		<-p.exited
 		p.close()
@@ -172,7 +184,7 @@ func (p *Process) runLocked(ctl, logW *os.File, started chan<- error) {
 	}
 	cmd := &exec.Cmd{
 		Path:        "/proc/self/exe",
-		Args:        p.spec.UserNS.stageArgs(initArg0),
+		Args:        p.spec.UserNS.stageArgs(initStage),
 		Env:         []string{"GOMAXPROCS=1"},
 		Stdin:       devnull,
 		Stdout:      logW,
@@ -234,13 +246,20 @@ func (p *Process) Result() (Result, error) {
 	return p.res, p.resErr
 }
 
+// readResult waits, as long as the build runs, for init's result. init
+// sends it, or exits (closing its end), or is killed: each ends the read.
+// When no result can be read, init is ended here rather than waited for:
+// it would otherwise wait for the cue that a result was read.
 func (p *Process) readResult() (Result, error) {
 	m, rerr := p.ctl.recv(stepResult, noDeadline)
 	if rerr == nil && m.Result != nil {
 		return *m.Result, nil
 	}
-	<-p.exited
-	if p.state != nil && !p.state.Exited() {
+	if rerr == nil {
+		rerr = fmt.Errorf("wait for %s: message without a result", stepResult)
+	}
+	p.end()
+	if p.state != nil && !p.state.Exited() && !p.endKilled {
 		if ws, ok := p.state.Sys().(syscall.WaitStatus); ok && ws.Signaled() && ws.Signal() == syscall.SIGKILL {
 			return Result{}, ErrKilled
 		}
@@ -249,6 +268,21 @@ func (p *Process) readResult() (Result, error) {
 		return Result{}, rerr
 	}
 	return Result{}, fmt.Errorf("sandbox init %d ended without a result (%v): %w", p.pid, p.state, rerr)
+}
+
+// end ends init without a result: it closes the control socket, init's
+// cue to exit, and kills init if it has not exited endGrace later. When
+// end returns, init and every process of the build are dead.
+func (p *Process) end() {
+	p.close()
+	select {
+	case <-p.exited:
+		return
+	case <-time.After(endGrace):
+	}
+	p.endKilled = true
+	p.Kill()
+	<-p.exited // SIGKILL to init ends its pid namespace
 }
 
 // Wait waits for the result, ends init and waits for it to exit. When it

@@ -60,12 +60,13 @@ func (c *conn) send(m message) error {
 }
 
 // recv reads the next message and checks it is the step expected. A
-// zero deadline waits as long as it takes.
+// zero deadline waits as long as it takes: the deadline is set on every
+// call, since one left over from an earlier step would otherwise cut a
+// later wait short (a build that ran longer than ReadyTimeout lost its
+// result that way, and then waited for an init that waited for it).
 func (c *conn) recv(want string, deadline time.Time) (message, error) {
-	if !deadline.IsZero() {
-		if err := c.f.SetReadDeadline(deadline); err != nil && !errors.Is(err, os.ErrNoDeadline) {
-			return message{}, err
-		}
+	if err := c.f.SetReadDeadline(deadline); err != nil && !errors.Is(err, os.ErrNoDeadline) {
+		return message{}, fmt.Errorf("wait for %s: %w", want, err)
 	}
 	var m message
 	if err := c.dec.Decode(&m); err != nil {

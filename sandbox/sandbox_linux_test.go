@@ -15,6 +15,9 @@ func TestMain(m *testing.M) {
 	// The test binary impersonates sandbox init when re-executed as it,
 	// so every root test goes through the real re-exec path.
 	MaybeInit()
+	if stage, how, ok := strings.Cut(filepath.Base(os.Args[0]), ":"); ok && stage == brokenInitArg0 {
+		os.Exit(brokenInitMain(how))
+	}
 	switch filepath.Base(os.Args[0]) {
 	case filepath.Base(helperPath):
 		os.Exit(helperMain(os.Args[1:]))
