@@ -5,53 +5,29 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 
 	"golang.org/x/sys/unix"
 
+	"github.com/sdbuild/sdbuild/internal/fscred"
 	"github.com/sdbuild/sdbuild/sandbox"
 )
 
 // checkAccess checks, with p's own credentials, that p may read every
 // input and create the output: the daemon is root, and must not read a
-// file for a user who cannot, or write where the user cannot.
-//
-// The checks run on a thread of their own whose file-system identity is
-// switched to p's (setfsuid, setfsgid and setgroups act on one thread in
-// the kernel); switching fsuid away from 0 also drops the thread's
-// CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH. That thread is never given back
-// to the Go scheduler: it exits with the goroutine.
-//
-// A client with the daemon's own uid (a user's own daemon) is checked
-// with the daemon's credentials, which are its own; the daemon could not
-// switch to them anyway without CAP_SETGID.
+// file for a user who cannot, or write where the user cannot. It gives a
+// clear refusal before anything is queued; the build itself opens the
+// inputs, and creates the output, as p again when it uses them (see
+// fscred), so what p changes on those paths in between gains it nothing.
 func checkAccess(p *peer, inputs []string, output string) error {
 	if p.uid == 0 {
 		return nil
 	}
-	if int(p.uid) == os.Geteuid() {
-		return checkPaths(p, inputs, output)
-	}
-	errc := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread()
-		// Deliberately no UnlockOSThread: the thread's credentials changed.
-		errc <- checkAccessLocked(p, inputs, output)
-	}()
-	return <-errc
+	return fscred.Do(p.cred(), func() error { return checkPaths(p, inputs, output) })
 }
 
-func checkAccessLocked(p *peer, inputs []string, output string) error {
-	gids := make([]int, len(p.gids))
-	for i, g := range p.gids {
-		gids[i] = int(g)
-	}
-	if err := unix.Setgroups(gids); err != nil {
-		return fmt.Errorf("check access as %s: setgroups: %w", p.name, err)
-	}
-	unix.Setfsgid(int(p.gid))
-	unix.Setfsuid(int(p.uid))
-	return checkPaths(p, inputs, output)
+// cred is p's file-system identity.
+func (p *peer) cred() fscred.Cred {
+	return fscred.Cred{UID: int(p.uid), GID: int(p.gid), Groups: p.groupIDs()}
 }
 
 // checkPaths checks that the calling thread's credentials may read every

@@ -16,6 +16,15 @@ type peer struct {
 	trusted  bool     // may see and cancel every build
 }
 
+// groupIDs are p's group ids as ints, for credentials.
+func (p *peer) groupIDs() []int {
+	gs := make([]int, len(p.gids))
+	for i, g := range p.gids {
+		gs[i] = int(g)
+	}
+	return gs
+}
+
 // matchUsers reports whether a user is in a list of allowed-users or
 // trusted-users entries: "*" for everyone, "@group", or a user name.
 func matchUsers(list []string, name string, groups []string) bool {
