@@ -44,18 +44,37 @@ func newRunner(t *testing.T) (*Runner, string) {
 	return r, state
 }
 
+// testOwner is the requesting user of shRequest's builds.
+var testOwner = outputs.Owner{UID: 4242, GID: 4343}
+
+// ownerDir returns a fresh directory of testOwner's, for outputs: they are
+// created with the requesting user's credentials.
+func ownerDir(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	for _, d := range []string{filepath.Dir(dir), dir} {
+		if err := os.Chmod(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Chown(dir, testOwner.UID, testOwner.GID); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
 func shRequest(script string) *Request {
 	return &Request{
 		Args:   []string{"/bin/sh", "-c", script},
 		Env:    []string{"PATH=/usr/bin:/bin"},
 		Inputs: baseInputs,
-		Owner:  outputs.Owner{UID: 4242, GID: 4343},
+		Owner:  testOwner,
 	}
 }
 
 func TestRunOutputs(t *testing.T) {
 	r, state := newRunner(t)
-	dst := filepath.Join(t.TempDir(), "result")
+	dst := filepath.Join(ownerDir(t), "result")
 	req := shRequest(`echo hello > $out/greeting; mkdir $out/bin; printf x > $out/bin/tool; chmod 6777 $out/bin/tool; ln -s greeting $out/link; ln -s /etc/shadow $out/abs`)
 	req.Output = dst
 	var log bytes.Buffer
@@ -161,7 +180,7 @@ func TestRunBadRequests(t *testing.T) {
 
 func TestRunRejectsSpecialOutputs(t *testing.T) {
 	r, _ := newRunner(t)
-	dst := filepath.Join(t.TempDir(), "result")
+	dst := filepath.Join(ownerDir(t), "result")
 	q := shRequest(`echo ok > $out/fine; mkfifo $out/pipe`)
 	q.Output = dst
 	res, err := r.Run(context.Background(), "fifo", q, &bytes.Buffer{})

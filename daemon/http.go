@@ -109,7 +109,7 @@ func (d *Daemon) handleSubmit(w http.ResponseWriter, r *http.Request) {
 	req := &build.Request{
 		Name: sr.Name, Args: sr.Args, Env: sr.Env, Inputs: sr.Inputs, Output: sr.Output,
 		Features: sr.Features, Properties: sr.Properties, Timeout: sr.Timeout, MaxSilentTime: sr.MaxSilentTime,
-		Owner: outputs.Owner{UID: int(p.uid), GID: int(p.gid)},
+		Owner: outputs.Owner{UID: int(p.uid), GID: int(p.gid), Groups: p.groupIDs()},
 	}
 	b, err := d.submit(p, req)
 	if err != nil {

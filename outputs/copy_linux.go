@@ -22,6 +22,15 @@ const rootName = "$out"
 // Permission bits are kept except setuid, setgid, sticky, group-write and
 // world-write; mtimes are kept; extended attributes are not copied.
 //
+// dst is the owner's: its parent is resolved, and the output created and
+// published in it, with the owner's file-system credentials (see
+// fscred.Do), at the moment of creation. So the output appears only where
+// the owner could have made it: a directory on the path that the owner
+// swapped for a symlink to /etc since the request was checked leads to
+// /etc, where the owner may not create anything, and the copy fails with
+// the owner's EACCES. Everything after that works relative to the
+// directory fds so obtained.
+//
 // The tree is built in a temporary sibling of dst and renamed into place only
 // when complete, so dst either holds the whole output or does not exist. If
 // dst exists, before or at that rename, the error wraps ErrExists.
@@ -49,22 +58,14 @@ func Copy(src, dst string, owner Owner) error {
 		return fmt.Errorf("stat output source %s: %w", src, os.NewSyscallError("fstat", err))
 	}
 
-	parentFd, err := unix.Open(parentPath, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	d, err := openDest(parentPath, base, dst, owner)
 	if err != nil {
-		return fmt.Errorf("open output parent %s: %w", parentPath, err)
-	}
-	defer unix.Close(parentFd)
-	if err := checkAbsent(parentFd, base, dst); err != nil {
 		return err
 	}
-
-	tmp, err := os.MkdirTemp(parentPath, "."+base+".sdbuild-*")
-	if err != nil {
-		return fmt.Errorf("create temporary output: %w", err)
-	}
+	defer d.close()
 	c := &copier{owner: owner}
-	if err := c.build(srcFd, &rootSt, parentFd, filepath.Base(tmp), base, dst); err != nil {
-		if rmErr := Remove(tmp); rmErr != nil {
+	if err := c.build(srcFd, &rootSt, d); err != nil {
+		if rmErr := d.removeTemp(); rmErr != nil {
 			return errors.Join(err, rmErr)
 		}
 		return err
@@ -103,40 +104,20 @@ func checkAbsent(parentFd int, base, dst string) error {
 	return fmt.Errorf("stat output %s: %w", dst, os.NewSyscallError("fstatat", err))
 }
 
-// build fills the empty temporary directory tmpBase in parentFd from the open
-// source root, gives it the root's owner, mode and mtime, and publishes it as
-// base.
-func (c *copier) build(srcFd int, rootSt *unix.Stat_t, parentFd int, tmpBase, base, dst string) error {
-	tfd, err := unix.Openat(parentFd, tmpBase, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return fmt.Errorf("open temporary output %s: %w", tmpBase, os.NewSyscallError("openat", err))
-	}
-	defer unix.Close(tfd)
+// build fills the empty temporary directory of d from the open source
+// root, gives it the root's owner, mode and mtime, and publishes it.
+func (c *copier) build(srcFd int, rootSt *unix.Stat_t, d *dest) error {
 	var tst unix.Stat_t
-	if err := unix.Fstat(tfd, &tst); err != nil {
-		return fmt.Errorf("stat temporary output %s: %w", tmpBase, os.NewSyscallError("fstat", err))
+	if err := unix.Fstat(d.tmpFd, &tst); err != nil {
+		return fmt.Errorf("stat temporary output %s: %w", d.tmpBase, os.NewSyscallError("fstat", err))
 	}
 	c.dstDev, c.dstIno = tst.Dev, tst.Ino
 
-	if err := c.copyDir(srcFd, tfd, rootName); err != nil {
+	if err := c.copyDir(srcFd, d.tmpFd, rootName); err != nil {
 		return err
 	}
-	if err := c.finish(parentFd, tmpBase, tfd, rootSt, rootName); err != nil {
+	if err := c.finish(d.parentFd, d.tmpBase, d.tmpFd, rootSt, rootName); err != nil {
 		return err
 	}
-	return publish(parentFd, tmpBase, base, dst)
-}
-
-// publish renames the finished temporary tree to base. RENAME_NOREPLACE makes
-// "dst must not exist" atomic: a dst that appeared after checkAbsent is left
-// alone and reported, never replaced.
-func publish(parentFd int, tmpBase, base, dst string) error {
-	err := unix.Renameat2(parentFd, tmpBase, parentFd, base, unix.RENAME_NOREPLACE)
-	switch err {
-	case nil:
-		return nil
-	case unix.EEXIST:
-		return existsError(dst)
-	}
-	return fmt.Errorf("move output into place at %s: %w", dst, os.NewSyscallError("renameat2", err))
+	return d.publish()
 }

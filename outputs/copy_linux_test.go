@@ -16,7 +16,7 @@ import (
 func TestCopyTree(t *testing.T) {
 	testutil.RequireRoot(t, "Copy chowns every inode to an arbitrary uid")
 	src := filepath.Join(t.TempDir(), "out")
-	dst := filepath.Join(t.TempDir(), "result")
+	dst := filepath.Join(ownerDir(t), "result")
 
 	base := time.Date(2001, 2, 3, 4, 5, 6, 789000000, time.UTC)
 	tests := []struct {
@@ -145,7 +145,7 @@ func TestCopyStripsModes(t *testing.T) {
 			t.Fatalf("setup: %s has mode %#o, want %#o", tt.name, got, tt.mode)
 		}
 	}
-	dst := filepath.Join(t.TempDir(), "result")
+	dst := filepath.Join(ownerDir(t), "result")
 	if err := Copy(src, dst, testOwner); err != nil {
 		t.Fatalf("Copy = %v", err)
 	}
@@ -161,7 +161,7 @@ func TestCopyStripsModes(t *testing.T) {
 // nothing they point at may be copied or chowned.
 func TestCopySymlinksNotFollowed(t *testing.T) {
 	testutil.RequireRoot(t, "Copy chowns every inode to an arbitrary uid")
-	tmp := t.TempDir()
+	tmp := ownerDir(t)
 	outside := filepath.Join(tmp, "outside")
 	mkdir(t, outside, 0o711)
 	writeFile(t, filepath.Join(outside, "secret"), "secret", 0o600)
@@ -230,7 +230,7 @@ func TestCopyHardLinks(t *testing.T) {
 	if err := os.Link(filepath.Join(src, "a"), filepath.Join(src, "b")); err != nil {
 		t.Fatal(err)
 	}
-	dst := filepath.Join(t.TempDir(), "result")
+	dst := filepath.Join(ownerDir(t), "result")
 	if err := Copy(src, dst, testOwner); err != nil {
 		t.Fatalf("Copy = %v", err)
 	}
@@ -257,7 +257,7 @@ func TestCopyUnreadableDir(t *testing.T) {
 	writeFile(t, filepath.Join(src, "locked", "secret"), "hidden", 0o000)
 	mkdir(t, filepath.Join(src, "locked", "inner"), 0o000)
 	mkdir(t, filepath.Join(src, "locked"), 0o000)
-	dst := filepath.Join(t.TempDir(), "result")
+	dst := filepath.Join(ownerDir(t), "result")
 	if err := Copy(src, dst, testOwner); err != nil {
 		t.Fatalf("Copy = %v", err)
 	}

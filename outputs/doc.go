@@ -14,7 +14,12 @@
 // Call Copy only after every build process is dead. The checks here make a
 // tree that is swapped underneath fail the copy rather than escape it.
 //
-// Trust boundary: the directories above src and above dst are the daemon's
-// and the user's, and are resolved as ordinary paths. Only the last element
-// of src, and everything beneath it, may be writable by the build.
+// Trust boundary: the directories above src are the daemon's, and are
+// resolved as ordinary paths; only the last element of src, and everything
+// beneath it, may be writable by the build. The directories above dst are
+// the owner's, who may change them at any moment (swap one for a symlink to
+// /etc, say): dst's parent is resolved, and the output created and renamed
+// into place there, with the owner's file-system credentials, so the
+// kernel checks the owner's right to create it at the moment it is
+// created; everything else works relative to the fds so obtained.
 package outputs

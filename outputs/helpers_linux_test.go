@@ -111,3 +111,27 @@ func assertNoTemp(t testing.TB, parent string) {
 		}
 	}
 }
+
+func init() {
+	// Without root, Copy can give outputs only to the caller, and
+	// resolves the destination as the caller.
+	if os.Geteuid() != 0 {
+		testOwner = Owner{UID: os.Geteuid(), GID: os.Getegid()}
+	}
+}
+
+// ownerDir returns a fresh directory that testOwner owns and can reach,
+// for outputs: Copy creates them with the owner's credentials.
+func ownerDir(t testing.TB) string {
+	t.Helper()
+	dir := t.TempDir()
+	for _, d := range []string{filepath.Dir(dir), dir} {
+		if err := os.Chmod(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Chown(dir, testOwner.UID, testOwner.GID); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}

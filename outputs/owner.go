@@ -1,9 +1,20 @@
 package outputs
 
-import "fmt"
+import (
+	"fmt"
 
-// Owner is the uid and gid that own every inode Copy creates.
-type Owner struct{ UID, GID int }
+	"github.com/sdbuild/sdbuild/internal/fscred"
+)
+
+// Owner is who receives an output: the uid and gid that own every inode
+// Copy creates, and, with Groups, the identity the destination is
+// resolved and created with.
+type Owner struct {
+	UID, GID int
+	Groups   []int `json:",omitempty"` // supplementary groups
+}
+
+func (o Owner) cred() fscred.Cred { return fscred.Cred{UID: o.UID, GID: o.GID, Groups: o.Groups} }
 
 // maxID is the largest id chown(2) can set: (uid_t)-1 means "leave
 // unchanged", so an Owner of -1 would silently leave the output owned by the

@@ -7,15 +7,15 @@ func TestOwnerCheck(t *testing.T) {
 		owner Owner
 		ok    bool
 	}{
-		{Owner{0, 0}, true},
-		{Owner{1000, 1000}, true},
-		{Owner{3758096400, 3758096401}, true},
-		{Owner{maxID, maxID}, true},
-		{Owner{-1, 0}, false},
-		{Owner{0, -1}, false},
-		{Owner{-1, -1}, false},
-		{Owner{maxID + 1, 0}, false}, // (uid_t)-1: chown would leave the uid unchanged
-		{Owner{0, maxID + 1}, false},
+		{Owner{UID: 0, GID: 0}, true},
+		{Owner{UID: 1000, GID: 1000}, true},
+		{Owner{UID: 3758096400, GID: 3758096401}, true},
+		{Owner{UID: maxID, GID: maxID}, true},
+		{Owner{UID: -1, GID: 0}, false},
+		{Owner{UID: 0, GID: -1}, false},
+		{Owner{UID: -1, GID: -1}, false},
+		{Owner{UID: maxID + 1, GID: 0}, false}, // (uid_t)-1: chown would leave the uid unchanged
+		{Owner{UID: 0, GID: maxID + 1}, false},
 	}
 	for _, tt := range tests {
 		err := tt.owner.check()

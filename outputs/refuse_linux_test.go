@@ -2,6 +2,7 @@ package outputs
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -32,7 +33,7 @@ func TestCopyRefusesSourceRoot(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			src := filepath.Join(t.TempDir(), "out")
 			tt.setup(t, src)
-			dst := filepath.Join(t.TempDir(), "result")
+			dst := filepath.Join(ownerDir(t), "result")
 			err := Copy(src, dst, testOwner)
 			if err == nil || !strings.Contains(err.Error(), "output source "+src) {
 				t.Errorf("Copy(%s) = %v, want an error naming the source", tt.name, err)
@@ -66,7 +67,7 @@ func TestCopyUnsupported(t *testing.T) {
 			if err := unix.Mknod(filepath.Join(src, "sub", tt.name), tt.mode, tt.dev); err != nil {
 				t.Fatal(err)
 			}
-			dst := filepath.Join(t.TempDir(), "result")
+			dst := filepath.Join(ownerDir(t), "result")
 			err := Copy(src, dst, testOwner)
 			if !errors.Is(err, ErrUnsupportedFile) {
 				t.Fatalf("Copy = %v, want ErrUnsupportedFile", err)
@@ -118,7 +119,7 @@ func TestCopyExists(t *testing.T) {
 	writeFile(t, filepath.Join(src, "f"), "new", 0o644)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			dst := filepath.Join(t.TempDir(), "result")
+			dst := filepath.Join(ownerDir(t), "result")
 			tt.setup(t, dst)
 			err := Copy(src, dst, testOwner)
 			if !errors.Is(err, ErrExists) {
@@ -136,7 +137,7 @@ func TestCopyExists(t *testing.T) {
 // TestPublishRefusesExisting covers a dst that appears after Copy's first
 // check, between building the tree and renaming it into place.
 func TestPublishRefusesExisting(t *testing.T) {
-	parent := t.TempDir()
+	parent := ownerDir(t)
 	writeFile(t, filepath.Join(parent, ".result.tmp", "f"), "new", 0o644)
 	dst := filepath.Join(parent, "result")
 	writeFile(t, filepath.Join(dst, "mine"), "keep", 0o644)
@@ -146,7 +147,8 @@ func TestPublishRefusesExisting(t *testing.T) {
 	}
 	defer unix.Close(fd)
 
-	err = publish(fd, ".result.tmp", "result", dst)
+	d := &dest{owner: testOwner, dst: dst, base: "result", parentFd: fd, tmpBase: ".result.tmp", tmpFd: -1}
+	err = d.publish()
 	if !errors.Is(err, ErrExists) {
 		t.Fatalf("publish = %v, want ErrExists", err)
 	}
@@ -162,11 +164,11 @@ func TestPublishRefusesExisting(t *testing.T) {
 func TestCopyBadDestination(t *testing.T) {
 	src := filepath.Join(t.TempDir(), "out")
 	writeFile(t, filepath.Join(src, "f"), "x", 0o644)
-	tmp := t.TempDir()
+	tmp := ownerDir(t)
 	tests := []struct {
 		name, dst, wantInErr string
 	}{
-		{"missing parent", filepath.Join(tmp, "missing", "result"), "open output parent " + filepath.Join(tmp, "missing") + ": no such file or directory"},
+		{"missing parent", filepath.Join(tmp, "missing", "result"), "open its directory " + filepath.Join(tmp, "missing") + " as uid " + fmt.Sprint(testOwner.UID) + ": no such file or directory"},
 		{"root", "/", "output /: not a path"},
 		{"dot", ".", "output .: not a path"},
 		{"dot-dot", "..", "output ..: not a path"},
@@ -189,8 +191,8 @@ func TestCopyBadDestination(t *testing.T) {
 func TestCopyInvalidOwner(t *testing.T) {
 	src := filepath.Join(t.TempDir(), "out")
 	writeFile(t, filepath.Join(src, "f"), "x", 0o644)
-	for _, owner := range []Owner{{-1, -1}, {0, -1}, {1<<32 - 1, 0}} {
-		dst := filepath.Join(t.TempDir(), "result")
+	for _, owner := range []Owner{{UID: -1, GID: -1}, {UID: 0, GID: -1}, {UID: 1<<32 - 1, GID: 0}} {
+		dst := filepath.Join(ownerDir(t), "result")
 		if err := Copy(src, dst, owner); err == nil || !strings.Contains(err.Error(), "uid and gid must be in") {
 			t.Errorf("Copy(owner %v) = %v, want an invalid owner error", owner, err)
 		}
@@ -202,8 +204,11 @@ func TestCopyInvalidOwner(t *testing.T) {
 // growing temporary tree into itself.
 func TestCopyIntoItself(t *testing.T) {
 	testutil.RequireRoot(t, "Copy chowns the entries copied before the failure")
-	src := filepath.Join(t.TempDir(), "out")
+	src := filepath.Join(ownerDir(t), "out")
 	writeFile(t, filepath.Join(src, "f"), "x", 0o644)
+	if err := os.Chown(src, testOwner.UID, testOwner.GID); err != nil {
+		t.Fatal(err)
+	}
 	dst := filepath.Join(src, "result")
 	err := Copy(src, dst, testOwner)
 	if err == nil || !strings.Contains(err.Error(), "must not be inside the build's output") {

@@ -126,7 +126,7 @@ func TestCopyRefusesMountPoint(t *testing.T) {
 	})
 	writeFile(t, filepath.Join(mnt, "mounted"), "x", 0o644)
 
-	dst := filepath.Join(t.TempDir(), "result")
+	dst := filepath.Join(ownerDir(t), "result")
 	err := Copy(src, dst, testOwner)
 	if !errors.Is(err, unix.EXDEV) || !strings.Contains(err.Error(), "$out/mnt: is a mount point") {
 		t.Fatalf("Copy = %v, want a mount point error for $out/mnt", err)
