@@ -92,11 +92,14 @@ func (r *Runner) checkRequest(req *Request) (*Checked, error) {
 		return nil, fmt.Errorf("feature %s needs a delegated systemd scope for the build, which only the sdbuild daemon creates; run without --local", sandbox.FeatureSystemdCgroup)
 	}
 	c := &Checked{req: req, features: f}
-	for _, s := range append(append([]string(nil), r.opt.SandboxPaths...), req.Inputs...) {
+	for i, s := range append(append([]string(nil), r.opt.SandboxPaths...), req.Inputs...) {
 		m, err := sandbox.ParseMount(s)
 		if err != nil {
 			return nil, err
 		}
+		// The request's inputs are opened with the owner's credentials;
+		// sandbox-paths, the administrator's, with the runner's own.
+		m.Client = i >= len(r.opt.SandboxPaths)
 		// A missing input is an error before anything starts; Lstat, since
 		// a symlink input is shown as the symlink itself.
 		if _, err := os.Lstat(m.Host); err != nil {

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/sdbuild/sdbuild/internal/fscred"
 	"github.com/sdbuild/sdbuild/outputs"
 	"github.com/sdbuild/sdbuild/sandbox"
 	"github.com/sdbuild/sdbuild/slots"
@@ -125,6 +126,12 @@ func (r *Runner) RunLeased(ctx context.Context, id string, c *Checked, lease *sl
 		Inputs: c.inputs, Dir: dir, HostID: lease.FirstID, IDCount: lease.Count,
 	}
 	spec.HostGID, spec.UserNS = lease.FirstGID, r.opt.UserNS
+	if req.Owner.UID != os.Geteuid() {
+		// A client of the daemon: init opens the client's inputs as the
+		// client, so a build reads only what its client can, whatever
+		// the client's paths lead to by the time the build starts.
+		spec.Client = &fscred.Cred{UID: req.Owner.UID, GID: req.Owner.GID, Groups: req.Owner.Groups}
+	}
 	if err := removeDir(spec, false); err != nil {
 		// A tree that cannot be deleted (a hostile build's, nested deeper
 		// than the fd limit, say) must not take the slot out of service:

@@ -233,7 +233,7 @@ func writeEtc(rootfd int, s *Spec) error {
 
 func mountInputs(rootfd int, s *Spec) error {
 	for _, m := range s.orderedInputs() {
-		if err := mountInput(rootfd, m); err != nil {
+		if err := mountInput(rootfd, m, s.Client); err != nil {
 			return err
 		}
 	}

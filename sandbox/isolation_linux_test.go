@@ -133,7 +133,7 @@ func TestInputs(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := newSpec(t, tt.script)
-			s.Inputs = append(s.Inputs, Mount{src, "/in"}, Mount{file, "/etc/single"}, Mount{link, "/link"})
+			s.Inputs = append(s.Inputs, Mount{Host: src, Sandbox: "/in"}, Mount{Host: file, Sandbox: "/etc/single"}, Mount{Host: link, Sandbox: "/link"})
 			if got := strings.TrimSpace(mustRun(t, s)); got != tt.want {
 				t.Errorf("%s:\n got %q\nwant %q", tt.script, got, tt.want)
 			}
@@ -148,7 +148,7 @@ func TestInputMountPointNotThroughSymlink(t *testing.T) {
 	link := filepath.Join(t.TempDir(), "escape")
 	os.Symlink(hostDir, link) // absolute: resolved on the host it would land in hostDir
 	s := newSpec(t, `true`)
-	s.Inputs = append(s.Inputs, Mount{link, "/escape"}, Mount{"/usr/share", "/escape/share"})
+	s.Inputs = append(s.Inputs, Mount{Host: link, Sandbox: "/escape"}, Mount{Host: "/usr/share", Sandbox: "/escape/share"})
 	r := runSpec(t, s)
 	if !errors.Is(r.err, ErrSetup) || !strings.Contains(r.err.Error(), "not a directory") {
 		t.Fatalf("err = %v, want a setup error about the symlink", r.err)
@@ -176,7 +176,7 @@ func TestHostIsInvisible(t *testing.T) {
 			t.Run(fmt.Sprintf("%s/%v", tt.name, f.Names()), func(t *testing.T) {
 				s := newSpec(t, tt.script)
 				s.Features = f
-				s.Inputs = append(s.Inputs, Mount{secret, "/secret"})
+				s.Inputs = append(s.Inputs, Mount{Host: secret, Sandbox: "/secret"})
 				if got := strings.TrimSpace(mustRun(t, s)); got != tt.want {
 					t.Errorf("%s:\n got %q\nwant %q", tt.script, got, tt.want)
 				}
@@ -347,7 +347,7 @@ func TestExitStatus(t *testing.T) {
 
 func TestMissingInputFailsSetup(t *testing.T) {
 	s := newSpec(t, "true")
-	s.Inputs = append(s.Inputs, Mount{"/no/such/input", "/x"})
+	s.Inputs = append(s.Inputs, Mount{Host: "/no/such/input", Sandbox: "/x"})
 	r := runSpec(t, s)
 	if !errors.Is(r.err, ErrSetup) || !strings.Contains(r.err.Error(), "/no/such/input") {
 		t.Errorf("err = %v, want a setup error naming the input", r.err)

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/sdbuild/sdbuild/internal/fscred"
 )
 
 // Mount attributes every input and device gets. nodev does not apply to
@@ -20,7 +22,13 @@ const (
 // API so nothing is resolved twice), applies attrs to every mount in it and
 // attaches it at the O_PATH fd target.
 func bindTree(host string, target int, attrs uint64) error {
-	tree, err := unix.OpenTree(unix.AT_FDCWD, host, unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC|unix.AT_RECURSIVE)
+	return bindTreeAt(unix.AT_FDCWD, host, 0, target, attrs)
+}
+
+// bindTreeAt is bindTree for the tree at path below dirfd (flags:
+// AT_EMPTY_PATH for dirfd itself).
+func bindTreeAt(dirfd int, path string, flags int, target int, attrs uint64) error {
+	tree, err := unix.OpenTree(dirfd, path, unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC|unix.AT_RECURSIVE|uint(flags))
 	if err != nil {
 		return os.NewSyscallError("open_tree", err)
 	}
@@ -35,16 +43,55 @@ func bindTree(host string, target int, attrs uint64) error {
 	return nil
 }
 
+// openInput opens the input's host path, without following its last
+// element, as an O_PATH fd, and checks that whoever it is opened for may
+// read it. Everything after works on the fd: the path is resolved once,
+// so an input swapped for a symlink after the check leads nowhere new.
+func openInput(m Mount, client *fscred.Cred) (fd int, st unix.Stat_t, err error) {
+	open := func() error {
+		fd, err = unix.Open(m.Host, unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return err
+		}
+		if err := unix.Fstat(fd, &st); err != nil {
+			unix.Close(fd)
+			return os.NewSyscallError("fstat", err)
+		}
+		if st.Mode&unix.S_IFMT == unix.S_IFLNK {
+			return nil // recreated as a symlink, never followed
+		}
+		mode := uint32(unix.R_OK)
+		if st.Mode&unix.S_IFMT == unix.S_IFDIR {
+			mode |= unix.X_OK
+		}
+		if err := unix.Faccessat2(fd, "", mode, unix.AT_EMPTY_PATH|unix.AT_EACCESS); err != nil {
+			unix.Close(fd)
+			return fmt.Errorf("not readable: %w", err)
+		}
+		return nil
+	}
+	if m.Client && client != nil {
+		err = fscred.DoLocked(*client, open)
+		if err != nil {
+			err = fmt.Errorf("as uid %d: %w", client.UID, err)
+		}
+	} else {
+		err = open()
+	}
+	return fd, st, err
+}
+
 // mountInput makes one input appear in the root: a symlink as the same
 // symlink (merged-/usr systems link /bin to usr/bin), anything else as a
 // locked, read-only, nosuid, nodev recursive bind mount.
-func mountInput(rootfd int, m Mount) error {
-	st, err := os.Lstat(m.Host)
+func mountInput(rootfd int, m Mount, client *fscred.Cred) error {
+	in, st, err := openInput(m, client)
 	if err != nil {
 		return fmt.Errorf("input %s: %w", m, err)
 	}
-	if st.Mode()&os.ModeSymlink != 0 {
-		target, err := os.Readlink(m.Host)
+	defer unix.Close(in)
+	if st.Mode&unix.S_IFMT == unix.S_IFLNK {
+		target, err := readlinkFd(in)
 		if err != nil {
 			return fmt.Errorf("input %s: %w", m, err)
 		}
@@ -54,7 +101,7 @@ func mountInput(rootfd int, m Mount) error {
 		return nil
 	}
 	var fd int
-	if st.IsDir() {
+	if st.Mode&unix.S_IFMT == unix.S_IFDIR {
 		fd, err = openDirAt(rootfd, m.Sandbox, 0o755)
 	} else {
 		fd, err = openFileAt(rootfd, m.Sandbox)
@@ -63,10 +110,20 @@ func mountInput(rootfd int, m Mount) error {
 		return fmt.Errorf("input %s: mount point: %w", m, err)
 	}
 	defer unix.Close(fd)
-	if err := bindTree(m.Host, fd, inputAttrs); err != nil {
+	if err := bindTreeAt(in, "", unix.AT_EMPTY_PATH, fd, inputAttrs); err != nil {
 		return fmt.Errorf("input %s: bind: %w", m, err)
 	}
 	return nil
+}
+
+// readlinkFd reads the target of the symlink an O_PATH fd holds.
+func readlinkFd(fd int) (string, error) {
+	buf := make([]byte, unix.PathMax)
+	n, err := unix.Readlinkat(fd, "", buf)
+	if err != nil {
+		return "", os.NewSyscallError("readlinkat", err)
+	}
+	return string(buf[:n]), nil
 }
 
 // mountFS mounts a new file system of type fstype on the directory rel

@@ -67,7 +67,7 @@ func groupsMain() int {
 	s.HostID = testHostID
 	s.Args = []string{"/bin/sh", "-c", "cat /g/f; grep Groups /proc/self/status"}
 	s.Env = []string{"PATH=/usr/bin:/bin"}
-	s.Inputs = append(append([]Mount(nil), baseInputs...), Mount{os.Args[2], "/g"})
+	s.Inputs = append(append([]Mount(nil), baseInputs...), Mount{Host: os.Args[2], Sandbox: "/g"})
 	if err := PrepareDir(s.Dir); err != nil {
 		fmt.Println(err)
 		return 2

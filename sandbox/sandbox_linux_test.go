@@ -36,7 +36,7 @@ func TestMain(m *testing.M) {
 const testHostID = 3774873600 // 0xE1000000
 
 // baseInputs make /bin/sh and coreutils work on a merged-/usr system.
-var baseInputs = []Mount{{"/usr", "/usr"}, {"/bin", "/bin"}, {"/lib", "/lib"}, {"/lib64", "/lib64"}, {"/sbin", "/sbin"}}
+var baseInputs = []Mount{{Host: "/usr", Sandbox: "/usr"}, {Host: "/bin", Sandbox: "/bin"}, {Host: "/lib", Sandbox: "/lib"}, {Host: "/lib64", Sandbox: "/lib64"}, {Host: "/sbin", Sandbox: "/sbin"}}
 
 type run struct {
 	res Result

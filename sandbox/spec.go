@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+
+	"github.com/sdbuild/sdbuild/internal/fscred"
 )
 
 // Fixed places inside every sandbox.
@@ -28,6 +30,9 @@ var reserved = []string{"/proc", "/dev", BuildDir, OutDir, TmpDir, "/sys", "/run
 type Mount struct {
 	Host    string `json:"host"`
 	Sandbox string `json:"sandbox"`
+	// Client says the client named the input: init resolves it with the
+	// spec's Client credentials, never with its own.
+	Client bool `json:"client,omitempty"`
 }
 
 // ParseMount parses HOST[:SANDBOX]; SANDBOX defaults to HOST.
@@ -88,6 +93,10 @@ type Spec struct {
 	// UserNS is set when the caller is not root (a user's own daemon):
 	// init then runs in a user namespace of its own, see UserNS.
 	UserNS *UserNS `json:"user_ns,omitempty"`
+	// Client, when set, is whom the build runs for, if not the caller:
+	// the inputs marked Client are opened with these file-system
+	// credentials, so a build can read only what its client can.
+	Client *fscred.Cred `json:"client,omitempty"`
 }
 
 // UserNS is init's own user namespace, for a caller without root. The

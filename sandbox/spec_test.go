@@ -13,8 +13,8 @@ func TestParseMount(t *testing.T) {
 		want    Mount
 		wantErr string
 	}{
-		{in: "/usr", want: Mount{"/usr", "/usr"}},
-		{in: "/nix/store:/store", want: Mount{"/nix/store", "/store"}},
+		{in: "/usr", want: Mount{Host: "/usr", Sandbox: "/usr"}},
+		{in: "/nix/store:/store", want: Mount{Host: "/nix/store", Sandbox: "/store"}},
 		{in: "usr", wantErr: `host path "usr" must be absolute`},
 		{in: "/usr:rel", wantErr: `sandbox path "rel" must be absolute`},
 		{in: "/usr/", wantErr: `must be clean`},
@@ -25,7 +25,7 @@ func TestParseMount(t *testing.T) {
 		{in: "/x:/build", wantErr: `/build is reserved`},
 		{in: "/x:/out/sub", wantErr: `/out is reserved`},
 		{in: "/x:/tmp", wantErr: `/tmp is reserved`},
-		{in: "/x:/outside", want: Mount{"/x", "/outside"}},
+		{in: "/x:/outside", want: Mount{Host: "/x", Sandbox: "/outside"}},
 	}
 	for _, tt := range tests {
 		got, err := ParseMount(tt.in)
@@ -70,7 +70,7 @@ func TestSpecValidate(t *testing.T) {
 		{"env bad name", func(s *Spec) { s.Env = []string{"1X=y"} }, "not a valid variable name"},
 		{"env fixed", func(s *Spec) { s.Env = []string{"out=/x"} }, "out is set by sdbuild"},
 		{"env nul", func(s *Spec) { s.Env = []string{"A=b\x00c"} }, "NUL"},
-		{"duplicate target", func(s *Spec) { s.Inputs = []Mount{{"/a", "/x"}, {"/b", "/x"}} }, "both mount on /x"},
+		{"duplicate target", func(s *Spec) { s.Inputs = []Mount{{Host: "/a", Sandbox: "/x"}, {Host: "/b", Sandbox: "/x"}} }, "both mount on /x"},
 		{"relative dir", func(s *Spec) { s.Dir = "b" }, "must be absolute"},
 		{"root id", func(s *Spec) { s.HostID = 0 }, "non-root host id"},
 		{"range overflow", func(s *Spec) { s.HostID = 1<<32 - 10; s.IDCount = 65536 }, "passes 2^32-1"},
@@ -103,7 +103,7 @@ func TestEnviron(t *testing.T) {
 
 func TestOrderedInputs(t *testing.T) {
 	s := validSpec()
-	s.Inputs = []Mount{{"/a", "/usr/share/x"}, {"/b", "/usr"}, {"/c", "/etc"}, {"/d", "/usr/lib"}}
+	s.Inputs = []Mount{{Host: "/a", Sandbox: "/usr/share/x"}, {Host: "/b", Sandbox: "/usr"}, {Host: "/c", Sandbox: "/etc"}, {Host: "/d", Sandbox: "/usr/lib"}}
 	var got []string
 	for _, m := range s.orderedInputs() {
 		got = append(got, m.Sandbox)
