@@ -225,11 +225,22 @@ func TestEnterTTY(t *testing.T) {
 	if !ok || ee.ExitCode() != 5 || !strings.Contains(string(out), "term=xterm-test") || !strings.Contains(string(out), "x42") {
 		t.Errorf("interactive enter under script: %v, output %q; want exit 5, TERM passed, the shell's answer x42", err, out)
 	}
-	// The pty starts with the size of the client's terminal.
+	// The pty starts with the size of the client's terminal. script(1)
+	// passes the end of its stdin on to the terminal as a control
+	// character, which the terminal echoes ("^@") before or after the
+	// answer as the race between the two goes: its stdin stays open until
+	// the command is done.
+	stdin, keep, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stdin.Close()
+	defer keep.Close()
 	cmd = exec.CommandContext(ctx, "script", "-qec", "stty rows 33 cols 99; "+filepath.Join(binDir, "sdbuild")+" enter "+id+" -- stty size", "/dev/null")
 	cmd.Env = []string{"SDBUILD_SOCKET=" + socket, "TERM=xterm-test", "PATH=/usr/bin:/bin"}
+	cmd.Stdin = stdin
 	out, err = cmd.Output()
-	if err != nil || !strings.HasSuffix(string(out), "33 99\r\n") {
+	if err != nil || string(out) != "33 99\r\n" {
 		t.Errorf("enter under a 33x99 terminal: %v, output %q; want stty size 33 99", err, out)
 	}
 }
