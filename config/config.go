@@ -42,9 +42,9 @@ func Defaults() Config {
 	return Config{
 		StateDir:     "/var/lib/sdbuild",
 		Socket:       "/run/sdbuild/sdbuild.sock",
-		StartID:      872415232, // 0x34000000, Nix's default auto-allocate start
-		IDCount:      8388608,   // 128 slots of 65536
-		IDsPerBuild:  65536,     // a full 16-bit range, so a build can nest containers
+		StartID:      2013265920, // 0x78000000: no one else's, see allocators.go
+		IDCount:      8388608,    // 128 slots of 65536
+		IDsPerBuild:  65536,      // a full 16-bit range, so a build can nest containers
 		MaxJobs:      runtime.NumCPU(),
 		AllowedUsers: []string{"*"},
 		TrustedUsers: []string{"root"},

@@ -252,10 +252,10 @@ func TestCheckHostIDsFiles(t *testing.T) {
 		wantSub                       string
 	}{
 		{name: "no subuid or subgid", passwd: passwd, group: group},
-		{name: "subuid clash", passwd: passwd, group: group, subuid: "alice:872415232:65536\n",
-			wantIs: ErrIDOverlap, wantSub: `subordinate uids 872415232-872480767 of "alice" in `},
-		{name: "subgid clash", passwd: passwd, group: group, subgid: "alice:880803839:1\n",
-			wantIs: ErrIDOverlap, wantSub: `subordinate gids 880803839-880803839 of "alice" in `},
+		{name: "subuid clash", passwd: passwd, group: group, subuid: "alice:2013265920:65536\n",
+			wantIs: ErrIDOverlap, wantSub: `subordinate uids 2013265920-2013331455 of "alice" in `},
+		{name: "subgid clash", passwd: passwd, group: group, subgid: "alice:2021654527:1\n",
+			wantIs: ErrIDOverlap, wantSub: `subordinate gids 2021654527-2021654527 of "alice" in `},
 		{name: "missing passwd", group: group, wantIs: fs.ErrNotExist, wantSub: "check host ids: open "},
 		{name: "missing group", passwd: passwd, wantIs: fs.ErrNotExist, wantSub: "check host ids: open "},
 	}

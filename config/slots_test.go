@@ -9,7 +9,7 @@ import (
 func TestSlotOptions(t *testing.T) {
 	c := Defaults()
 	c.StateDir = "/var/lib/sdbuild"
-	want := slots.Options{Dir: "/var/lib/sdbuild/userpool", StartID: 872415232, StartGID: 872415232, IDsPerBuild: 65536, Slots: 128}
+	want := slots.Options{Dir: "/var/lib/sdbuild/userpool", StartID: 2013265920, StartGID: 2013265920, IDsPerBuild: 65536, Slots: 128}
 	if got := c.SlotOptions(); got != want {
 		t.Errorf("SlotOptions() = %+v, want %+v", got, want)
 	}

@@ -19,22 +19,22 @@ func TestCheckIDRange(t *testing.T) {
 		mapWant      string
 		wantBlocking bool
 	}{
-		{"healthy", func(h *Host) {}, OK, "ids 872415232-880803839: 128 slots of 65536", OK, "whole range", false},
+		{"healthy", func(h *Host) {}, OK, "ids 2013265920-2021654527: 128 slots of 65536", OK, "whole range", false},
 		{"config does not load", func(h *Host) {
 			h.Config = nil
 			h.ConfigErr = errors.Join(errors.New("config: start-id = 0: must be greater than 0"), errors.New("config: id-count = 0"))
 		}, Missing, "start-id = 0: must be greater than 0; config: id-count = 0", Warning, "not checked", true},
 		{"clash names the entry", func(h *Host) {
-			h.HostIDsErr = fmt.Errorf(`id range 872415232-880803839 (start-id 872415232, id-count 8388608) overlaps user "nixbld" (uid 872415300) in /etc/passwd line 30; choose a start-id outside it`)
-		}, Missing, `user "nixbld" (uid 872415300) in /etc/passwd line 30`, OK, "", true},
+			h.HostIDsErr = fmt.Errorf(`id range 2013265920-2021654527 (start-id 2013265920, id-count 8388608) overlaps user "builder" (uid 2013265990) in /etc/passwd line 30; choose a start-id outside it`)
+		}, Missing, `user "builder" (uid 2013265990) in /etc/passwd line 30`, OK, "", true},
 		{"container maps 65536 ids", func(h *Host) {
 			h.Files[fileUIDMap] = "0 100000 65536\n"
-		}, OK, "", Missing, "uid 872415232 of the range is not mapped in this user namespace (/proc/self/uid_map maps only 0-65535)", true},
+		}, OK, "", Missing, "uid 2013265920 of the range is not mapped in this user namespace (/proc/self/uid_map maps only 0-65535)", true},
 		{"gid map short", func(h *Host) {
-			h.Files[fileGIDMap] = "0 0 872415232\n872415232 5 65536\n"
-		}, OK, "", Missing, "gid 872480768 of the range is not mapped", true},
+			h.Files[fileGIDMap] = "0 0 2013265920\n2013265920 5 65536\n"
+		}, OK, "", Missing, "gid 2013331456 of the range is not mapped", true},
 		{"range mapped in two pieces", func(h *Host) {
-			h.Files[fileUIDMap] = "0 0 1000\n872415232 0 4194304\n876609536 9 4194304\n"
+			h.Files[fileUIDMap] = "0 0 1000\n2013265920 0 4194304\n2017460224 9 4194304\n"
 		}, OK, "", OK, "", false},
 		{"uid_map malformed", func(h *Host) { h.Files[fileUIDMap] = "0 0\n" }, OK, "", Missing, "read /proc/self/uid_map: id map line 1", true},
 		{"uid_map unreadable", func(h *Host) {
