@@ -1,5 +1,12 @@
 package config
 
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+)
+
 // Other programs hand out host ids on their own: to containers, to builds,
 // to services, to users that do not exist yet. sdbuild's range must be
 // none of theirs. Two programs that give the same ids to different builds
@@ -58,6 +65,7 @@ type idWindow struct {
 	who         string // the allocator, as messages name it
 	first, last uint64 // inclusive
 	source      string // where the range is written down
+	risk        string // what an overlap risks, when it is only reported
 }
 
 // overlaps says whether [first, end) shares an id with w.
@@ -69,18 +77,18 @@ func (w idWindow) overlaps(first, end uint64) bool {
 // --private-users=pick and systemd-nsresourced hand out 65536 ids of it at
 // a time.
 var containerWindow = idWindow{
-	"systemd's container range (systemd-nspawn --private-users=pick, systemd-nsresourced)",
-	524288, 1879048191, "systemd's docs/UIDS-GIDS.md"}
+	who:   "systemd's container range (systemd-nspawn --private-users=pick, systemd-nsresourced)",
+	first: 524288, last: 1879048191, source: "systemd's docs/UIDS-GIDS.md"}
 
 // systemdWindows are systemd's fixed ranges other than the container
 // range: whatever is configured, systemd hands them out on any host, and
 // sdbuild needs systemd.
 var systemdWindows = []idWindow{
-	{"systemd-homed's home directory range", 60001, 60513, "systemd's docs/UIDS-GIDS.md"},
-	{"systemd-nspawn's --bind-user range", 60514, 60577, "systemd's docs/UIDS-GIDS.md"},
-	{"systemd's dynamic greeter user range", 60578, 60705, "systemd's docs/UIDS-GIDS.md"},
-	{"systemd's DynamicUser= range", 61184, 65519, "systemd's docs/UIDS-GIDS.md"},
-	{"systemd's foreign UID range", 2147352576, 2147418111, "systemd's docs/UIDS-GIDS.md"},
+	{who: "systemd-homed's home directory range", first: 60001, last: 60513, source: "systemd's docs/UIDS-GIDS.md"},
+	{who: "systemd-nspawn's --bind-user range", first: 60514, last: 60577, source: "systemd's docs/UIDS-GIDS.md"},
+	{who: "systemd's dynamic greeter user range", first: 60578, last: 60705, source: "systemd's docs/UIDS-GIDS.md"},
+	{who: "systemd's DynamicUser= range", first: 61184, last: 65519, source: "systemd's docs/UIDS-GIDS.md"},
+	{who: "systemd's foreign UID range", first: 2147352576, last: 2147418111, source: "systemd's docs/UIDS-GIDS.md"},
 }
 
 // Nix's defaults for start-id and id-count on Linux, which apply when
@@ -95,23 +103,163 @@ const (
 // nixDefaultWindow is what Nix hands out once auto-allocate-uids is turned
 // on without start-id or id-count: on a NixOS builder that is one line.
 var nixDefaultWindow = idWindow{
-	"Nix's auto-allocate-uids default range", nixDefaultStartID, nixDefaultStartID + nixDefaultIDCount - 1,
-	"Nix's start-id and id-count defaults"}
+	who:   "Nix's auto-allocate-uids default range",
+	first: nixDefaultStartID, last: nixDefaultStartID + nixDefaultIDCount - 1,
+	source: "Nix's start-id and id-count defaults"}
 
 // otherWindows are ranges other programs allocate from that this host's
 // files show only once they have allocated, if at all: reported, not
 // refused.
 var otherWindows = []idWindow{
 	{"shadow's useradd range for new users' subordinate ids", 100000, 600100000,
-		"SUB_UID_MIN and SUB_UID_MAX unless /etc/login.defs sets them"},
+		"SUB_UID_MIN and SUB_UID_MAX unless /etc/login.defs sets them",
+		"the grants made are in /etc/subuid, which is checked, but a user added later may be granted ids of this range"},
 	{"LXD's and Incus's range without /etc/subuid", 1000000, 1000999999,
-		"their default idmap, and the LXD snap's always"},
+		"their default idmap, and the LXD snap's always",
+		"their containers would run on ids of this range, recorded nowhere sdbuild reads"},
 	{`podman --userns=auto's example "containers" grant`, 2147483647, 4294967294,
-		"containers:2147483647:2147483648 in podman's documentation"},
+		"containers:2147483647:2147483648 in podman's documentation",
+		"a grant made is in /etc/subuid, which is checked, but one added later may take ids of this range"},
 }
 
 // knownWindows returns every range in the table above.
 func knownWindows() []idWindow {
 	w := append([]idWindow{containerWindow, nixDefaultWindow}, systemdWindows...)
 	return append(w, otherWindows...)
+}
+
+// hostAllocators is what this host's files say about other allocators.
+type hostAllocators struct {
+	nix      nixRange
+	nixPool  string   // Nix's userpool2 directory
+	nixSlots []uint64 // the slots it names
+	// nsresourced is the socket systemd-nsresourced listens on, "" when
+	// it does not.
+	nsresourced string
+}
+
+// allocatorErrors reports each range that another allocator on this host
+// hands out now, or will without asking anyone, and c's range overlaps.
+func (c *Config) allocatorErrors(h hostAllocators) []error {
+	first, end := uint64(c.StartID), uint64(c.StartID)+uint64(c.IDCount)
+	var errs []error
+	clash := func(w idWindow, fix string) {
+		errs = append(errs, errorf(ErrIDOverlap, "%s overlaps %s %d-%d (%s); %s",
+			c.rangeText(), w.who, w.first, w.last, w.source, fix))
+	}
+	for _, w := range systemdWindows {
+		if w.overlaps(first, end) {
+			clash(w, c.suggestStart(w))
+		}
+	}
+	if h.nsresourced != "" && containerWindow.overlaps(first, end) {
+		w := containerWindow
+		w.who = "systemd's container range, from which systemd-nsresourced hands out 65536 ids at a time,"
+		w.source = "it listens on " + h.nsresourced
+		clash(w, c.suggestStart(w)+", or stop and disable systemd-nsresourced.socket")
+	}
+	if h.nix.on && h.nix.count > 0 { // Nix refuses an empty range itself
+		w := idWindow{who: "Nix's auto-allocate-uids range", first: h.nix.start, last: h.nix.start + h.nix.count - 1, source: h.nix.source()}
+		if w.overlaps(first, end) {
+			clash(w, c.suggestStart(w)+", or give Nix a start-id outside sdbuild's range")
+		}
+	} else if w, names := h.usedNixSlots(); names != "" && w.overlaps(first, end) {
+		w.source = names + " in " + h.nixPool + ", from start-id " + strconv.FormatUint(h.nix.start, 10)
+		clash(w, c.suggestStart(w)+", or remove "+h.nixPool+" if Nix no longer allocates ids")
+	}
+	return errs
+}
+
+// usedNixSlots returns the ids of the slots that Nix's userpool2 directory
+// shows were handed out, from the first to the last, and their file names.
+// The slots are counted from Nix's start-id now, the only one known.
+func (h hostAllocators) usedNixSlots() (idWindow, string) {
+	w := idWindow{who: "ids Nix's auto-allocate-uids has handed out on this host", first: math.MaxUint64}
+	var names []string
+	for _, n := range h.nixSlots {
+		first := h.nix.start + n*nixIDsPerBuild
+		if first+nixIDsPerBuild-1 >= math.MaxUint32 {
+			continue // Nix never hands out ids past (uid_t)-1
+		}
+		w.first, w.last = min(w.first, first), max(w.last, first+nixIDsPerBuild-1)
+		names = append(names, fmt.Sprintf("slot-%d", n))
+	}
+	return w, strings.Join(names, ", ")
+}
+
+// IDRangeWarnings reports, one line each, the ranges another allocator
+// might hand out that c's range overlaps but CheckHostIDs does not refuse
+// (see the table above for why). A user's own daemon has none: its ids
+// are the grant the administrator chose for it.
+func (c *Config) IDRangeWarnings() ([]string, error) {
+	return c.IDRangeWarningsAt(hostIDSources)
+}
+
+// IDRangeWarningsAt is IDRangeWarnings with the files and directories of s.
+func (c *Config) IDRangeWarningsAt(s HostIDSources) ([]string, error) {
+	if c.Rootless != nil {
+		return nil, nil
+	}
+	h, err := readAllocators(s)
+	if err != nil {
+		return nil, err
+	}
+	return c.allocatorWarnings(h), nil
+}
+
+// allocatorWarnings is IDRangeWarnings on the facts of h.
+func (c *Config) allocatorWarnings(h hostAllocators) []string {
+	first, end := uint64(c.StartID), uint64(c.StartID)+uint64(c.IDCount)
+	var warns []string
+	warn := func(w idWindow, why string) {
+		warns = append(warns, fmt.Sprintf("%s overlaps %s %d-%d (%s): %s; to be sure, %s",
+			c.rangeText(), w.who, w.first, w.last, w.source, why, c.suggestStart(w)))
+	}
+	if h.nsresourced == "" && containerWindow.overlaps(first, end) {
+		warn(containerWindow, "systemd-nspawn -U may pick ids of it for a container, and systemd-nsresourced would hand them out if enabled")
+	}
+	if !h.nix.on {
+		w := nixDefaultWindow
+		if h.nix.startAt != nil || h.nix.countAt != nil {
+			w = idWindow{who: "the range Nix's auto-allocate-uids would use",
+				first: h.nix.start, last: h.nix.start + h.nix.count - 1, source: "start-id and id-count in nix.conf"}
+		}
+		if w.overlaps(first, end) {
+			warn(w, "a Nix daemon given auto-allocate-uids = true would hand these ids to its builds")
+		}
+	}
+	for _, w := range otherWindows {
+		if w.overlaps(first, end) {
+			warn(w, w.risk)
+		}
+	}
+	return warns
+}
+
+// rangeText describes c's id range for messages.
+func (c *Config) rangeText() string {
+	return fmt.Sprintf("id range %d-%d (start-id %d, id-count %d)",
+		c.StartID, uint64(c.StartID)+uint64(c.IDCount)-1, c.StartID, c.IDCount)
+}
+
+// suggestStart returns what to set start-id to so that the range is clear
+// of w and of every known allocator: sdbuild's default if that fits id-count
+// and ids-per-build, else the first slot boundary after w.
+func (c *Config) suggestStart(w idWindow) string {
+	per := uint64(max(c.IDsPerBuild, 1))
+	after := (w.last/per + 1) * per
+	for _, start := range []uint64{uint64(Defaults().StartID), after} {
+		end := start + uint64(c.IDCount)
+		if start%per != 0 || end > math.MaxUint32 {
+			continue
+		}
+		free := true
+		for _, k := range append(knownWindows(), w) {
+			free = free && !k.overlaps(start, end)
+		}
+		if free {
+			return fmt.Sprintf("set start-id to %d", start)
+		}
+	}
+	return fmt.Sprintf("choose a start-id outside %d-%d", w.first, w.last)
 }

@@ -14,10 +14,12 @@ var (
 	// ErrInvalidValue: a value has the wrong type or breaks a rule.
 	ErrInvalidValue = errors.New("invalid configuration value")
 	// ErrIDOverlap: the build id range clashes with a host user, group or
-	// subordinate id range.
+	// subordinate id range, or with ids another allocator hands out (Nix's
+	// auto-allocate-uids, systemd's ranges).
 	ErrIDOverlap = errors.New("id range overlaps host ids")
 	// ErrMalformedIDFile: a line of /etc/passwd, /etc/group, /etc/subuid or
-	// /etc/subgid cannot be parsed.
+	// /etc/subgid cannot be parsed, or Nix's nix.conf has a value for
+	// auto-allocate-uids, start-id or id-count that Nix would refuse.
 	ErrMalformedIDFile = errors.New("malformed id database line")
 )
 

@@ -18,9 +18,28 @@ type IDFile struct {
 	R    io.Reader // the file's contents
 }
 
-// hostIDFiles are the files CheckHostIDs reads; tests point them elsewhere.
-var hostIDFiles = struct{ passwd, group, subuid, subgid string }{
-	"/etc/passwd", "/etc/group", "/etc/subuid", "/etc/subgid",
+// HostIDSources are the files and directories the host id checks read.
+type HostIDSources struct {
+	Passwd, Group, SubUID, SubGID string
+	// NixConf is Nix's nix.conf: whether auto-allocate-uids is on, and its
+	// start-id and id-count. The Nix daemon also takes settings from
+	// $NIX_CONFIG and --option, which no file shows; NixUserPool does.
+	NixConf string
+	// NixUserPool is where Nix's auto-allocate-uids locks its slots, one
+	// file per slot it has ever handed out.
+	NixUserPool string
+	// NSResourceSocket is systemd-nsresourced's socket: present while it
+	// is enabled and would hand out ids of systemd's container range.
+	NSResourceSocket string
+}
+
+// hostIDSources are this host's files, which CheckHostIDs,
+// IDRangeWarnings and Load read; tests point them elsewhere.
+var hostIDSources = HostIDSources{
+	Passwd: "/etc/passwd", Group: "/etc/group", SubUID: "/etc/subuid", SubGID: "/etc/subgid",
+	NixConf:          "/etc/nix/nix.conf",
+	NixUserPool:      "/nix/var/nix/userpool2",
+	NSResourceSocket: "/run/systemd/io.systemd.NamespaceResource",
 }
 
 // idEntry is a host id, or range of ids, that builds must not use.
@@ -32,16 +51,24 @@ type idEntry struct {
 	line  int
 }
 
-// CheckHostIDs checks the build id range against this host's /etc/passwd,
-// /etc/group, /etc/subuid and /etc/subgid; the last two may be missing. A
-// clash would let a build own or reach the files of an existing user.
-// Users known only through NSS (LDAP, systemd-userdb) are not seen.
+// CheckHostIDs checks the build id range against this host's users,
+// groups and subordinate ids (/etc/passwd, /etc/group, /etc/subuid and
+// /etc/subgid; the last two may be missing) and against the ids other
+// allocators hand out (see allocators.go): Nix's auto-allocate-uids and
+// systemd's ranges. A clash would let a build own or reach the files of
+// an existing user, or share ids with another program's builds and
+// containers. Users known only through NSS (LDAP, systemd-userdb) are not
+// seen.
 //
 // A user's own daemon builds as the user (nothing to check) or on the
 // subordinate ids it was granted, which are checked against users and
-// groups only: the grant itself is in /etc/subuid.
-func (c *Config) CheckHostIDs() error {
-	paths := []string{hostIDFiles.passwd, hostIDFiles.group, hostIDFiles.subuid, hostIDFiles.subgid}
+// groups only: the grant itself is in /etc/subuid, and where it lies is
+// the administrator's choice.
+func (c *Config) CheckHostIDs() error { return c.CheckHostIDsAt(hostIDSources) }
+
+// CheckHostIDsAt is CheckHostIDs with the files and directories of s.
+func (c *Config) CheckHostIDsAt(s HostIDSources) error {
+	paths := []string{s.Passwd, s.Group, s.SubUID, s.SubGID}
 	if c.Rootless != nil {
 		if !c.Rootless.HasSubIDs() {
 			return nil
@@ -60,7 +87,42 @@ func (c *Config) CheckHostIDs() error {
 		defer f.Close()
 		files[i] = &IDFile{Name: path, R: f}
 	}
-	return CheckIDRange(c.StartID, c.IDCount, files[0], files[1], files[2], files[3])
+	errs := []error{CheckIDRange(c.StartID, c.IDCount, files[0], files[1], files[2], files[3])}
+	if c.Rootless == nil {
+		if h, err := readAllocators(s); err != nil {
+			errs = append(errs, err)
+		} else {
+			errs = append(errs, c.allocatorErrors(h)...)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// readAllocators reads what s says about other allocators.
+func readAllocators(s HostIDSources) (hostAllocators, error) {
+	h := hostAllocators{nixPool: s.NixUserPool}
+	settings, err := readNixConf(s.NixConf, func(p string) (io.ReadCloser, error) { return os.Open(p) })
+	if err != nil {
+		return h, fmt.Errorf("check host ids: %w", err)
+	}
+	if h.nix, err = nixRangeOf(settings); err != nil {
+		return h, err
+	}
+	entries, err := os.ReadDir(s.NixUserPool)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return h, fmt.Errorf("check host ids: %w", err)
+	}
+	names := make([]string, len(entries))
+	for i, e := range entries {
+		names[i] = e.Name()
+	}
+	h.nixSlots = nixSlots(names)
+	if _, err := os.Lstat(s.NSResourceSocket); err == nil {
+		h.nsresourced = s.NSResourceSocket
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return h, fmt.Errorf("check host ids: %w", err)
+	}
+	return h, nil
 }
 
 // CheckIDRange reports every entry of the given files whose id or id range

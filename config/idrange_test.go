@@ -222,13 +222,11 @@ func TestCheckIDRangeReadError(t *testing.T) {
 	}
 }
 
-// useHostIDFiles points CheckHostIDs at files in a temporary directory
-// holding the given contents; "" leaves a file out.
-func useHostIDFiles(t *testing.T, passwd, group, subuid, subgid string) {
+// hostIDFiles returns sources in a temporary directory holding the given
+// contents; "" leaves a file out. Nix's and systemd's paths lead nowhere.
+func hostIDFiles(t *testing.T, passwd, group, subuid, subgid string) HostIDSources {
 	t.Helper()
 	dir := t.TempDir()
-	old := hostIDFiles
-	t.Cleanup(func() { hostIDFiles = old })
 	paths := [4]string{}
 	for i, content := range []string{passwd, group, subuid, subgid} {
 		paths[i] = filepath.Join(dir, [...]string{"passwd", "group", "subuid", "subgid"}[i])
@@ -239,7 +237,9 @@ func useHostIDFiles(t *testing.T, passwd, group, subuid, subgid string) {
 			t.Fatal(err)
 		}
 	}
-	hostIDFiles.passwd, hostIDFiles.group, hostIDFiles.subuid, hostIDFiles.subgid = paths[0], paths[1], paths[2], paths[3]
+	return HostIDSources{Passwd: paths[0], Group: paths[1], SubUID: paths[2], SubGID: paths[3],
+		NixConf: filepath.Join(dir, "nix.conf"), NixUserPool: filepath.Join(dir, "userpool2"),
+		NSResourceSocket: filepath.Join(dir, "io.systemd.NamespaceResource")}
 }
 
 func TestCheckHostIDsFiles(t *testing.T) {
@@ -261,9 +261,9 @@ func TestCheckHostIDsFiles(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			useHostIDFiles(t, tt.passwd, tt.group, tt.subuid, tt.subgid)
+			src := hostIDFiles(t, tt.passwd, tt.group, tt.subuid, tt.subgid)
 			c := Defaults()
-			err := c.CheckHostIDs()
+			err := c.CheckHostIDsAt(src)
 			if tt.wantIs == nil {
 				if err != nil {
 					t.Fatalf("CheckHostIDs() = %v, want nil", err)

@@ -133,7 +133,7 @@ func (r *Rootless) readSubIDs() error {
 	for _, f := range []struct {
 		path string
 		into *SubIDRange
-	}{{hostIDFiles.subuid, &r.SubUID}, {hostIDFiles.subgid, &r.SubGID}} {
+	}{{hostIDSources.SubUID, &r.SubUID}, {hostIDSources.SubGID, &r.SubGID}} {
 		fh, err := os.Open(f.path)
 		if errors.Is(err, fs.ErrNotExist) {
 			continue

@@ -13,10 +13,10 @@ import (
 // useSubIDFiles points the subordinate id files at temporary ones.
 func useSubIDFiles(t *testing.T, subuid, subgid string) {
 	t.Helper()
-	old := hostIDFiles
-	t.Cleanup(func() { hostIDFiles = old })
-	hostIDFiles.subuid = writeFile(t, "subuid", subuid)
-	hostIDFiles.subgid = writeFile(t, "subgid", subgid)
+	old := hostIDSources
+	t.Cleanup(func() { hostIDSources = old })
+	hostIDSources.SubUID = writeFile(t, "subuid", subuid)
+	hostIDSources.SubGID = writeFile(t, "subgid", subgid)
 }
 
 func TestLoadUser(t *testing.T) {
