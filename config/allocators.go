@@ -187,7 +187,8 @@ func (h hostAllocators) usedNixSlots() (idWindow, string) {
 	return w, strings.Join(names, ", ")
 }
 
-// IDRangeWarnings reports, one line each, the ranges another allocator
+// IDRangeWarnings reports, one line each ("the range overlaps …": doctor
+// shows them under the range), the ranges another allocator
 // might hand out that c's range overlaps but CheckHostIDs does not refuse
 // (see the table above for why). A user's own daemon has none: its ids
 // are the grant the administrator chose for it.
@@ -212,8 +213,8 @@ func (c *Config) allocatorWarnings(h hostAllocators) []string {
 	first, end := uint64(c.StartID), uint64(c.StartID)+uint64(c.IDCount)
 	var warns []string
 	warn := func(w idWindow, why string) {
-		warns = append(warns, fmt.Sprintf("%s overlaps %s %d-%d (%s): %s; to be sure, %s",
-			c.rangeText(), w.who, w.first, w.last, w.source, why, c.suggestStart(w)))
+		warns = append(warns, fmt.Sprintf("the range overlaps %s %d-%d (%s): %s; to be sure, %s",
+			w.who, w.first, w.last, w.source, why, c.suggestStart(w)))
 	}
 	if h.nsresourced == "" && containerWindow.overlaps(first, end) {
 		warn(containerWindow, "systemd-nspawn -U may pick ids of it for a container, and systemd-nsresourced would hand them out if enabled")
