@@ -62,6 +62,9 @@ func Gather(ctx context.Context, o Options) *Host {
 	}
 	if h.Config != nil {
 		h.HostIDsErr = h.Config.CheckHostIDs()
+		// A file IDRangeWarnings cannot read, CheckHostIDs could not
+		// either: HostIDsErr already says so.
+		h.IDRangeWarnings, _ = h.Config.IDRangeWarnings()
 	}
 	h.SystemdErr = dialSystemd(ctx, o.SystemdTimeout)
 	if st, err := os.Lstat("/run/systemd/system"); err == nil && st.IsDir() {

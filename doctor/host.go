@@ -25,10 +25,12 @@ type Host struct {
 	NamespaceErrs map[string]error
 
 	// Config is the loaded configuration, or ConfigErr says why there is
-	// none; HostIDsErr is what Config.CheckHostIDs returned.
-	Config     *config.Config
-	ConfigErr  error
-	HostIDsErr error
+	// none; HostIDsErr is what Config.CheckHostIDs returned, and
+	// IDRangeWarnings what Config.IDRangeWarnings did.
+	Config          *config.Config
+	ConfigErr       error
+	HostIDsErr      error
+	IDRangeWarnings []string
 
 	SystemdErr    error // connecting to systemd over D-Bus; nil when it answered
 	SystemdBooted bool  // /run/systemd/system exists: PID 1 is systemd

@@ -12,7 +12,9 @@ import (
 const fullRange = 65536
 
 // checkIDRange reports the configured id range: loadable, clashing with no
-// host user, group or subordinate id, and mapped in our user namespace.
+// host user, group or subordinate id and with no ids Nix or systemd hand
+// out (what the daemon refuses to start with), mapped in our user
+// namespace, and apart from the ranges other allocators might hand out.
 func checkIDRange(h *Host) []Item {
 	if h.ConfigErr != nil || h.Config == nil {
 		reason := "no configuration"
@@ -29,12 +31,24 @@ func checkIDRange(h *Host) []Item {
 		return checkSubIDs(h)
 	}
 	first, last := uint64(c.StartID), uint64(c.StartID)+uint64(c.IDCount)-1
-	rangeItem := required(ok("id range", fmt.Sprintf("ids %d-%d: %d slots of %d, clashing with no user, group or subordinate id",
-		first, last, c.Slots(), c.IDsPerBuild)))
+	rangeItem := required(ok("id range", fmt.Sprintf("ids %d-%d: %d slots of %d, clashing with no user, group or subordinate id, "+
+		"nor with ids Nix or systemd hand out", first, last, c.Slots(), c.IDsPerBuild)))
 	if h.HostIDsErr != nil {
 		rangeItem = required(missing("id range", oneLine(h.HostIDsErr)))
 	}
-	return []Item{rangeItem, required(checkIDMapping(h, first, last))}
+	return []Item{rangeItem, required(checkIDMapping(h, first, last)), checkAllocators(h)}
+}
+
+// checkAllocators reports the ranges that other allocators might hand out
+// and the id range overlaps: a warning, since nothing hands them out yet
+// as far as this host's files show (or what does coordinates through a
+// lock, as systemd-nspawn does), but a range apart from them needs no such
+// care.
+func checkAllocators(h *Host) Item {
+	if len(h.IDRangeWarnings) == 0 {
+		return ok("id allocators", "the range is apart from what systemd-nspawn, Nix, useradd, LXD and podman might hand out")
+	}
+	return warning("id allocators", squash(strings.Join(h.IDRangeWarnings, "\n")))
 }
 
 // checkSubIDs reports a user's own daemon's ids: the subordinate ranges

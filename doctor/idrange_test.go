@@ -52,6 +52,11 @@ func TestCheckIDRange(t *testing.T) {
 			if p := wantItem(items, "id mapping", tc.mapStatus, tc.mapWant); p != "" {
 				t.Error(p)
 			}
+			if tc.name != "config does not load" {
+				if p := wantItem(items, "id allocators", OK, "apart from"); p != "" {
+					t.Error(p)
+				}
+			}
 			if got := len(Report{Checks: items}.Blocking()) > 0; got != tc.wantBlocking {
 				t.Errorf("blocking = %v, want %v (%v)", got, tc.wantBlocking, items)
 			}
@@ -99,5 +104,42 @@ func TestUIDRangeFeatureWithoutGrant(t *testing.T) {
 	}
 	if it, _ := find(r.Features, "uid-range"); strings.Contains(it.Reason, "newuidmap") {
 		t.Errorf("uid-range: %q names newuidmap, which was not checked", it.Reason)
+	}
+}
+
+// The daemon refuses a range Nix hands out, and doctor says the same;
+// a range others might hand out is a warning that blocks nothing.
+func TestCheckAllocators(t *testing.T) {
+	const nixClash = "id range 872415232-880803839 (start-id 872415232, id-count 8388608) overlaps Nix's auto-allocate-uids range 872415232-880803839 " +
+		"(/etc/nix/nix.conf line 3: auto-allocate-uids = true; start-id unset, Nix's default 872415232; id-count unset, Nix's default 8388608); " +
+		"set start-id to 2013265920, or give Nix a start-id outside sdbuild's range"
+	const pick = "the range overlaps systemd's container range " +
+		"(systemd-nspawn --private-users=pick, systemd-nsresourced) 524288-1879048191 (systemd's docs/UIDS-GIDS.md): systemd-nspawn -U may pick ids of it"
+	const lxd = "the range overlaps LXD's and Incus's range without /etc/subuid 1000000-1000999999"
+	for _, tc := range []struct {
+		name     string
+		change   func(h *Host)
+		check    string
+		status   Status
+		want     []string
+		blocking bool
+	}{
+		{"Nix hands out the range", func(h *Host) { h.HostIDsErr = errors.New(nixClash) },
+			"id range", Missing, []string{nixClash}, true},
+		{"others might", func(h *Host) { h.IDRangeWarnings = []string{pick, lxd} },
+			"id allocators", Warning, []string{pick, "; " + lxd}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := healthyHost()
+			h.Config.StartID = 872415232
+			tc.change(h)
+			r := Diagnose(h)
+			if p := wantItem(r.Checks, tc.check, tc.status, tc.want...); p != "" {
+				t.Error(p)
+			}
+			if got := len(r.Blocking()) > 0; got != tc.blocking {
+				t.Errorf("blocking = %v, want %v (%v)", got, tc.blocking, r.Blocking())
+			}
+		})
 	}
 }
