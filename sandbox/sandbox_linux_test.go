@@ -29,7 +29,7 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// testHostID is far above the ids real builds use (872415232+), so a test
+// testHostID is far above the ids real builds use (2013265920+), so a test
 // can never touch a real build's processes or files, and apart from the
 // ranges other packages' tests use (slots 0xE0000000, build 0xE2000000),
 // since go test runs packages in parallel and these tests scan their range.

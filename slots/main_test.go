@@ -9,7 +9,7 @@ import (
 	"testing"
 )
 
-// testStartID is where test ranges begin: real builds use 872415232 and up,
+// testStartID is where test ranges begin: real builds use 2013265920 and up,
 // but never ids at or above 0xE0000000, so tests cannot touch them.
 const testStartID = 0xE0000000
 
