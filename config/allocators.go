@@ -54,11 +54,15 @@ import (
 // userpool2 directory shows slots it handed out, systemd's fixed ranges,
 // and the container range while systemd-nsresourced listens, since it
 // consults only its own registry and the user database. The rest are
-// reported (IDRangeWarnings): grants shadow, LXD or podman have made
-// are in /etc/subuid and refused there, and systemd-nspawn alone marks each
-// range it picks with a lock file in /run/systemd/nspawn-uid/, so a slot
-// pool that takes the same lock for each of its 65536-id ranges can share
-// the container range with it.
+// reported (IDRangeWarnings): Nix's range while auto-allocate-uids is off;
+// useradd's and podman's, whose grants, once made, are in /etc/subuid and
+// refused there; LXD's and Incus's fallback, which no file sdbuild reads
+// shows in use; and the container range without nsresourced, because
+// systemd-nspawn marks each range it picks with a lock file in
+// /run/systemd/nspawn-uid/ (named by the range's first id), so a slot pool
+// that takes the same lock for each of its 65536-id ranges can share the
+// range with it, and a check at start could not see containers started
+// later anyway.
 
 // idWindow is a range of host ids another program hands out.
 type idWindow struct {
