@@ -24,23 +24,30 @@ func (s Status) Finished() bool {
 	return true
 }
 
-// Build is one build as the daemon records and reports it.
+// Outcome is where a build stands, and once it is final how it ended: the
+// one shape every front end reports (sdbuild run --local, the daemon's
+// records, the API).
+type Outcome struct {
+	Status   Status `json:"status"`
+	ExitCode int    `json:"exit_code"`        // the builder's exit status; 128+n for signal n
+	Signal   int    `json:"signal,omitempty"` // the signal that killed the builder
+	Limit    string `json:"limit,omitempty"`  // timeout or max-silent-time, when one fired
+	Error    string `json:"error,omitempty"`  // why it failed, in words
+}
+
+// Build is one build as sdbuild records and reports it.
 type Build struct {
 	ID       string   `json:"id"`
 	Name     string   `json:"name,omitempty"`
 	User     string   `json:"user"`
 	UID      uint32   `json:"uid"`
-	Status   Status   `json:"status"`
 	Unit     string   `json:"unit,omitempty"`
 	Slot     int      `json:"slot"` // -1 until it has one
 	Args     []string `json:"args"`
 	Features []string `json:"features,omitempty"`
 	Output   string   `json:"output,omitempty"`
 
-	ExitCode int    `json:"exit_code"`
-	Signal   int    `json:"signal,omitempty"`
-	Limit    string `json:"limit,omitempty"` // timeout or max-silent-time, when one fired
-	Error    string `json:"error,omitempty"`
+	Outcome
 
 	Created  time.Time `json:"created"`
 	Started  time.Time `json:"started,omitzero"`

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/sdbuild/sdbuild/api"
 	"github.com/sdbuild/sdbuild/internal/fscred"
 	"github.com/sdbuild/sdbuild/outputs"
 	"github.com/sdbuild/sdbuild/sandbox"
@@ -69,52 +70,93 @@ func NewRunner(opt Options) (*Runner, error) {
 	return &Runner{opt: opt, buildDir: dir}, nil
 }
 
-// Status is how a build ended.
-type Status string
-
-const (
-	Succeeded Status = "succeeded"
-	Failed    Status = "failed"
-	TimedOut  Status = "timed-out"
-	Cancelled Status = "cancelled"
-)
-
-// Result is what a finished build reports.
+// Result is how a finished build ended, and where it ran.
 type Result struct {
-	ID       string    `json:"id"`
-	Name     string    `json:"name,omitempty"`
-	Status   Status    `json:"status"`
-	ExitCode int       `json:"exit_code"`
-	Signal   int       `json:"signal,omitempty"`
-	Limit    string    `json:"limit,omitempty"` // which limit fired: timeout or max-silent-time
-	Error    string    `json:"error,omitempty"`
-	Slot     int       `json:"slot"`
-	Unit     string    `json:"unit,omitempty"`
-	Output   string    `json:"output,omitempty"`
-	Started  time.Time `json:"started"`
-	Finished time.Time `json:"finished"`
+	api.Outcome
+	Slot     int
+	Unit     string // the systemd unit it ran in, if placed
+	Output   string // the output directory it made, if any
+	Started  time.Time
+	Finished time.Time
+}
+
+// NewRecord is the record of a build of req, by user (uid), before it
+// runs: queued, on no slot yet.
+func NewRecord(id string, req *Request, user string, uid uint32) *api.Build {
+	return &api.Build{
+		ID: id, Name: req.Name, User: user, UID: uid, Slot: -1,
+		Args: req.Args, Features: req.Features, Output: req.Output,
+		Outcome: api.Outcome{Status: api.StatusQueued},
+	}
+}
+
+// Record writes how the build ended into its record b: its outcome, and
+// its unit, slot and times where b has none yet.
+func (res *Result) Record(b *api.Build) {
+	b.Outcome = res.Outcome
+	if b.Unit == "" {
+		b.Unit = res.Unit
+	}
+	if b.Slot < 0 {
+		b.Slot = res.Slot
+	}
+	if b.Started.IsZero() {
+		b.Started = res.Started
+	}
+	if b.Finished.IsZero() {
+		b.Finished = res.Finished
+	}
 }
 
 // Run runs req to the end, writing the build's output to log as it comes.
 // An error means sdbuild could not run the build (bad request, no free
 // slot, a sandbox that could not be built); a build that ran and failed is
-// a Result with Status Failed. Cancelling ctx kills the build.
+// a Result with status failed. Cancelling ctx kills the build.
 func (r *Runner) Run(ctx context.Context, id string, req *Request, log io.Writer) (*Result, error) {
 	c, err := r.Check(req)
 	if err != nil {
 		return nil, err
 	}
-	lease, err := r.opt.Pool.Acquire(id)
+	l, err := r.Lease(id)
 	if err != nil {
 		return nil, err
 	}
-	return r.RunLeased(ctx, id, c, lease, log)
+	return l.Run(ctx, c, log)
 }
 
-// RunLeased runs a checked build on a slot the caller leased, and releases
-// the slot once every process of the build is dead. Its errors do not name
-// the build: the caller, who chose the id, does.
-func (r *Runner) RunLeased(ctx context.Context, id string, c *Checked, lease *slots.Lease, log io.Writer) (*Result, error) {
+// Lease is a UID slot taken for one build and not yet used: Run it, or
+// Release it.
+type Lease struct {
+	r  *Runner
+	id string
+	l  *slots.Lease
+}
+
+// Lease takes a UID slot for build id. It fails with an error wrapping
+// slots.ErrNoFreeSlot when every slot is busy.
+func (r *Runner) Lease(id string) (*Lease, error) {
+	l, err := r.opt.Pool.Acquire(id)
+	if err != nil {
+		return nil, err
+	}
+	return &Lease{r: r, id: id, l: l}, nil
+}
+
+// Slot is the leased slot's number.
+func (l *Lease) Slot() int { return l.l.Slot }
+
+// Release gives the slot back unused.
+func (l *Lease) Release() { l.l.Release() }
+
+// Run runs a checked build on the lease to its end, and releases the slot
+// once every process of the build is dead. Its errors do not name the
+// build: the caller, who chose the id, does. Cancelling ctx kills the
+// build.
+func (l *Lease) Run(ctx context.Context, c *Checked, log io.Writer) (*Result, error) {
+	return l.r.runLeased(ctx, l.id, c, l.l, log)
+}
+
+func (r *Runner) runLeased(ctx context.Context, id string, c *Checked, lease *slots.Lease, log io.Writer) (*Result, error) {
 	req := c.req
 	defer lease.Release()
 	// The directory is named after the slot: the lease makes it ours alone,
@@ -147,7 +189,7 @@ func (r *Runner) RunLeased(ctx context.Context, id string, c *Checked, lease *sl
 	}
 	// Whatever the build left in its directory is deleted without
 	// following a single symlink in it.
-	res := &Result{ID: id, Name: req.Name, Slot: lease.Slot, Started: time.Now()}
+	res := &Result{Slot: lease.Slot, Started: time.Now()}
 	reclaimed := false // the build's files are the caller's again
 	defer func() { removeDir(spec, reclaimed) }()
 	reclaimed, err := r.runSandbox(ctx, spec, lease, c, res, log)
@@ -159,18 +201,18 @@ func (r *Runner) RunLeased(ctx context.Context, id string, c *Checked, lease *sl
 	// back before reading them, unless init did.
 	if !reclaimed {
 		if err := sandbox.Reclaim(spec); err != nil {
-			res.Status, res.Error = Failed, err.Error()
+			res.Status, res.Error = api.StatusFailed, err.Error()
 			return res, err
 		}
 		reclaimed = true
 	}
-	if res.Status != Succeeded || c.output == "" {
+	if res.Status != api.StatusSucceeded || c.output == "" {
 		return res, nil
 	}
 	// Every process of the build is dead now (the sandbox's Wait returned),
 	// so nothing can change the tree while it is copied into fresh inodes.
 	if err := outputs.Copy(filepath.Join(dir, "out"), c.output, req.Owner); err != nil {
-		res.Status, res.Error = Failed, err.Error()
+		res.Status, res.Error = api.StatusFailed, err.Error()
 		return res, fmt.Errorf("%w: %w", ErrOutputRejected, err)
 	}
 	res.Output = c.output
@@ -256,21 +298,21 @@ func (r *Runner) runSandbox(ctx context.Context, spec *sandbox.Spec, lease *slot
 	reason := w.stop()
 	switch {
 	case reason == limitCancelled:
-		res.Status, res.Error = Cancelled, "cancelled"
+		res.Status, res.Error = api.StatusCancelled, "cancelled"
 	case reason != "":
-		res.Status, res.Limit = TimedOut, reason
+		res.Status, res.Limit = api.StatusTimedOut, reason
 		res.Error = fmt.Sprintf("%s of %s reached: build killed", reason, w.limit(reason))
 	case errors.Is(err, sandbox.ErrKilled):
-		res.Status, res.Error = Failed, "killed"
+		res.Status, res.Error = api.StatusFailed, "killed"
 	case err != nil:
 		return false, err
 	case sres.ExecError != "":
-		res.Status, res.ExitCode, res.Error = Failed, sres.ExitCode, sres.ExecError
+		res.Status, res.ExitCode, res.Error = api.StatusFailed, sres.ExitCode, sres.ExecError
 	case sres.ExitCode != 0:
-		res.Status, res.ExitCode, res.Signal = Failed, sres.ExitCode, sres.Signal
+		res.Status, res.ExitCode, res.Signal = api.StatusFailed, sres.ExitCode, sres.Signal
 		res.Error = fmt.Sprintf("builder exited with status %d", sres.ExitCode)
 	default:
-		res.Status = Succeeded
+		res.Status = api.StatusSucceeded
 	}
 	return err == nil && sres.Reclaimed, nil
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sdbuild/sdbuild/api"
 	"github.com/sdbuild/sdbuild/internal/testutil"
 	"github.com/sdbuild/sdbuild/outputs"
 	"github.com/sdbuild/sdbuild/sandbox"
@@ -79,7 +80,7 @@ func TestRunOutputs(t *testing.T) {
 	req.Output = dst
 	var log bytes.Buffer
 	res, err := r.Run(context.Background(), "outputs", req, &log)
-	if err != nil || res.Status != Succeeded {
+	if err != nil || res.Status != api.StatusSucceeded {
 		t.Fatalf("Run = %+v, %v\n%s", res, err, log.String())
 	}
 	if b, _ := os.ReadFile(filepath.Join(dst, "greeting")); string(b) != "hello\n" {
@@ -110,19 +111,19 @@ func TestRunOutcomes(t *testing.T) {
 		name   string
 		req    *Request
 		cancel time.Duration
-		want   Result
+		want   api.Outcome
 	}{
-		{name: "exit status", req: shRequest(`exit 3`), want: Result{Status: Failed, ExitCode: 3, Error: "builder exited with status 3"}},
-		{name: "signal", req: shRequest(`kill -TERM $$`), want: Result{Status: Failed, ExitCode: 143, Signal: 15, Error: "builder exited with status 143"}},
+		{name: "exit status", req: shRequest(`exit 3`), want: api.Outcome{Status: api.StatusFailed, ExitCode: 3, Error: "builder exited with status 3"}},
+		{name: "signal", req: shRequest(`kill -TERM $$`), want: api.Outcome{Status: api.StatusFailed, ExitCode: 143, Signal: 15, Error: "builder exited with status 143"}},
 		{name: "timeout", req: func() *Request { q := shRequest(`echo start; sleep 100`); q.Timeout = 300 * time.Millisecond; return q }(),
-			want: Result{Status: TimedOut, Limit: "timeout", Error: "timeout of 300ms reached: build killed"}},
+			want: api.Outcome{Status: api.StatusTimedOut, Limit: "timeout", Error: "timeout of 300ms reached: build killed"}},
 		{name: "max-silent-time", req: func() *Request {
 			q := shRequest(`for i in 1 2 3; do echo tick; sleep 0.1; done; sleep 100`)
 			q.MaxSilentTime = 400 * time.Millisecond
 			q.Timeout = time.Minute
 			return q
-		}(), want: Result{Status: TimedOut, Limit: "max-silent-time", Error: "max-silent-time of 400ms reached: build killed"}},
-		{name: "cancel", req: shRequest(`sleep 100`), cancel: 200 * time.Millisecond, want: Result{Status: Cancelled, Error: "cancelled"}},
+		}(), want: api.Outcome{Status: api.StatusTimedOut, Limit: "max-silent-time", Error: "max-silent-time of 400ms reached: build killed"}},
+		{name: "cancel", req: shRequest(`sleep 100`), cancel: 200 * time.Millisecond, want: api.Outcome{Status: api.StatusCancelled, Error: "cancelled"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -137,8 +138,7 @@ func TestRunOutcomes(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Run: %v", err)
 			}
-			got := Result{Status: res.Status, ExitCode: res.ExitCode, Signal: res.Signal, Limit: res.Limit, Error: res.Error}
-			if got != tt.want {
+			if got := res.Outcome; got != tt.want {
 				t.Errorf("Run = %+v, want %+v", got, tt.want)
 			}
 		})
@@ -184,7 +184,7 @@ func TestRunRejectsSpecialOutputs(t *testing.T) {
 	q := shRequest(`echo ok > $out/fine; mkfifo $out/pipe`)
 	q.Output = dst
 	res, err := r.Run(context.Background(), "fifo", q, &bytes.Buffer{})
-	if !errors.Is(err, ErrOutputRejected) || !strings.Contains(err.Error(), "$out/pipe") || res == nil || res.Status != Failed {
+	if !errors.Is(err, ErrOutputRejected) || !strings.Contains(err.Error(), "$out/pipe") || res == nil || res.Status != api.StatusFailed {
 		t.Fatalf("Run = %+v, %v; want a failed build naming $out/pipe", res, err)
 	}
 	if _, err := os.Lstat(dst); !errors.Is(err, os.ErrNotExist) {
@@ -196,7 +196,7 @@ func TestSlotsAreReleased(t *testing.T) {
 	r, _ := newRunner(t)
 	for i := 0; i < 5; i++ { // more builds than the pool's two slots
 		res, err := r.Run(context.Background(), "again", shRequest("true"), &bytes.Buffer{})
-		if err != nil || res.Status != Succeeded {
+		if err != nil || res.Status != api.StatusSucceeded {
 			t.Fatalf("build %d: %+v, %v", i, res, err)
 		}
 	}
@@ -214,7 +214,7 @@ func TestLeftoverBuildDirRemoved(t *testing.T) {
 	}
 	os.Symlink(outside, filepath.Join(left, "escape"))
 	res, err := r.Run(context.Background(), "after-crash", shRequest("true"), &bytes.Buffer{})
-	if err != nil || res.Status != Succeeded || res.Slot != 0 {
+	if err != nil || res.Status != api.StatusSucceeded || res.Slot != 0 {
 		t.Fatalf("Run = %+v, %v", res, err)
 	}
 	if ents, _ := os.ReadDir(filepath.Join(state, "builds")); len(ents) != 0 {
@@ -240,7 +240,7 @@ func TestUndeletableLeftoverMovedAside(t *testing.T) {
 	res, err := r.Run(context.Background(), "after-stuck", shRequest("true"), &log)
 	stale := filepath.Join(state, "builds", "slot-0.stale-after-stuck")
 	t.Cleanup(func() { syscall.Unmount(filepath.Join(stale, "build", "m"), syscall.MNT_DETACH) })
-	if err != nil || res.Status != Succeeded || res.Slot != 0 {
+	if err != nil || res.Status != api.StatusSucceeded || res.Slot != 0 {
 		t.Fatalf("Run = %+v, %v", res, err)
 	}
 	if !strings.Contains(log.String(), "moved it to "+stale) {

@@ -35,6 +35,9 @@ type Options struct {
 	// daemon where unprivileged user namespaces are disabled): the daemon
 	// serves its history but refuses every build with it.
 	Unusable error
+	// Runner, when set, runs the builds instead of the build runner over
+	// the daemon's slot pool: the queue's tests use a fake.
+	Runner Runner
 }
 
 // Daemon runs builds for clients.
@@ -44,7 +47,7 @@ type Daemon struct {
 	log    *slog.Logger
 	notify func(string)
 	pool   *slots.Pool
-	runner *build.Runner
+	runner Runner
 	store  *history.Store
 	logDir string
 	since  time.Time
@@ -85,12 +88,15 @@ func New(opt Options) (*Daemon, error) {
 		logDir: filepath.Join(cfg.StateDir, "logs"), since: time.Now(),
 		wake: make(chan struct{}, 1), jobs: map[string]*job{},
 	}
-	ropt := build.RunnerOptions(cfg)
-	ropt.Pool, ropt.Place, ropt.Unusable = pool, d.place, opt.Unusable
-	d.runner, err = build.NewRunner(ropt)
-	if err != nil {
-		d.Close()
-		return nil, err
+	if d.runner = opt.Runner; d.runner == nil {
+		ropt := build.RunnerOptions(cfg)
+		ropt.Pool, ropt.Place, ropt.Unusable = pool, d.place, opt.Unusable
+		r, err := build.NewRunner(ropt)
+		if err != nil {
+			d.Close()
+			return nil, err
+		}
+		d.runner = builds{r}
 	}
 	return d, nil
 }

@@ -27,11 +27,7 @@ func (d *Daemon) submit(p *peer, req *build.Request) (*api.Build, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	j := &job{
 		id: id, checked: c, log: lg, ctx: ctx, cancel: cancel, done: make(chan struct{}),
-		changed: make(chan struct{}),
-		b: &api.Build{
-			ID: id, Name: req.Name, User: p.name, UID: p.uid, Status: api.StatusQueued,
-			Slot: -1, Args: req.Args, Features: req.Features, Output: req.Output,
-		},
+		changed: make(chan struct{}), b: build.NewRecord(id, req, p.name, p.uid),
 	}
 	d.mu.Lock()
 	j.b.Created = time.Now().UTC() // under the lock: creation order is queue order
@@ -82,7 +78,7 @@ func (d *Daemon) startNext() bool {
 
 	// Acquire may take a while when it clears what a crashed holder left;
 	// it runs without the lock.
-	lease, err := d.pool.Acquire(j.id)
+	lease, err := d.runner.Lease(j.id)
 	if errors.Is(err, slots.ErrNoFreeSlot) {
 		return false // a finishing build kicks us
 	}
@@ -103,7 +99,7 @@ func (d *Daemon) startNext() bool {
 	}
 	d.running++
 	j.position = 0
-	j.b.Status, j.b.Slot, j.b.Started = api.StatusRunning, lease.Slot, time.Now().UTC()
+	j.b.Status, j.b.Slot, j.b.Started = api.StatusRunning, lease.Slot(), time.Now().UTC()
 	j.notifyLocked()
 	snap := j.snapshotLocked()
 	d.updateStatusLocked()
@@ -113,12 +109,12 @@ func (d *Daemon) startNext() bool {
 }
 
 // run runs one build on its lease and records the result.
-func (d *Daemon) run(j *job, lease *slots.Lease, snap *api.Build) {
+func (d *Daemon) run(j *job, lease Lease, snap *api.Build) {
 	defer d.wg.Done()
 	if err := d.store.Put(snap); err != nil {
 		d.log.Error("record build", "id", j.id, "err", err)
 	}
-	res, err := d.runner.RunLeased(j.ctx, j.id, j.checked, lease, j.log)
+	res, err := lease.Run(j.ctx, j.checked, j.log)
 	j.log.Close()
 	d.mu.Lock()
 	d.running--
@@ -135,11 +131,7 @@ func (d *Daemon) finishLocked(j *job, res *build.Result, err error) {
 	case j.interrupted:
 		b.Status, b.Error = api.StatusInterrupted, "sdbuildd stopped while the build ran; it was killed"
 	case res != nil:
-		b.Status = api.Status(res.Status)
-		b.ExitCode, b.Signal, b.Limit, b.Error = res.ExitCode, res.Signal, res.Limit, res.Error
-		if res.Unit != "" {
-			b.Unit = res.Unit
-		}
+		res.Record(b)
 	default:
 		b.Status = api.StatusFailed
 	}
@@ -186,7 +178,7 @@ func (d *Daemon) cancelBuild(id string) error {
 	if j.b.Status == api.StatusQueued {
 		d.removeQueuedLocked(j)
 		j.log.Close()
-		d.finishLocked(j, &build.Result{ID: id, Status: build.Cancelled, Error: "cancelled while queued", Slot: -1}, nil)
+		d.finishLocked(j, &build.Result{Slot: -1, Outcome: api.Outcome{Status: api.StatusCancelled, Error: "cancelled while queued"}}, nil)
 		return nil
 	}
 	j.cancel()

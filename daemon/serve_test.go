@@ -157,7 +157,7 @@ func TestEventsOfLongFinishedLog(t *testing.T) {
 	d := newTestDaemon(t, &n)
 	const id = "0123456789ab"
 	now := time.Now().UTC()
-	if err := d.store.Put(&api.Build{ID: id, UID: uint32(os.Getuid()), Status: api.StatusSucceeded,
+	if err := d.store.Put(&api.Build{ID: id, UID: uint32(os.Getuid()), Outcome: api.Outcome{Status: api.StatusSucceeded},
 		Args: []string{"/bin/true"}, Created: now, Started: now, Finished: now}); err != nil {
 		t.Fatal(err)
 	}

@@ -40,7 +40,7 @@ func benchFill(b *testing.B, s *Store, n int) []string {
 			Name:     fmt.Sprintf("pkg-%d", i%1000),
 			User:     fmt.Sprintf("user%d", i%benchUsers),
 			UID:      uint32(1000 + i%benchUsers),
-			Status:   st,
+			Outcome:  api.Outcome{Status: st},
 			Unit:     fmt.Sprintf("sdbuild-%d.scope", i),
 			Slot:     i % 128,
 			Args:     []string{"nix-build", "-A", fmt.Sprintf("pkg-%d", i%1000)},

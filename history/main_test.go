@@ -55,7 +55,7 @@ func testBuild(i int, uid uint32, status api.Status, name string) *api.Build {
 		Name:    name,
 		User:    fmt.Sprintf("u%d", uid),
 		UID:     uid,
-		Status:  status,
+		Outcome: api.Outcome{Status: status},
 		Slot:    -1,
 		Args:    []string{"make", fmt.Sprint(i)},
 		Created: time.Date(2025, 1, 1, 0, 0, i, 0, time.UTC),

@@ -61,7 +61,7 @@ func TestPutInvalid(t *testing.T) {
 		b    *api.Build
 	}{
 		{"nil", nil},
-		{"no id", &api.Build{Name: "x", Status: api.StatusQueued}},
+		{"no id", &api.Build{Name: "x", Outcome: api.Outcome{Status: api.StatusQueued}}},
 	} {
 		if err := s.Put(tc.b); !errors.Is(err, ErrNoID) {
 			t.Errorf("Put(%s) = %v, want ErrNoID", tc.name, err)

@@ -4,7 +4,6 @@ import (
 	"errors"
 
 	"github.com/sdbuild/sdbuild/api"
-	"github.com/sdbuild/sdbuild/build"
 	"github.com/sdbuild/sdbuild/slots"
 )
 
@@ -40,11 +39,6 @@ func exitCode(err error) int {
 	default:
 		return exitSdbuild
 	}
-}
-
-// resultError turns a finished build into the command's outcome.
-func resultError(r *build.Result) error {
-	return statusOutcome(api.Status(r.Status), r.ID, r.ExitCode, r.Error)
 }
 
 // statusOutcome maps a final build status to the command's outcome.

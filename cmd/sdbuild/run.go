@@ -2,17 +2,19 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
+	"os/user"
+	"strconv"
 	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/sdbuild/sdbuild/api"
 	"github.com/sdbuild/sdbuild/build"
 	"github.com/sdbuild/sdbuild/outputs"
 	"github.com/sdbuild/sdbuild/slots"
@@ -105,16 +107,32 @@ func runLocal(cmd *cobra.Command, req *build.Request, asJSON bool) error {
 	}
 	id := build.NewID()
 	res, err := runner.Run(ctx, id, req, log)
-	if res != nil && asJSON {
-		enc := json.NewEncoder(os.Stdout)
-		enc.SetIndent("", "  ")
-		enc.Encode(res)
+	if res == nil {
+		return fmt.Errorf("build %s: %w", id, err)
+	}
+	// The same record, in the same shape, as the daemon reports.
+	b := build.NewRecord(id, req, localUser(), uint32(os.Getuid()))
+	b.Created = res.Started.UTC()
+	res.Record(b)
+	if err != nil {
+		b.Status, b.Error = api.StatusFailed, err.Error()
+	}
+	if asJSON {
+		printJSON(b)
 	}
 	if err != nil {
 		return fmt.Errorf("build %s: %w", id, err)
 	}
-	if res.Status == build.Succeeded && !asJSON {
-		fmt.Fprintf(os.Stderr, "sdbuild: build %s succeeded on slot %d in %s\n", res.ID, res.Slot, res.Finished.Sub(res.Started).Round(time.Millisecond))
+	if !asJSON && b.Status == api.StatusSucceeded {
+		fmt.Fprintf(os.Stderr, "sdbuild: build %s succeeded on slot %d in %s\n", b.ID, b.Slot, b.Finished.Sub(b.Started).Round(time.Millisecond))
 	}
-	return resultError(res)
+	return statusOutcome(b.Status, b.ID, b.ExitCode, b.Error)
+}
+
+// localUser names the user running sdbuild, or gives the uid.
+func localUser() string {
+	if u, err := user.Current(); err == nil {
+		return u.Username
+	}
+	return strconv.Itoa(os.Getuid())
 }
