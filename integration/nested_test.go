@@ -109,7 +109,6 @@ func TestFeatureRules(t *testing.T) {
 		want string
 	}{
 		{[]string{"--feature", "systemd-cgroup"}, "feature systemd-cgroup needs feature uid-range"},
-		{append([]string{"--feature", "network"}, nestedFeatures...), "features systemd-cgroup and network cannot be combined"},
 	}
 	for _, tt := range tests {
 		r := sdbuild(t, nil, runArgs(tt.args, `true`)...)

@@ -21,8 +21,10 @@ const builderCloneflags = unix.CLONE_NEWUSER | unix.CLONE_NEWNS | unix.CLONE_NEW
 // locked thread (see limitLocked and MaybeInit). With cgroupDir (the
 // systemd-cgroup feature) the builder is created in that cgroup and starts
 // as the payload stage, which makes its cgroup namespace and mounts before
-// it execs the builder.
-func runBuilderLocked(s *Spec, cgroupDir *os.File) (Result, error) {
+// it execs the builder; with the network feature too, the route out is
+// attached to the builder's network namespace (over ctl) before the
+// payload stage gets its spec.
+func runBuilderLocked(s *Spec, cgroupDir *os.File, ctl *conn) (Result, error) {
 	devnull, err := os.Open("/dev/null")
 	if err != nil {
 		return Result{}, fmt.Errorf("open /dev/null: %w", err)
@@ -67,11 +69,22 @@ func runBuilderLocked(s *Spec, cgroupDir *os.File) (Result, error) {
 		// an ancestor user namespace, is untouchable from the build. init
 		// still sees, and at the end kills, everything nested in it.
 		// And a network namespace of its own, owned by its user namespace:
-		// only its owner may mount the sysfs a systemd needs.
+		// only its owner may mount the sysfs a systemd needs, or make the
+		// bridges and veths that join containers in the build. Sharing
+		// init's instead would give the build neither; the network
+		// feature's route out is attached to this one (stepNetNS).
 		attr.Sys.Cloneflags = attr.Sys.Cloneflags&^unix.CLONE_NEWCGROUP | unix.CLONE_NEWPID | unix.CLONE_NEWNET
 		attr.Sys.UseCgroupFD, attr.Sys.CgroupFD = true, int(cgroupDir.Fd())
 	}
 	pid, err := syscall.ForkExec(path, args, attr)
+	if err == nil && payloadW != nil && s.builderNetwork() {
+		if nerr := awaitBuilderNetwork(ctl, pid); nerr != nil {
+			// The payload stage reads its spec first: it has run nothing.
+			payloadW.Close()
+			unix.Kill(pid, unix.SIGKILL)
+			return Result{}, nerr
+		}
+	}
 	if payloadW != nil {
 		if err == nil {
 			err = json.NewEncoder(payloadW).Encode(payloadSpec{Path: argv0, Args: s.Args})

@@ -15,7 +15,8 @@ const (
 	FeatureUIDRange Feature = "uid-range"
 	// FeatureSystemdCgroup hands the build's delegated cgroup to the build.
 	FeatureSystemdCgroup Feature = "systemd-cgroup"
-	// FeatureNetwork gives the build's own network namespace a route out.
+	// FeatureNetwork gives the build's own network namespace a route out:
+	// the builder's, which with FeatureSystemdCgroup is not init's.
 	FeatureNetwork Feature = "network"
 	// FeatureKVM gives the build /dev/kvm, to start virtual machines.
 	FeatureKVM Feature = "kvm"

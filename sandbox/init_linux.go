@@ -94,7 +94,7 @@ func initMain() int {
 	if cgroupDir != nil {
 		defer cgroupDir.Close()
 	}
-	res, err := runBuilderLocked(spec, cgroupDir)
+	res, err := runBuilderLocked(spec, cgroupDir, ctl)
 	if err != nil {
 		ctl.send(message{Step: stepError, Error: err.Error()})
 		return 1

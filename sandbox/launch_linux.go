@@ -150,7 +150,7 @@ func (p *Process) Ready() error {
 		p.close()
 		return err
 	}
-	if s.Features.Network {
+	if s.Features.Network && !s.builderNetwork() {
 		var err error
 		if p.net, err = startNetwork(p.pid); err != nil {
 			p.Kill()
@@ -251,7 +251,7 @@ func (p *Process) Result() (Result, error) {
 // When no result can be read, init is ended here rather than waited for:
 // it would otherwise wait for the cue that a result was read.
 func (p *Process) readResult() (Result, error) {
-	m, rerr := p.ctl.recv(stepResult, noDeadline)
+	m, rerr := p.recvResult()
 	if rerr == nil && m.Result != nil {
 		return *m.Result, nil
 	}

@@ -180,11 +180,6 @@ func (s *Spec) validate() error {
 	if s.Features.SystemdCgroup && !s.Features.UIDRange {
 		return fmt.Errorf("feature %s needs feature %s (systemd inside a build must be root over a range of ids)", FeatureSystemdCgroup, FeatureUIDRange)
 	}
-	if s.Features.SystemdCgroup && s.Features.Network {
-		// A systemd-cgroup build has a network namespace of its own, which
-		// the route out (attached to init's) does not reach.
-		return fmt.Errorf("features %s and %s cannot be combined: drop %s, or give the containers inside the build their own network", FeatureSystemdCgroup, FeatureNetwork, FeatureNetwork)
-	}
 	return nil
 }
 
