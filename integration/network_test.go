@@ -21,26 +21,7 @@ func TestNetworkWithSystemdCgroup(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := hostIPv4(t)
-	ln, err := net.Listen("tcp", net.JoinHostPort(addr, "0"))
-	if err != nil {
-		t.Fatalf("listen on the host side: %v", err)
-	}
-	defer ln.Close()
-	got := make(chan string, 1)
-	go func() {
-		c, err := ln.Accept()
-		if err != nil {
-			got <- err.Error()
-			return
-		}
-		defer c.Close()
-		c.SetDeadline(time.Now().Add(30 * time.Second))
-		line, _ := bufio.NewReader(c).ReadString('\n')
-		fmt.Fprintf(c, "host got %s", line)
-		got <- strings.TrimSpace(line)
-	}()
-	port := ln.Addr().(*net.TCPAddr).Port
+	addr, port, got := hostListener(t)
 	script := fmt.Sprintf(`test "$(readlink /proc/self/ns/net)" != %q && echo own-netns
 ip link add br0 type bridge && echo bridge-made
 timeout 20 bash -c 'exec 3<>/dev/tcp/%s/%d; echo hello from $SDBUILD_BUILD_ID >&3; head -n1 <&3'`, hostNS, addr, port)
@@ -50,20 +31,81 @@ timeout 20 bash -c 'exec 3<>/dev/tcp/%s/%d; echo hello from $SDBUILD_BUILD_ID >&
 	if r.code != 0 {
 		t.Fatalf("network with systemd-cgroup: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
 	}
-	var line string
-	select {
-	case line = <-got:
-	case <-time.After(10 * time.Second):
-		t.Fatalf("the host side got nothing; build output %q", r.stdout)
-	}
-	if !strings.HasPrefix(line, "hello from ") {
-		t.Errorf("the host side read %q, want a hello from the build", line)
-	}
+	line := heard(t, got, r.stdout)
 	for _, want := range []string{"own-netns\n", "bridge-made\n", "host got " + line + "\n"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("build output %q lacks %q", r.stdout, want)
 		}
 	}
+}
+
+// The same for a user's own daemon: slirp4netns, started as the user,
+// joins init's user namespace (where the user is root) to reach the
+// builder's network namespace, never the builder's user namespace.
+func TestRootlessNetworkWithSystemdCgroup(t *testing.T) {
+	rootless(t)
+	// slirp4netns opens /dev/net/tun as the user, whatever the build.
+	if st, err := os.Stat("/dev/net/tun"); err != nil || st.Mode().Perm()&0o006 != 0o006 {
+		t.Skipf("/dev/net/tun is not open to every user here (%v, %v): slirp4netns, run by a user's daemon, cannot open it; udev makes it 0666 on a usual Debian", st.Mode(), err)
+	}
+	if os.Getenv("RLPLAIN") != "" {
+		r := rlUser.sdbuild(t, runArgs([]string{"--feature", "network"}, "grep tap0 /proc/net/dev && echo ok")...)
+		t.Logf("plain network rootless: %d %q %q", r.code, r.stdout, r.stderr)
+	}
+	addr, port, got := hostListener(t)
+	r := rlUser.sdbuild(t, runArgs([]string{"--feature", "network", "--feature", "uid-range", "--feature", "systemd-cgroup"},
+		fmt.Sprintf(`ip link add br0 type bridge && echo bridge-made
+timeout 20 bash -c 'exec 3<>/dev/tcp/%s/%d; echo hello from $SDBUILD_BUILD_ID >&3; head -n1 <&3'`, addr, port))...)
+	if r.code != 0 {
+		t.Fatalf("rootless network with systemd-cgroup: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+	line := heard(t, got, r.stdout)
+	for _, want := range []string{"bridge-made\n", "host got " + line + "\n"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("build output %q lacks %q", r.stdout, want)
+		}
+	}
+}
+
+// hostListener listens on the host side for one line from a build, which
+// it answers with "host got LINE" and sends on got.
+func hostListener(t *testing.T) (addr string, port int, got <-chan string) {
+	t.Helper()
+	addr = hostIPv4(t)
+	ln, err := net.Listen("tcp", net.JoinHostPort(addr, "0"))
+	if err != nil {
+		t.Fatalf("listen on the host side: %v", err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	ch := make(chan string, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			ch <- err.Error()
+			return
+		}
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(30 * time.Second))
+		line, _ := bufio.NewReader(c).ReadString('\n')
+		fmt.Fprintf(c, "host got %s", line)
+		ch <- strings.TrimSpace(line)
+	}()
+	return addr, ln.Addr().(*net.TCPAddr).Port, ch
+}
+
+// heard is the line the host side got from a build that has ended.
+func heard(t *testing.T, got <-chan string, output string) string {
+	t.Helper()
+	select {
+	case line := <-got:
+		if !strings.HasPrefix(line, "hello from ") {
+			t.Errorf("the host side read %q, want a hello from the build", line)
+		}
+		return line
+	case <-time.After(10 * time.Second):
+		t.Fatalf("the host side got nothing; build output %q", output)
+	}
+	return ""
 }
 
 // hostIPv4 is an IPv4 address of one of the host's interfaces other than

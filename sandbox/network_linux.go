@@ -34,34 +34,50 @@ type network struct {
 // user namespace first: init's own for a caller without root, where the
 // caller is root.
 func startNetwork(pid int) (*network, error) {
-	return runSlirp("pid "+strconv.Itoa(pid), nil, strconv.Itoa(pid))
+	return runSlirp("pid "+strconv.Itoa(pid), nil, nil, strconv.Itoa(pid))
 }
 
 // startNetworkIn attaches slirp4netns to the network namespace netns (the
 // builder's, in a systemd-cgroup build) and returns once the tap device is
 // configured. With userns (init's user namespace, for a caller without
-// root) slirp4netns joins it first, which gives it the capabilities over
-// netns that setns needs. It never joins the builder's user namespace:
-// there root of the build could signal or trace it.
+// root) it starts in it, as root there, which gives it the capabilities
+// over netns that setns needs. It never joins the builder's user
+// namespace: there the build's root could signal or ptrace it, and through
+// it act as the caller in the host's network namespace.
 func startNetworkIn(netns, userns *os.File) (*network, error) {
 	// ExtraFiles start at fd 3; runSlirp passes its two pipes first.
 	files := []*os.File{netns}
-	args := []string{"--netns-type=path"}
+	var wrap []string
 	if userns != nil {
+		// slirp4netns's own --userns-path is not enough: for a namespace
+		// given by path it does not join the user namespace again before
+		// its sandbox, which then fails (setegid). nsenter joins it and
+		// becomes root there, which is what slirp4netns expects.
 		files = append(files, userns)
-		args = append(args, "--userns-path=/proc/self/fd/6")
+		wrap = []string{"--user=/proc/self/fd/6", "--"}
 	}
-	args = append(args, "/proc/self/fd/5")
-	return runSlirp("the builder's network namespace", files, args...)
+	return runSlirp("the builder's network namespace", wrap, files, "--netns-type=path", "/proc/self/fd/5")
 }
 
 // runSlirp starts slirp4netns with target (the arguments that name the
 // network namespace, then tap0) and files from fd 5 on, and waits, at most
-// ReadyTimeout, until the tap device is configured.
-func runSlirp(what string, files []*os.File, target ...string) (*network, error) {
+// ReadyTimeout, until the tap device is configured. With nsenterArgs it
+// starts slirp4netns through nsenter with those arguments.
+func runSlirp(what string, nsenterArgs []string, files []*os.File, target ...string) (*network, error) {
 	bin, err := exec.LookPath(slirpBinary)
 	if err != nil {
 		return nil, fmt.Errorf("feature network needs %s (apt-get install slirp4netns): %w", slirpBinary, err)
+	}
+	argv := append([]string{"--configure", "--mtu=65520", "--disable-host-loopback",
+		"--enable-sandbox", "--enable-seccomp", "--ready-fd=3", "--exit-fd=4"}, target...)
+	argv = append(argv, "tap0")
+	if nsenterArgs != nil {
+		nsenter, err := exec.LookPath("nsenter")
+		if err != nil {
+			return nil, fmt.Errorf("feature network with %s needs nsenter (apt-get install util-linux): %w", FeatureSystemdCgroup, err)
+		}
+		argv = append(append(append([]string(nil), nsenterArgs...), bin), argv...)
+		bin = nsenter
 	}
 	readyR, readyW, err := os.Pipe()
 	if err != nil {
@@ -73,9 +89,7 @@ func runSlirp(what string, files []*os.File, target ...string) (*network, error)
 		readyW.Close()
 		return nil, err
 	}
-	args := []string{"--configure", "--mtu=65520", "--disable-host-loopback",
-		"--enable-sandbox", "--enable-seccomp", "--ready-fd=3", "--exit-fd=4"}
-	cmd := exec.Command(bin, append(append(args, target...), "tap0")...)
+	cmd := exec.Command(bin, argv...)
 	cmd.ExtraFiles = append([]*os.File{readyW, exitR}, files...)
 	out := &limitedBuffer{max: 4096}
 	cmd.Stdout, cmd.Stderr = out, out
