@@ -174,6 +174,7 @@ func (p *Process) recvResult() (message, error) {
 	}
 	m, netns, err := p.ctl.recvFDNonblock(stepNetNS)
 	if err != nil || m.Step != stepNetNS {
+		closeFile(netns)
 		return m, err
 	}
 	reply := message{Step: stepNetReady}
