@@ -33,9 +33,9 @@ type Testbed struct {
 	console *console
 	exited  chan struct{} // closed once systemd has been reaped
 	waitErr error         // systemd's exit status, valid once exited is closed
-	// pidNS and mntNS ("pid:[N]", "mnt:[N]") identify systemd's namespaces,
-	// so Close can tell whether any process is still in them.
-	pidNS, mntNS string
+	// pidNS and mntNS are systemd's namespaces, held open until Close has
+	// checked that no process is left in them.
+	pidNS, mntNS namespace
 
 	commands atomic.Int64 // numbers the scopes of Command
 
@@ -115,10 +115,10 @@ func (tb *Testbed) startSystemd(ctx context.Context, cfg innerConfig, notify *ne
 	if err := tb.awaitExec(ctx, report); err != nil {
 		return err
 	}
-	if tb.pidNS, err = os.Readlink(fmt.Sprintf("/proc/%d/ns/pid", tb.PID)); err != nil {
+	if tb.pidNS, err = openNamespace(tb.PID, "pid"); err != nil {
 		return err
 	}
-	if tb.mntNS, err = os.Readlink(fmt.Sprintf("/proc/%d/ns/mnt", tb.PID)); err != nil {
+	if tb.mntNS, err = openNamespace(tb.PID, "mnt"); err != nil {
 		return err
 	}
 	return tb.awaitReady(ctx, notify)

@@ -4,9 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
-	"strconv"
-	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -44,17 +41,18 @@ func (tb *Testbed) teardown() error {
 			errs = append(errs, fmt.Errorf("close console: %w", err))
 		}
 	}
-	for _, ns := range []string{tb.pidNS, tb.mntNS} {
-		if ns == "" {
+	for _, ns := range []*namespace{&tb.pidNS, &tb.mntNS} {
+		if ns.file == nil {
 			continue
 		}
 		// What entered the namespace from outside (nsenter stays in the
 		// host's pid namespace) is not reaped with it: it exits once the
 		// child it waits for is killed, a moment later. Give it that
 		// moment, then anything still there is a leftover.
-		if pids := waitGone(processesIn(ns), leftoverGrace); len(pids) > 0 {
-			errs = append(errs, fmt.Errorf("processes %v still in %s: %w", pids, ns, ErrLeftover))
+		if pids := waitGone(processesIn(ns.name), leftoverGrace); len(pids) > 0 {
+			errs = append(errs, fmt.Errorf("processes %v still in %s: %w", pids, ns.name, ErrLeftover))
 		}
+		ns.release()
 	}
 	if tb.Cgroup != "" {
 		if err := removeCgroup(tb.Cgroup); err != nil {
@@ -62,26 +60,6 @@ func (tb *Testbed) teardown() error {
 		}
 	}
 	return errors.Join(errs...)
-}
-
-// processesIn returns the pids of host processes in the namespace ns, as
-// /proc/PID/ns/* names it ("pid:[4026532301]").
-func processesIn(ns string) []int {
-	kind, _, _ := strings.Cut(ns, ":")
-	entries, _ := os.ReadDir("/proc")
-	var pids []int
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		// An error means the process is gone meanwhile.
-		link, err := os.Readlink(filepath.Join("/proc", e.Name(), "ns", kind))
-		if err == nil && link == ns {
-			pids = append(pids, pid)
-		}
-	}
-	return pids
 }
 
 // leftoverGrace is how long Close waits for processes that entered a

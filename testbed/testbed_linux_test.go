@@ -101,7 +101,9 @@ func TestBootTwice(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			tb := bootForTest(t, name)
 			checkInside(t, tb, name)
-			pidNS, mntNS := tb.pidNS, tb.mntNS
+			// Held past Close, so that checkGone looks at the testbed's
+			// namespaces and not at new ones given their numbers.
+			pidNS, mntNS := holdNamespace(t, tb.PID, "pid"), holdNamespace(t, tb.PID, "mnt")
 			if err := tb.Close(); err != nil {
 				t.Fatalf("Close() = %v", err)
 			}
@@ -159,6 +161,18 @@ func checkInside(t *testing.T, tb *Testbed, name string) {
 	}
 }
 
+// holdNamespace opens the namespace of kind that pid is in until t ends and
+// returns its name.
+func holdNamespace(t *testing.T, pid int, kind string) string {
+	t.Helper()
+	ns, err := openNamespace(pid, kind)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(ns.release)
+	return ns.name
+}
+
 // checkGone checks, independently of Close's own checks, that no process,
 // namespace or cgroup of tb is left.
 func checkGone(t *testing.T, tb *Testbed, pidNS, mntNS string) {
@@ -188,7 +202,7 @@ func TestCommandCancel(t *testing.T) {
 	tb := bootForTest(t, "sdbuild-testbed-cancel")
 	defer tb.Close()
 	before := map[int]bool{}
-	for _, pid := range processesIn(tb.pidNS) {
+	for _, pid := range processesIn(tb.pidNS.name) {
 		before[pid] = true
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -206,7 +220,7 @@ func TestCommandCancel(t *testing.T) {
 	// The command's process is the one that joined the pid namespace
 	// (it is sh, or already sleep).
 	var started []int
-	for _, pid := range processesIn(tb.pidNS) {
+	for _, pid := range processesIn(tb.pidNS.name) {
 		if !before[pid] {
 			started = append(started, pid)
 		}
