@@ -36,6 +36,10 @@ type Testbed struct {
 	// pidNS and mntNS are systemd's namespaces, held open until Close has
 	// checked that no process is left in them.
 	pidNS, mntNS namespace
+	// root is systemd's root directory, through which Close reads the
+	// testbed's /tmp and /var/tmp; hostTmp is what the host's held at boot.
+	root    *os.File
+	hostTmp hostTmp
 
 	commands atomic.Int64 // numbers the scopes of Command
 
@@ -83,6 +87,7 @@ func (tb *Testbed) boot(ctx context.Context, opt Options) error {
 		Console:      tb.console.path,
 		NotifySocket: notify.LocalAddr().String(),
 	}
+	tb.hostTmp = readHostTmp()
 	if err := tb.startSystemd(ctx, cfg, notify); err != nil {
 		return err
 	}
@@ -120,6 +125,10 @@ func (tb *Testbed) startSystemd(ctx context.Context, cfg innerConfig, notify *ne
 	}
 	if tb.mntNS, err = openNamespace(tb.PID, "mnt"); err != nil {
 		return err
+	}
+	// O_PATH: only for lookups below it, which is what Close does.
+	if tb.root, err = os.OpenFile(fmt.Sprintf("/proc/%d/root", tb.PID), unix.O_PATH|unix.O_DIRECTORY, 0); err != nil {
+		return fmt.Errorf("open root of systemd (pid %d): %w", tb.PID, err)
 	}
 	return tb.awaitReady(ctx, notify)
 }

@@ -12,8 +12,9 @@ import (
 // Close kills systemd, which takes every process of the testbed's pid
 // namespace with it, waits for it, and removes the testbed's cgroups deepest
 // first. It returns an ErrLeftover error if a process is still in the
-// testbed's pid or mount namespace or a cgroup could not be removed. Later
-// calls return the first call's result.
+// testbed's pid or mount namespace, a file of the testbed's /tmp or /var/tmp
+// is in the host's, or a cgroup could not be removed. Later calls return the
+// first call's result.
 func (tb *Testbed) Close() error {
 	tb.closeOnce.Do(func() {
 		if err := tb.teardown(); err != nil {
@@ -52,8 +53,18 @@ func (tb *Testbed) teardown() error {
 		if pids := waitGone(processesIn(ns.name), leftoverGrace); len(pids) > 0 {
 			errs = append(errs, fmt.Errorf("processes %v still in %s: %w", pids, ns.name, ErrLeftover))
 		}
-		ns.release()
 	}
+	if tb.root != nil {
+		// Every process of the testbed is gone, so what its /tmp and
+		// /var/tmp hold is complete; the mount namespace, held, still has
+		// them mounted.
+		if err := tmpLeftovers(tb.root, tb.hostTmp); err != nil {
+			errs = append(errs, err)
+		}
+		tb.root.Close()
+	}
+	tb.pidNS.release()
+	tb.mntNS.release()
 	if tb.Cgroup != "" {
 		if err := removeCgroup(tb.Cgroup); err != nil {
 			errs = append(errs, err)

@@ -15,7 +15,9 @@ import (
 // systemd (`systemd-run --scope -p Delegate=yes`, so the process sits inside
 // the testbed's cgroup tree like a service with a delegated cgroup, rather
 // than outside the cgroup namespace's root), with the caller's environment and
-// working directory (the root file system is shared).
+// working directory (the root file system is shared, but for /tmp and
+// /var/tmp: a working directory there does not exist inside, and the command
+// fails to start).
 //
 // When ctx is done, every process of the command's scope is killed. For an
 // interactive command, clear SysProcAttr (it puts nsenter in a process group

@@ -28,6 +28,9 @@
 //     make /sys read-only, mount a fresh cgroup2 on /sys/fs/cgroup;
 //   - mount a tmpfs on /run, with a journald drop-in Storage=volatile and a
 //     mask (a symlink to /dev/null) for every unit that would touch host state;
+//   - mount a tmpfs on /tmp and one on /var/tmp, so that what units and
+//     commands inside put there (PrivateTmp= dirs, build dirs, test dirs)
+//     never reaches the host's and goes with the testbed (see tmpDirs);
 //   - mount a private /dev (a tmpfs with bind-mounted device nodes, a devpts
 //     instance and a pseudo-terminal as /dev/console), because the host's /dev
 //     is shared and systemd would otherwise create /dev/log and mount points in
@@ -40,8 +43,9 @@
 //
 // # What stays shared with the host
 //
-// The root file system (so commands see the same files, /tmp included), the
-// network namespace (so `go test` inside can reach the module proxy), IPC, and
+// The root file system but /tmp and /var/tmp (so commands see the same files
+// and can be started in the same working directory, unless it lies under one
+// of those two), the network namespace (so `go test` inside can reach the module proxy), IPC, and
 // global kernel settings. Units that would write those (tmpfiles, sysctl,
 // binfmt, modules, udev, timers, ...) are masked; see maskedUnits. systemd
 // itself raises three sysctls at start-up, which Boot puts back; see
@@ -60,7 +64,10 @@
 // Commands run inside through Testbed.Command (nsenter into the namespaces,
 // then systemd-run --scope, so the command sits in a scope of the testbed's
 // systemd like any service would). Close kills systemd, which takes every
-// process of the pid namespace with it, and removes the cgroup tree.
+// process of the pid namespace with it, and removes the cgroup tree; it
+// fails with ErrLeftover if a process is still in the testbed's namespaces,
+// a cgroup cannot be removed, or a file of the testbed's /tmp or /var/tmp is
+// in the host's.
 //
 // Boot, Command and Close need root and Linux; util-linux nsenter ≥ 2.38
 // (--wdns). This package's own tests that boot testbeds run on the host and

@@ -32,7 +32,8 @@ var (
 	ErrNotRunning = errors.New("system is not running")
 
 	// ErrLeftover is returned by Close when a process, a namespace or a
-	// cgroup of the testbed survived teardown.
+	// cgroup of the testbed survived teardown, or a file of the testbed's
+	// /tmp or /var/tmp is in the host's.
 	ErrLeftover = errors.New("testbed left something behind")
 
 	// ErrClosed is what a command from Command fails with once the testbed

@@ -75,6 +75,7 @@ func innerLocked() error {
 		{"make mounts private", makePrivate},
 		{"remount /proc, /sys, /sys/fs/cgroup", mountKernelFS},
 		{"mount /run", mountRun},
+		{"mount /tmp and /var/tmp", mountTmp},
 		{"build /dev", func() error { return buildDev(cfg.Console) }},
 		{"write unit masks", writeMasks},
 		{"write journald drop-in", writeJournaldDropIn},
@@ -133,14 +134,7 @@ func mountRun() error {
 	if err := mount("tmpfs", "/run", "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, "mode=0755"); err != nil {
 		return err
 	}
-	var st unix.Statfs_t
-	if err := unix.Statfs("/run", &st); err != nil {
-		return os.NewSyscallError("statfs /run", err)
-	}
-	if st.Type != unix.TMPFS_MAGIC {
-		return fmt.Errorf("/run is not the new tmpfs (type %#x)", st.Type)
-	}
-	return nil
+	return checkTmpfs("/run")
 }
 
 func writeMasks() error {

@@ -55,7 +55,8 @@ var maskedUnits = []string{
 	"systemd-hwdb-update.service",
 	// The audit socket reads the host's audit stream.
 	"systemd-journald-audit.socket",
-	// A tmpfs on /tmp would hide the host's /tmp from commands run inside.
+	// The namespace stage mounts /tmp before systemd starts (see tmpDirs);
+	// tmp.mount would put a second tmpfs over it once units already use it.
 	"tmp.mount",
 	// Pseudo file systems nothing in a testbed uses.
 	"dev-hugepages.mount",
@@ -70,6 +71,17 @@ var maskedUnits = []string{
 // before /etc/systemd/system in systemd's unit search path, so a unit file the
 // host keeps in /etc cannot override a mask (one in /run/systemd/system could).
 const maskDir = "/run/systemd/system.control"
+
+// tmpDirs get a tmpfs of their own in every testbed. The root file system is
+// the host's, and the PrivateTmp= dirs of units inside (systemd-logind's, for
+// one, in every testbed that has users log in), go test's build dirs and
+// every test's temporary dirs would otherwise pile up in the host's /tmp and
+// /var/tmp whenever a testbed is killed rather than shut down. A tmpfs, not a
+// host dir bound in and removed by Close, because it goes with the testbed's
+// mount namespace however the testbed ends, a SIGKILL or a crash of the
+// process that booted it included, and there is no host path to choose or
+// to clean up. The price is memory: a tmpfs may grow to half of it.
+var tmpDirs = []string{"/tmp", "/var/tmp"}
 
 // journaldDropIn keeps the journal in /run: /var/log/journal is the host's.
 const (

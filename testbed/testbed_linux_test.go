@@ -10,6 +10,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"os"
@@ -275,6 +276,79 @@ func TestCloseReportsLeftover(t *testing.T) {
 	}
 	if err := removeCgroup(tb.Cgroup); err != nil {
 		t.Errorf("removeCgroup after the leftover died: %v", err)
+	}
+}
+
+// TestPrivateTmpStaysInside starts a service with PrivateTmp= in a testbed,
+// as systemd-logind is in every testbed that has users, and checks that its
+// dirs are in the testbed's own /tmp and /var/tmp and never in the host's,
+// neither while it runs nor after Close killed it (which leaves them, as it
+// leaves logind's).
+func TestPrivateTmpStaysInside(t *testing.T) {
+	testutil.RequireRoot(t, "boots systemd in new namespaces")
+	// A name of this run alone: every testbed's systemd uses the host's boot
+	// id, so only the unit tells this test's dirs from other testbeds'.
+	unit := "sdbuild-testbed-privtmp-" + strings.ToLower(rand.Text()[:10]) + ".service"
+	pattern := "systemd-private-*-" + unit + "-*"
+	onHost := func(dir string) []string {
+		m, _ := filepath.Glob(filepath.Join(dir, pattern))
+		return m
+	}
+	t.Cleanup(func() {
+		for _, dir := range tmpDirs {
+			for _, p := range onHost(dir) {
+				os.RemoveAll(p)
+			}
+		}
+	})
+	hostOnly := t.TempDir()
+
+	tb := bootForTest(t, "sdbuild-testbed-privtmp")
+	defer tb.Close()
+	// Type=exec: systemd-run returns once the service's process has been
+	// exec'd, which comes after its /tmp and /var/tmp were set up.
+	output(t, tb, "systemd-run", "--quiet", "--unit="+unit, "-p", "PrivateTmp=yes", "-p", "Type=exec", "sleep", "infinity")
+	for _, dir := range tmpDirs {
+		output(t, tb, "sh", "-c", "ls -d "+dir+"/"+pattern)
+		if got := strings.TrimSpace(output(t, tb, "stat", "-f", "-c", "%T", dir)); got != "tmpfs" {
+			t.Errorf("%s inside is a %s, want the testbed's own tmpfs", dir, got)
+		}
+		if m := onHost(dir); len(m) > 0 {
+			t.Errorf("%s's PrivateTmp dirs are in the host's %s while it runs: %v", unit, dir, m)
+		}
+	}
+	if out, err := tb.Command(context.Background(), "test", "-e", hostOnly).CombinedOutput(); err == nil {
+		t.Errorf("the host's %s is visible in the testbed's /tmp (%s)", hostOnly, out)
+	}
+
+	if err := tb.Close(); err != nil {
+		t.Errorf("Close() = %v", err)
+	}
+	for _, dir := range tmpDirs {
+		if m := onHost(dir); len(m) > 0 {
+			t.Errorf("%s's PrivateTmp dirs are in the host's %s after Close: %v", unit, dir, m)
+		}
+	}
+}
+
+// TestCloseReportsTmpLeftover has a command inside unmount the testbed's
+// /tmp and make a dir in what then is the host's, and checks that Close names
+// that dir instead of passing silently.
+func TestCloseReportsTmpLeftover(t *testing.T) {
+	testutil.RequireRoot(t, "boots systemd in new namespaces")
+	name := "sdbuild-testbed-escaped-" + strings.ToLower(rand.Text()[:10])
+	host := filepath.Join("/tmp", name)
+	t.Cleanup(func() { os.Remove(host) })
+
+	tb := bootForTest(t, "sdbuild-testbed-tmp-leftover")
+	output(t, tb, "sh", "-c", "umount -l /tmp && mkdir "+host)
+	if _, err := os.Stat(host); err != nil {
+		tb.Close()
+		t.Fatalf("mkdir %s inside, after umount /tmp there, did not reach the host: %v", host, err)
+	}
+	err := tb.Close()
+	if !errors.Is(err, ErrLeftover) || !strings.Contains(err.Error(), name) {
+		t.Errorf("Close() with %s made from inside = %v, want an ErrLeftover naming it", host, err)
 	}
 }
 

@@ -23,6 +23,8 @@ func TestRunExitStatus(t *testing.T) {
 		{"kill -9 $$", 128 + 9},
 		{"exec /nonexistent", 127},
 		{"test \"$(hostname)\" = sdbuild-testbed-cmd", 0},
+		// The testbed's own /tmp and /var/tmp, not the host's.
+		{"test \"$(stat -f -c %T /tmp /var/tmp)\" = \"$(printf 'tmpfs\\ntmpfs')\"", 0},
 	}
 	for _, tt := range tests {
 		log := filepath.Join(t.TempDir(), "console.log")
