@@ -130,6 +130,11 @@ func (tb *Testbed) startSystemd(ctx context.Context, cfg innerConfig, notify *ne
 	if tb.root, err = os.OpenFile(fmt.Sprintf("/proc/%d/root", tb.PID), unix.O_PATH|unix.O_DIRECTORY, 0); err != nil {
 		return fmt.Errorf("open root of systemd (pid %d): %w", tb.PID, err)
 	}
+	// Not reaped yet after those opens, so the pid was still systemd's
+	// during them, not a new process's that got it.
+	if tb.closed() {
+		return fmt.Errorf("%w: %v", ErrExited, tb.waitErr)
+	}
 	return tb.awaitReady(ctx, notify)
 }
 
