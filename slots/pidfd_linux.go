@@ -1,7 +1,6 @@
 package slots
 
 import (
-	"bytes"
 	"errors"
 	"math"
 	"os"
@@ -28,15 +27,6 @@ func pidStat(pid int) (state byte, start uint64, err error) {
 		return 0, 0, err
 	}
 	return parseStat(b)
-}
-
-// pidStatus reads the credentials of pid.
-func pidStatus(pid int) (procIDs, error) {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
-	if err != nil {
-		return procIDs{}, err
-	}
-	return parseStatus(bytes.NewReader(b))
 }
 
 // exited reports whether the process behind pidfd has exited. A pidfd polls
@@ -116,55 +106,6 @@ func initAlive(pid int, start uint64) bool {
 		return !gone(err)
 	}
 	return s == start && state != 'Z' && state != 'X'
-}
-
-// scanRange opens a pidfd for every live process on the host with any uid or
-// gid in r. Only thread-group leaders are listed in /proc; SIGKILL takes the
-// whole group, and a build's threads cannot hold ids outside its range.
-func scanRange(r slotIDs) ([]proc, error) {
-	d, err := os.Open("/proc")
-	if err != nil {
-		return nil, err
-	}
-	names, err := d.Readdirnames(-1)
-	d.Close()
-	if err != nil {
-		return nil, err
-	}
-	self := os.Getpid()
-	inRange := func(pid int) (bool, error) {
-		ids, err := pidStatus(pid)
-		return err == nil && ids.inRange(r), err
-	}
-	var found []proc
-	for _, name := range names {
-		pid, err := strconv.Atoi(name)
-		if err != nil || pid <= 0 {
-			continue
-		}
-		// First a cheap filter, then the check that counts, made through a pidfd.
-		if in, err := inRange(pid); !in {
-			if err != nil && !gone(err) {
-				closeProcs(found)
-				return nil, err
-			}
-			continue
-		}
-		p, ok, err := openIf(pid, inRange)
-		if err != nil {
-			closeProcs(found)
-			return nil, err
-		}
-		if !ok {
-			continue
-		}
-		if pid == self {
-			closeProcs(append(found, p))
-			return nil, errSelfInRange
-		}
-		found = append(found, p)
-	}
-	return found, nil
 }
 
 // Clearing a slot must never kill the process doing it; a record or range

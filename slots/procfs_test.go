@@ -1,7 +1,7 @@
 package slots
 
 import (
-	"strings"
+	"reflect"
 	"testing"
 )
 
@@ -14,7 +14,10 @@ PPid:	1
 Uid:	3758096391	3758096392	3758096393	3758096394
 Gid:	10	11	12	13
 FDSize:	64
-Groups:	3758096395
+Groups:	3758096395 27 
+NStgid:	4711
+Threads:	3
+SigQ:	0/63494
 `
 
 func TestParseStatus(t *testing.T) {
@@ -25,10 +28,14 @@ func TestParseStatus(t *testing.T) {
 		bad  bool
 	}{
 		{"sample", statusSample, procIDs{
-			uid: [4]uint32{3758096391, 3758096392, 3758096393, 3758096394},
-			gid: [4]uint32{10, 11, 12, 13}}, false},
-		{"max ids", "Uid:\t4294967295\t0\t0\t0\nGid:\t0\t0\t0\t4294967294\n", procIDs{
-			uid: [4]uint32{4294967295, 0, 0, 0}, gid: [4]uint32{0, 0, 0, 4294967294}}, false},
+			uid:    [4]uint32{3758096391, 3758096392, 3758096393, 3758096394},
+			gid:    [4]uint32{10, 11, 12, 13},
+			groups: []uint32{3758096395, 27}, threads: 3}, false},
+		{"max ids, no groups or threads line", "Uid:\t4294967295\t0\t0\t0\nGid:\t0\t0\t0\t4294967294\n", procIDs{
+			uid: [4]uint32{4294967295, 0, 0, 0}, gid: [4]uint32{0, 0, 0, 4294967294}, threads: 1}, false},
+		{"empty groups", "Uid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nGroups:\t\nThreads:\t1\n", procIDs{threads: 1}, false},
+		{"bad group", "Uid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nGroups:\t1 x\n", procIDs{}, true},
+		{"bad threads", "Uid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nThreads:\tmany\n", procIDs{}, true},
 		{"no gid", "Uid:\t0\t0\t0\t0\n", procIDs{}, true},
 		{"three ids", "Uid:\t0\t0\t0\nGid:\t0\t0\t0\t0\n", procIDs{}, true},
 		{"not a number", "Uid:\tx\t0\t0\t0\nGid:\t0\t0\t0\t0\n", procIDs{}, true},
@@ -37,8 +44,8 @@ func TestParseStatus(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := parseStatus(strings.NewReader(tt.in))
-			if (err != nil) != tt.bad || got != tt.want {
+			got, err := parseStatus([]byte(tt.in))
+			if (err != nil) != tt.bad || !reflect.DeepEqual(got, tt.want) {
 				t.Fatalf("parseStatus(%q) = %+v, %v; want %+v, bad=%v", tt.in, got, err, tt.want, tt.bad)
 			}
 		})
@@ -61,6 +68,8 @@ func TestProcIDsInRange(t *testing.T) {
 		{"fs uid", procIDs{uid: [4]uint32{0, 0, 0, in}}, true},
 		{"real gid", procIDs{gid: [4]uint32{in, 0, 0, 0}}, true},
 		{"fs gid", procIDs{gid: [4]uint32{0, 0, 0, in}}, true},
+		{"supplementary group", procIDs{groups: []uint32{0, in}}, true},
+		{"supplementary group just past", procIDs{groups: []uint32{out}}, false},
 	}
 	for _, tt := range tests {
 		if got := tt.ids.inRange(r); got != tt.want {
@@ -79,6 +88,8 @@ func TestProcIDsInRange(t *testing.T) {
 		{"a gid of the slot", procIDs{gid: [4]uint32{0, 0, 300005, 0}}, true},
 		{"a gid in the slot's uid numbers", procIDs{gid: [4]uint32{100005, 100005, 100005, 100005}}, false},
 		{"a uid in the slot's gid numbers", procIDs{uid: [4]uint32{300005, 300005, 300005, 300005}}, false},
+		{"a group of the slot", procIDs{groups: []uint32{300005}}, true},
+		{"a group in the slot's uid numbers", procIDs{groups: []uint32{100005}}, false},
 	} {
 		if got := tt.ids.inRange(split); got != tt.want {
 			t.Errorf("%s: inRange(%v) = %v, want %v", tt.name, split, got, tt.want)
