@@ -2,20 +2,22 @@ package slots
 
 import (
 	"fmt"
+	"slices"
 	"time"
 )
 
-// clearSlot kills everything a holder that did not release cleanly may have
-// left running: its cgroup, its init process if the recorded start time still
-// matches, and every process on the host with any id in r. It waits for all
-// of them to exit, until timeout, and returns nil if none survived.
-func clearSlot(rec Record, r slotIDs, timeout time.Duration) *stuck {
+// clearSlot kills what rec names and every process on the host with any id
+// in r: for a holder that did not release cleanly, its cgroup and its init
+// process if the recorded start time still matches (a zero rec names
+// nothing). It waits for all of them to exit, until timeout, and returns
+// the pids it signalled, and nil stuck if none survived.
+func clearSlot(rec Record, r slotIDs, timeout time.Duration) (killed []int, st *stuck) {
 	deadline := time.Now().Add(timeout)
 	var cg *cgroupWatch
 	if validCgroup(rec.Cgroup) {
 		var err error
 		if cg, err = killCgroup(rec.Cgroup); err != nil {
-			return &stuck{reason: err.Error()}
+			return nil, &stuck{reason: err.Error()}
 		}
 		if cg != nil {
 			defer cg.close()
@@ -24,58 +26,60 @@ func clearSlot(rec Record, r slotIDs, timeout time.Duration) *stuck {
 	var victims []proc
 	init, ok, err := openInit(rec.PID, rec.PIDStart)
 	if err != nil {
-		return &stuck{reason: fmt.Sprintf("open init pid %d: %v", rec.PID, err)}
+		return nil, &stuck{reason: fmt.Sprintf("open init pid %d: %v", rec.PID, err)}
 	}
 	if ok {
 		victims = append(victims, init)
 	}
-	survivors, err := killRange(victims, r, deadline)
+	killed, survivors, err := killRange(victims, r, deadline)
 	if err != nil {
 		closeProcs(survivors)
-		return &stuck{reason: fmt.Sprintf("clear ids %s: %v", r, err)}
+		return killed, &stuck{reason: fmt.Sprintf("clear ids %s: %v", r, err)}
 	}
 	if len(survivors) > 0 {
-		return &stuck{reason: survivedReason(pidsOf(survivors), timeout), procs: survivors}
+		return killed, &stuck{reason: survivedReason(pidsOf(survivors), timeout), procs: survivors}
 	}
 	if cg != nil {
 		empty, err := cg.waitEmpty(deadline)
 		if err != nil {
-			return &stuck{reason: err.Error()}
+			return killed, &stuck{reason: err.Error()}
 		}
 		if !empty {
 			ps := cg.members()
-			return &stuck{reason: fmt.Sprintf("cgroup %s: %s", rec.Cgroup, survivedReason(pidsOf(ps), timeout)), procs: ps}
+			return killed, &stuck{reason: fmt.Sprintf("cgroup %s: %s", rec.Cgroup, survivedReason(pidsOf(ps), timeout)), procs: ps}
 		}
 	}
-	return nil
+	return killed, nil
 }
 
 // killRange SIGKILLs victims and every process with an id in r, waits for
 // them, and scans again until a scan finds nothing: a process in the range
 // may have forked after the scan passed its new pid's place in /proc, but a
-// killed process forks no more, so the rounds end. It returns the processes
-// still running at the deadline.
-func killRange(victims []proc, r slotIDs, deadline time.Time) ([]proc, error) {
+// killed process forks no more, so the rounds end. It returns the pids it
+// signalled and the processes still running at the deadline.
+func killRange(victims []proc, r slotIDs, deadline time.Time) (killed []int, survivors []proc, err error) {
 	pending := victims
 	for {
 		var found []proc
-		var err error
 		if !r.empty() { // a shared slot is never scanned
 			if found, err = scanRange(r); err != nil {
-				return pending, err
+				return killed, pending, err
 			}
 		}
 		pending = append(pending, found...)
 		if len(pending) == 0 {
-			return nil, nil
+			return killed, nil, nil
 		}
 		for _, p := range pending {
 			if err := sigkill(p); err != nil {
-				return pending, fmt.Errorf("kill pid %d: %w", p.pid, err)
+				return killed, pending, fmt.Errorf("kill pid %d: %w", p.pid, err)
+			}
+			if !slices.Contains(killed, p.pid) {
+				killed = append(killed, p.pid)
 			}
 		}
 		if pending, err = waitExit(pending, deadline); err != nil || len(pending) > 0 {
-			return pending, err
+			return killed, pending, err
 		}
 	}
 }

@@ -11,10 +11,19 @@
 // processes, and within one process too, because flock locks belong to the
 // open file description and every Acquire opens the file afresh) and the
 // pool's in-process slot table (so a process never even tries a slot it has
-// leased itself). Before a slot whose previous holder did not release it
-// cleanly is handed out again, everything that holder may have left running is
-// killed; a slot whose processes cannot be killed is quarantined instead.
+// leased itself).
 //
-// Lock order: Lease.mu before Pool.mu. Pool.mu is never held across file I/O,
-// a kill or a wait, so one slot being cleared never stalls other Acquires.
+// Invariant: when Acquire hands out a slot, no process outside the build
+// holds any of its ids, as real, effective, saved or fs uid or gid or as a
+// supplementary group, in any thread; and no systemd-nspawn container can
+// be given them while the lease lasts. Acquire enforces both: it takes
+// nspawn's range locks, then kills every such process it finds in /proc
+// (and what an unclean holder's record names); a slot whose processes
+// cannot be killed is quarantined, logged and reported by Quarantined
+// instead. Ids taken up after the scan (by root, or by a container that
+// maps them without nspawn's lock) are outside what a scan can promise.
+//
+// Lock order: Lease.mu before Pool.mu; nspawnLocks.mu is a leaf, never held
+// with Pool.mu. Pool.mu is never held across file I/O, a kill or a wait, so
+// one slot being cleared never stalls other Acquires.
 package slots

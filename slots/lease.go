@@ -14,8 +14,9 @@ type Lease struct {
 	FirstGID uint32
 	Count    uint32
 
-	pool *Pool
-	path string
+	pool   *Pool
+	path   string
+	nspawn []uint32 // nspawn range bases locked for the lease
 
 	mu   sync.Mutex
 	fd   int    // the locked lock file; protected by mu
@@ -110,6 +111,11 @@ func (l *Lease) Release() error {
 		err = fmt.Errorf("release slot %d (%s): %w", l.Slot, l.path, cerr)
 	}
 	l.fd = -1
+	// The nspawn locks go after the slot's: the build is dead (or, with
+	// ErrHolderAlive, its leftovers are the next Acquire's to kill).
+	if nerr := l.pool.nspawn.drop(l.nspawn); nerr != nil && err == nil {
+		err = fmt.Errorf("release slot %d (%s): %w", l.Slot, l.path, nerr)
+	}
 	l.pool.free(l.Slot)
 	return err
 }

@@ -23,6 +23,9 @@ func TestMain(m *testing.M) {
 	if dir := os.Getenv(containerEnv); dir != "" {
 		os.Exit(openInContainer(dir))
 	}
+	if n, err := strconv.Atoi(os.Getenv(idleThreadsEnv)); err == nil {
+		os.Exit(idleThreads(n))
+	}
 	os.Exit(m.Run())
 }
 

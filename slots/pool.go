@@ -5,6 +5,7 @@ import (
 
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strconv"
 	"sync"
@@ -14,7 +15,8 @@ import (
 // Pool hands out the slots of one lock directory. Its methods may be called
 // from many goroutines; several processes may open pools on one directory.
 type Pool struct {
-	opt Options
+	opt    Options
+	nspawn nspawnLocks
 
 	mu     sync.Mutex
 	slots  []slotState // protected by mu
@@ -46,7 +48,11 @@ func Open(opt Options) (*Pool, error) {
 	if err := prepareDir(opt.Dir); err != nil {
 		return nil, err
 	}
-	return &Pool{opt: opt, slots: make([]slotState, opt.Slots)}, nil
+	p := &Pool{opt: opt, slots: make([]slotState, opt.Slots)}
+	if !opt.Shared && os.Geteuid() == 0 {
+		p.nspawn.dir = opt.NspawnLockDir
+	}
+	return p, nil
 }
 
 // LockPath returns the lock file of slot in dir, for tools that read records.
@@ -54,18 +60,26 @@ func LockPath(dir string, slot int) string {
 	return filepath.Join(dir, "slot-"+strconv.Itoa(slot))
 }
 
-// Acquire leases the lowest free slot to buildID. A slot whose record shows a
-// holder that did not release cleanly is first cleared: its recorded cgroup
-// and init process are killed, then every process with any id in its range,
-// and all are waited for. A slot that cannot be cleared within KillTimeout is
-// quarantined and skipped. With no slot free, the error wraps ErrNoFreeSlot.
+// Acquire leases the lowest free slot to buildID. With no slot free, the
+// error wraps ErrNoFreeSlot.
 //
-// A clean "released" record, or an empty file, is trusted without a scan of
-// the host's processes: Release writes "released" only after the build's
-// init has exited, and the init of a pid namespace exits only after every
-// other process in it has (see Release); an empty file was never leased, as
-// the held record is written before Acquire returns. This keeps the common
-// path to an open, a flock, a read and a write.
+// Before a slot is handed out, Acquire takes systemd-nspawn's locks on its
+// ranges (see nspawn.go; a slot whose range a container holds is skipped
+// like a busy one) and then kills, and waits for, every process on the host
+// that holds any of the slot's ids as real, effective, saved or fs uid or
+// gid, or supplementary group, in any thread: left by an older sdbuild,
+// started by an administrator, or escaped from a build, such a process
+// shares the build's identity and could signal, ptrace or rewrite it. A
+// slot whose record shows a holder that did not release cleanly also has
+// its recorded cgroup and init process killed. A slot that cannot be
+// cleared within KillTimeout is quarantined, logged and skipped.
+//
+// The host's processes are scanned on every Acquire, not only after an
+// unclean release: an id can be taken up at any time by root, by a
+// container whose user namespace maps it, or by running a set-user-ID file
+// a build left, so no earlier scan or record can vouch for the slot. The
+// scan reads /proc/PID/status once per process (and per thread of a
+// process whose leader holds none of the ids); BenchmarkScanRange measures it.
 func (p *Pool) Acquire(buildID string) (*Lease, error) {
 	if buildID == "" {
 		return nil, fmt.Errorf("acquire slot: empty build id")
@@ -172,36 +186,59 @@ func (p *Pool) tryClaimed(i int, q *quarantine, buildID string) (*Lease, error) 
 	}
 
 	first, firstGID, count := p.opt.slotRange(i)
-	if dirty {
-		ids := slotIDs{uids: idRange{first, count}, gids: idRange{firstGID, count}}
-		if p.opt.Shared {
-			ids = slotIDs{} // the caller's own id: never kill by it
+	ids := slotIDs{uids: idRange{first, count}, gids: idRange{firstGID, count}}
+	// Locked before the scan, so no container can be given the ids after
+	// it, and a container that has them is skipped, never killed.
+	bases := slotNspawnBases(ids)
+	if busy, err := p.nspawn.take(bases); err != nil || busy {
+		if q == nil {
+			closeFD(fd)
 		}
-		if st := clearSlot(rec, ids, p.opt.KillTimeout); st != nil {
-			rec.State, rec.Quarantine = StateHeld, st.reason
-			if err := writeRecord(fd, rec); err != nil {
-				st.reason += fmt.Sprintf(" (record not updated: %v)", err)
-			}
-			p.unclaim(i, &quarantine{
-				info:  Quarantine{Slot: i, Reason: st.reason, PIDs: pidsOf(st.procs)},
-				fd:    fd,
-				rec:   rec,
-				procs: st.procs,
-			})
-			return nil, nil
+		p.unclaim(i, q)
+		if err != nil {
+			return nil, fmt.Errorf("lock slot %d ids %s against systemd-nspawn: %w", i, ids, err)
 		}
+		return nil, nil
+	}
+	if p.opt.Shared {
+		ids = slotIDs{} // the caller's own id: never kill by it
+	}
+	holder := rec
+	if !dirty {
+		// Released cleanly: the recorded init and cgroup are gone for good.
+		holder = Record{}
+	}
+	killed, st := clearSlot(holder, ids, p.opt.KillTimeout)
+	if len(killed) > 0 {
+		p.opt.Log.Warn("killed processes holding a slot's ids", "slot", i, "ids", ids.String(), "pids", killed)
+	}
+	if st != nil {
+		p.nspawn.drop(bases)
+		rec.State, rec.Quarantine = StateHeld, st.reason
+		if err := writeRecord(fd, rec); err != nil {
+			st.reason += fmt.Sprintf(" (record not updated: %v)", err)
+		}
+		p.opt.Log.Error("slot quarantined: not handed out until its processes are gone", "slot", i, "ids", ids.String(), "reason", st.reason)
+		p.unclaim(i, &quarantine{
+			info:  Quarantine{Slot: i, Reason: st.reason, PIDs: pidsOf(st.procs)},
+			fd:    fd,
+			rec:   rec,
+			procs: st.procs,
+		})
+		return nil, nil
 	}
 
 	rec = Record{BuildID: buildID, State: StateHeld, Since: time.Now().UTC()}
 	if err := writeRecord(fd, rec); err != nil {
 		// The record on disk still shows the old, unclean holder or an
 		// older lease, so whoever takes the slot next clears it.
+		p.nspawn.drop(bases)
 		closeFD(fd)
 		p.unclaim(i, nil)
 		return nil, fmt.Errorf("write slot %d record (%s): %w", i, path, err)
 	}
 	p.leased(i)
-	return &Lease{Slot: i, FirstID: first, FirstGID: firstGID, Count: count, pool: p, path: path, fd: fd, rec: rec}, nil
+	return &Lease{Slot: i, FirstID: first, FirstGID: firstGID, Count: count, pool: p, path: path, fd: fd, rec: rec, nspawn: bases}, nil
 }
 
 // Close gives up the locks this pool keeps on quarantined slots; their

@@ -2,6 +2,7 @@ package slots
 
 import (
 	"fmt"
+	"log/slog"
 	"time"
 )
 
@@ -23,6 +24,14 @@ type Options struct {
 	// the caller and its user's session, only by the recorded cgroup and
 	// init process.
 	Shared bool
+	// NspawnLockDir is where systemd-nspawn locks the ranges it gives
+	// containers; "" means DefaultNspawnLockDir. Only a pool run by root
+	// takes these locks (nspawn --private-users=pick runs as root, and
+	// the directory is root's), and never for a shared slot.
+	NspawnLockDir string
+	// Log hears of the processes killed to clear a slot and of slots
+	// quarantined; nil discards.
+	Log *slog.Logger
 }
 
 const (
@@ -116,6 +125,12 @@ func (o *Options) validate() error {
 	}
 	if o.KillTimeout == 0 {
 		o.KillTimeout = defaultKillTimeout
+	}
+	if o.NspawnLockDir == "" {
+		o.NspawnLockDir = DefaultNspawnLockDir
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
 	}
 	return nil
 }
