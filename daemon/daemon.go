@@ -74,7 +74,9 @@ func New(opt Options) (*Daemon, error) {
 	if err := os.MkdirAll(cfg.StateDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create state directory %s: %w", cfg.StateDir, err)
 	}
-	pool, err := slots.Open(cfg.SlotOptions())
+	so := cfg.SlotOptions()
+	so.Log = opt.Log // kills of processes holding a slot's ids, quarantines
+	pool, err := slots.Open(so)
 	if err != nil {
 		return nil, err
 	}

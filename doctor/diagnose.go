@@ -7,6 +7,7 @@ func Diagnose(h *Host) Report {
 	checks = append(checks, checkNamespaces(h)...)
 	checks = append(checks, checkUnprivileged(h)...)
 	checks = append(checks, checkIDRange(h)...)
+	checks = append(checks, checkQuarantine(h)...)
 	checks = append(checks, checkSystemd(h)...)
 	checks = append(checks, checkCgroup(h)...)
 	checks = append(checks, checkControllers(h)...)

@@ -15,6 +15,7 @@ import (
 	"github.com/sdbuild/sdbuild/internal/cgroup2"
 	"github.com/sdbuild/sdbuild/sandbox"
 	"github.com/sdbuild/sdbuild/scope"
+	"github.com/sdbuild/sdbuild/slots"
 )
 
 // Gather reads this host and probes it: it creates each kind of namespace
@@ -65,6 +66,7 @@ func Gather(ctx context.Context, o Options) *Host {
 		// A file IDRangeWarnings cannot read, CheckHostIDs could not
 		// either: HostIDsErr already says so.
 		h.IDRangeWarnings, _ = h.Config.IDRangeWarnings()
+		h.Quarantined, h.SlotsErr = slots.ReadQuarantined(h.Config.SlotOptions().Dir, h.Config.Slots())
 	}
 	h.SystemdErr = dialSystemd(ctx, o.SystemdTimeout)
 	if st, err := os.Lstat("/run/systemd/system"); err == nil && st.IsDir() {

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/sdbuild/sdbuild/config"
+	"github.com/sdbuild/sdbuild/slots"
 )
 
 // Host is what Diagnose judges: facts read from a machine by Gather, or
@@ -43,6 +44,12 @@ type Host struct {
 	// there was none to look in; HasKill says whether it was there.
 	KillDir string
 	HasKill bool
+
+	// Quarantined are the slots whose lock file records a quarantine, or
+	// SlotsErr says why the records could not be read (nil without a
+	// configuration).
+	Quarantined []slots.Quarantine
+	SlotsErr    error
 
 	Executables map[string]string // name → path on PATH; absent when not found
 	Devices     map[string]Device // by path

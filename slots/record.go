@@ -102,3 +102,25 @@ func ReadRecord(path string) (Record, error) {
 func validCgroup(p string) bool {
 	return strings.HasPrefix(p, "/") && p != "/" && path.Clean(p) == p
 }
+
+// ReadQuarantined lists the slots among the first n of dir whose records
+// say they are quarantined, for tools beside the daemon (doctor). The
+// reason is what the last pool to try the slot wrote; the next Acquire
+// that reaches the slot tries to clear it again. A missing lock file is a
+// slot never leased. It stops at the first record it cannot read.
+func ReadQuarantined(dir string, n int) ([]Quarantine, error) {
+	var qs []Quarantine
+	for i := range n {
+		rec, err := ReadRecord(LockPath(dir, i))
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return qs, err
+		}
+		if rec.Quarantine != "" {
+			qs = append(qs, Quarantine{Slot: i, Reason: rec.Quarantine})
+		}
+	}
+	return qs, nil
+}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -135,5 +136,33 @@ func TestValidCgroup(t *testing.T) {
 		if got := validCgroup(tt.path); got != tt.want {
 			t.Errorf("validCgroup(%q) = %v, want %v", tt.path, got, tt.want)
 		}
+	}
+}
+
+func TestReadQuarantined(t *testing.T) {
+	dir := t.TempDir()
+	for slot, r := range map[int]Record{
+		0: {BuildID: "a", State: StateReleased},
+		2: {BuildID: "b", State: StateHeld, Quarantine: "pid 4711 survived SIGKILL for 5s"},
+		3: {BuildID: "c", State: StateHeld},
+	} {
+		b, err := encodeRecord(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(LockPath(dir, slot), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := ReadQuarantined(dir, 4)
+	want := []Quarantine{{Slot: 2, Reason: "pid 4711 survived SIGKILL for 5s"}}
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Errorf("ReadQuarantined = %+v, %v; want %+v", got, err, want)
+	}
+	if err := os.WriteFile(LockPath(dir, 1), []byte("{not json\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ReadQuarantined(dir, 4); !errors.Is(err, ErrBadRecord) {
+		t.Errorf("ReadQuarantined with a malformed record: %v, want ErrBadRecord", err)
 	}
 }
