@@ -221,7 +221,7 @@ func (c *Config) allocatorWarnings(h hostAllocators) []string {
 			w.who, w.first, w.last, w.source, why, c.suggestStart(w)))
 	}
 	if h.nsresourced == "" && containerWindow.overlaps(first, end) {
-		warn(containerWindow, "systemd-nspawn -U may pick ids of it for a container, and systemd-nsresourced would hand them out if enabled")
+		warn(containerWindow, "systemd-nspawn -U picks container ranges from it (as root, sdbuild holds nspawn's lock on each range of a leased slot, so nspawn passes those by, and a slot whose range a container holds waits), and systemd-nsresourced would hand them out if enabled")
 	}
 	if !h.nix.on {
 		w := nixDefaultWindow

@@ -142,7 +142,7 @@ func TestAllocatorWarnings(t *testing.T) {
 	}{
 		{name: "default", start: 2013265920, count: 8388608, h: hostAllocators{nix: nixOff}},
 		{name: "old default", start: 872415232, count: 8388608, h: hostAllocators{nix: nixOff}, want: []string{
-			"the range overlaps systemd's container range (systemd-nspawn --private-users=pick, systemd-nsresourced) 524288-1879048191 (systemd's docs/UIDS-GIDS.md): systemd-nspawn -U may pick ids of it for a container, and systemd-nsresourced would hand them out if enabled; to be sure, set start-id to 2013265920",
+			"the range overlaps systemd's container range (systemd-nspawn --private-users=pick, systemd-nsresourced) 524288-1879048191 (systemd's docs/UIDS-GIDS.md): systemd-nspawn -U picks container ranges from it (as root, sdbuild holds nspawn's lock on each range of a leased slot, so nspawn passes those by, and a slot whose range a container holds waits), and systemd-nsresourced would hand them out if enabled; to be sure, set start-id to 2013265920",
 			"overlaps Nix's auto-allocate-uids default range 872415232-880803839 (Nix's start-id and id-count defaults): a Nix daemon given auto-allocate-uids = true would hand these ids to its builds; to be sure, set start-id to 2013265920",
 			"overlaps LXD's and Incus's range without /etc/subuid 1000000-1000999999",
 		}},
