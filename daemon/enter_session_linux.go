@@ -41,11 +41,12 @@ type enterSession struct {
 // startEnter starts the entered command for a running build, in a cgroup
 // of its own inside the build's scope.
 func (d *Daemon) startEnter(id string, er *api.EnterRequest, term string) (*enterSession, error) {
-	init, err := d.runningInit(id)
+	// The cgroup systemd gave the scope, not one rebuilt from its name:
+	// a scope placed elsewhere must not send the session there.
+	init, scope, err := d.runningInit(id)
 	if err != nil {
 		return nil, fmt.Errorf("%w: build %s is not running (yet or any more)", errBadInput, id)
 	}
-	scope := "/" + Slice + "/" + UnitName(id)
 	bl, err := findBuilder(init, scope)
 	if err != nil {
 		return nil, fmt.Errorf("enter build %s: %w", id, err)

@@ -24,6 +24,7 @@ type job struct {
 	interrupted bool          // the daemon is stopping: record it as interrupted
 	stats       stats         // what the scope's cgroup measured
 	initPID     int           // the sandbox's init, once placed; 0 before and after
+	cgroup      string        // the scope's cgroup as placed (build.Placement.Cgroup)
 }
 
 // snapshotLocked copies the build record for a reader.

@@ -84,7 +84,7 @@ func (d *Daemon) place(ctx context.Context, id string, pid int, req *build.Reque
 	slot := -1
 	d.mu.Lock()
 	if j := d.jobs[id]; j != nil {
-		j.b.Unit, slot, j.initPID = unit, j.b.Slot, pid
+		j.b.Unit, slot, j.initPID, j.cgroup = unit, j.b.Slot, pid, pl.Cgroup
 		j.log.SetUnit(unit)
 		j.notifyLocked()
 	}

@@ -203,14 +203,14 @@ func (d *Daemon) renumberLocked() {
 	}
 }
 
-// runningInit returns the host pid of a running build's sandbox init, for
-// tools that join the build's namespaces.
-func (d *Daemon) runningInit(id string) (int, error) {
+// runningInit returns the host pid of a running build's sandbox init and
+// its scope's cgroup as placed, for tools that join the build's namespaces.
+func (d *Daemon) runningInit(id string) (init int, cgroup string, err error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	j, ok := d.jobs[id]
 	if !ok || j.b.Status != api.StatusRunning || j.initPID == 0 {
-		return 0, fmt.Errorf("build %s: %w: it is not running", id, ErrNotFound)
+		return 0, "", fmt.Errorf("build %s: %w: it is not running", id, ErrNotFound)
 	}
-	return j.initPID, nil
+	return j.initPID, j.cgroup, nil
 }
