@@ -1,4 +1,4 @@
-package daemon
+package enter
 
 import (
 	"errors"
@@ -10,13 +10,6 @@ import (
 	"github.com/sdbuild/sdbuild/internal/cgroup2"
 	"golang.org/x/sys/unix"
 )
-
-// identity is who an entered command is inside the build's user namespace
-// and the host ids that maps to.
-type identity struct {
-	uid, gid         uint32
-	hostUID, hostGID uint32
-}
 
 // builder is a running build's builder, as an entered command joins it.
 type builder struct {
@@ -78,58 +71,4 @@ func findBuilder(init int, scope string) (*builder, error) {
 		return nil, fmt.Errorf("builder %d: exited while being looked at: %w", pid, err)
 	}
 	return bl, nil
-}
-
-// firstChild is the first pid of a /proc/<pid>/task/<tid>/children file.
-func firstChild(s string) (int, bool) {
-	f := strings.Fields(s)
-	if len(f) == 0 {
-		return 0, false
-	}
-	pid, err := strconv.Atoi(f[0])
-	if err != nil || pid <= 0 {
-		return 0, false
-	}
-	return pid, true
-}
-
-// statusField is the value of one field of /proc/<pid>/status.
-func statusField(status, key string) (string, bool) {
-	for _, line := range strings.Split(status, "\n") {
-		if k, v, ok := strings.Cut(line, ":"); ok && k == key {
-			return strings.TrimSpace(v), true
-		}
-	}
-	return "", false
-}
-
-// entryID picks from a uid_map or gid_map (as the host reads it) the id an
-// entered command takes, and the host id it maps to: root where the build
-// maps it (uid-range builds), else the build's one id (1000 or 100). That
-// is the builder's own identity either way, so the entered command can do
-// what the build can and nothing more.
-func entryID(idMap string) (inside, outside uint32, err error) {
-	found := false
-	for _, line := range strings.Split(strings.TrimSpace(idMap), "\n") {
-		f := strings.Fields(line)
-		if len(f) != 3 {
-			return 0, 0, fmt.Errorf("line %q: want 3 fields", line)
-		}
-		var v [3]uint64
-		for i, s := range f {
-			if v[i], err = strconv.ParseUint(s, 10, 32); err != nil {
-				return 0, 0, fmt.Errorf("line %q: %w", line, err)
-			}
-		}
-		if v[2] == 0 {
-			return 0, 0, fmt.Errorf("line %q: empty range", line)
-		}
-		if !found || v[0] == 0 {
-			inside, outside, found = uint32(v[0]), uint32(v[1]), true
-		}
-	}
-	if !found {
-		return 0, 0, errors.New("no id mapped")
-	}
-	return inside, outside, nil
 }

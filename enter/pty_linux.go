@@ -1,4 +1,4 @@
-package daemon
+package enter
 
 import (
 	"fmt"
