@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"time"
 
+	"github.com/sdbuild/sdbuild/internal/cgroup2"
 	"github.com/sdbuild/sdbuild/outputs"
 	"github.com/sdbuild/sdbuild/sandbox"
 )
@@ -65,31 +67,11 @@ func (r *Runner) checkRequest(req *Request) (*Checked, error) {
 	if err != nil {
 		return nil, err
 	}
-	if f.UIDRange && r.opt.NoSubIDs != nil {
-		return nil, fmt.Errorf("feature %s: %w", sandbox.FeatureUIDRange, r.opt.NoSubIDs)
-	}
-	if (f.KVM || f.TUN) && r.opt.UserNS != nil {
-		return nil, fmt.Errorf("features %s and %s need a device node of the build's own, which only root can make: use the system daemon", sandbox.FeatureKVM, sandbox.FeatureTUN)
-	}
-	for _, d := range []struct {
-		on         bool
-		name, path string
-		hint       string
-	}{
-		{f.KVM, "kvm", sandbox.DevKVM, "load the kvm_intel or kvm_amd module, or build on a host with hardware virtualization"},
-		{f.TUN, "tun", sandbox.DevTUN, "load the tun module"},
-	} {
-		if d.on {
-			if err := sandbox.CheckDevice(d.path); err != nil {
-				return nil, fmt.Errorf("feature %s: this host has no usable %s (%w); %s", d.name, d.path, err, d.hint)
-			}
-		}
+	if err := f.Each(r.provides); err != nil {
+		return nil, err
 	}
 	if len(req.Properties) > 0 && r.opt.Place == nil {
 		return nil, fmt.Errorf("scope properties %q need the build's own systemd scope, which only the sdbuild daemon creates; run without --local", req.Properties)
-	}
-	if f.SystemdCgroup && r.opt.Place == nil {
-		return nil, fmt.Errorf("feature %s needs a delegated systemd scope for the build, which only the sdbuild daemon creates; run without --local", sandbox.FeatureSystemdCgroup)
 	}
 	c := &Checked{req: req, features: f}
 	for i, s := range append(append([]string(nil), r.opt.SandboxPaths...), req.Inputs...) {
@@ -132,6 +114,39 @@ func (r *Runner) checkRequest(req *Request) (*Checked, error) {
 		c.output = out
 	}
 	return c, nil
+}
+
+// provides refuses feature f when this runner, on this host, cannot give
+// a build what sandbox's table says f needs.
+func (r *Runner) provides(f sandbox.Feature, n sandbox.Needs) error {
+	if n.FullRange && r.opt.NoSubIDs != nil {
+		return fmt.Errorf("feature %s: %w", f, r.opt.NoSubIDs)
+	}
+	if n.Root && r.opt.UserNS != nil {
+		return fmt.Errorf("feature %s needs a device node of the build's own, which only root can make: use the system daemon", f)
+	}
+	for _, d := range n.Devices {
+		if err := sandbox.CheckDevice(d.Path); err != nil {
+			return fmt.Errorf("feature %s: this host has no usable %s (%w); %s", f, d.Path, err, d.Hint)
+		}
+	}
+	for _, e := range n.Executables {
+		if _, err := exec.LookPath(e.Name); err != nil {
+			return fmt.Errorf("feature %s needs %s: %w", f, e, err)
+		}
+	}
+	if n.Scope {
+		if r.opt.Place == nil {
+			return fmt.Errorf("feature %s needs a delegated systemd scope for the build, which only the sdbuild daemon creates; run without --local", f)
+		}
+		if _, err := cgroup2.Root(); err != nil {
+			return fmt.Errorf("feature %s: %w", f, err)
+		}
+		if _, err := sandbox.DelegateFiles(); err != nil {
+			return fmt.Errorf("feature %s: %w", f, err)
+		}
+	}
+	return nil
 }
 
 // NewID returns a fresh build id: 12 hex digits, random so that two

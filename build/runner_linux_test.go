@@ -277,3 +277,17 @@ func TestCheckWithoutRoot(t *testing.T) {
 		})
 	}
 }
+
+// A feature whose program is not on PATH is refused before anything
+// starts, naming the program and its package (sandbox's table says what
+// each feature needs).
+func TestCheckNeedsExecutables(t *testing.T) {
+	t.Setenv("PATH", t.TempDir())
+	r := &Runner{opt: Options{}}
+	q := shRequest("true")
+	q.Features = []string{"network"}
+	_, err := r.Check(q)
+	if !errors.Is(err, ErrBadRequest) || !strings.Contains(err.Error(), "slirp4netns on PATH (Debian package slirp4netns)") {
+		t.Errorf("Check of network without slirp4netns = %v, want ErrBadRequest naming slirp4netns and its package", err)
+	}
+}

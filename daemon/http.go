@@ -98,7 +98,7 @@ func (d *Daemon) handleSubmit(w http.ResponseWriter, r *http.Request) {
 		writeError(w, fmt.Errorf("%w: output %q: must be absolute (the daemon does not know your working directory)", errBadInput, sr.Output))
 		return
 	}
-	if err := checkHost(&submitChecks{properties: sr.Properties, features: sr.Features, allowUnenforced: sr.AllowUnenforcedLimits, ownCgroup: d.cfg.Rootless != nil}); err != nil {
+	if err := checkHost(&submitChecks{properties: sr.Properties, allowUnenforced: sr.AllowUnenforcedLimits, ownCgroup: d.cfg.Rootless != nil}); err != nil {
 		writeError(w, fmt.Errorf("%w: %w", errBadInput, err))
 		return
 	}

@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/sdbuild/sdbuild/internal/cgroup2"
-	"github.com/sdbuild/sdbuild/sandbox"
 	"github.com/sdbuild/sdbuild/scope"
 )
 
@@ -31,7 +30,9 @@ func unenforced(raw []string, props []scope.Property, available []string, root s
 	return nil
 }
 
-// checkHost refuses, before a build is queued, what this host cannot do.
+// checkHost refuses, before a build is queued, scope properties this host
+// cannot enforce. (What features need is build.Check's, from sandbox's
+// table.)
 func checkHost(sr *submitChecks) error {
 	props, err := parseProperties(sr.properties)
 	if err != nil {
@@ -56,21 +57,12 @@ func checkHost(sr *submitChecks) error {
 			return err
 		}
 	}
-	if slices.Contains(sr.features, string(sandbox.FeatureSystemdCgroup)) {
-		if _, err := cgroup2.Root(); err != nil {
-			return fmt.Errorf("feature %s: %w", sandbox.FeatureSystemdCgroup, err)
-		}
-		if _, err := sandbox.DelegateFiles(); err != nil {
-			return fmt.Errorf("feature %s: %w", sandbox.FeatureSystemdCgroup, err)
-		}
-	}
 	return nil
 }
 
 // submitChecks is what checkHost looks at in a request.
 type submitChecks struct {
 	properties      []string
-	features        []string
 	allowUnenforced bool
 	// ownCgroup: the controllers are those of the daemon's own cgroup (a
 	// user's daemon), not the host's.

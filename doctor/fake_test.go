@@ -64,7 +64,7 @@ func healthyHost() *Host {
 		CgroupFS:      "cgroup2",
 		KillDir:       "/sys/fs/cgroup/init.scope",
 		HasKill:       true,
-		Executables:   map[string]string{binSlirp: "/usr/bin/slirp4netns", binNspawn: "/usr/bin/systemd-nspawn"},
+		Executables:   map[string]string{sandbox.Slirp4netns.Name: "/usr/bin/slirp4netns", sandbox.Nspawn.Name: "/usr/bin/systemd-nspawn"},
 		Devices: map[string]Device{
 			sandbox.DevKVM: {Exists: true, Char: true, Major: 10, Minor: 232},
 			sandbox.DevTUN: {Exists: true, Char: true, Major: 10, Minor: 200},

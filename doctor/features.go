@@ -7,13 +7,10 @@ import (
 	"github.com/sdbuild/sdbuild/sandbox"
 )
 
-// FeatureNested is what doctor reports beyond sandbox's features: whether
-// a build can run containers (systemd-nspawn) of its own, which takes
-// uid-range and systemd-cgroup together.
-const FeatureNested = "nested-containers"
-
-// checkFeatures derives each feature from the checks it depends on, so a
-// feature is never reported available when a check it needs is not ok.
+// checkFeatures derives each feature from the checks its needs (sandbox's
+// table, which the build's own refusals read too) map to, so a feature is
+// never reported available when a check it needs is not ok, and doctor
+// lists exactly the features sdbuild run --feature knows.
 func checkFeatures(h *Host, checks []Item) []Item {
 	need := func(names ...string) []string {
 		var unmet []string
@@ -24,62 +21,82 @@ func checkFeatures(h *Host, checks []Item) []Item {
 		}
 		return unmet
 	}
-	var out []Item
-
 	rootless := h.Config != nil && h.Config.Rootless != nil
-	uidRange := need(namespaceCheck("user"), "id range", "id mapping")
+	var out []Item
+	unmetOf := map[sandbox.Feature][]string{}
+	for _, f := range sandbox.KnownFeatures() {
+		n, _ := sandbox.NeedsOf(f)
+		var unmet, have []string
+		for _, kind := range n.Namespaces {
+			unmet = append(unmet, need(namespaceCheck(kind))...)
+		}
+		if n.FullRange {
+			unmet = append(unmet, fullRangeUnmet(h, rootless, need)...)
+		}
+		if n.Scope {
+			unmet = append(unmet, need("systemd D-Bus", "cgroup2", "cgroup delegation")...)
+		}
+		for _, w := range n.With {
+			if len(unmetOf[w.Feature]) > 0 {
+				unmet = append(unmet, string(w.Feature))
+			}
+		}
+		if n.Root && rootless {
+			out = append(out, missing(string(f), "needs root: only the system daemon (sdbuild --system) can give a build "+n.Why))
+			unmetOf[f] = []string{"root"}
+			continue
+		}
+		for _, d := range n.Devices {
+			dev := h.Devices[d.Path]
+			switch {
+			case !dev.Exists:
+				unmet = append(unmet, d.Path+" (none here: "+d.Hint+")")
+			case !dev.Char:
+				unmet = append(unmet, d.Path+" (not a character device)")
+			default:
+				have = append(have, fmt.Sprintf("%s is a character device (%d:%d)", d.Path, dev.Major, dev.Minor))
+			}
+		}
+		for _, e := range n.Executables {
+			if p, ok := h.Executables[e.Name]; ok {
+				have = append(have, fmt.Sprintf("%s at %s", e.Name, p))
+			} else {
+				unmet = append(unmet, e.String())
+			}
+		}
+		for _, e := range n.Uses {
+			if p, ok := h.Executables[e.Name]; ok {
+				have = append(have, fmt.Sprintf("%s at %s runs inside", e.Name, p))
+			} else {
+				have = append(have, fmt.Sprintf("%s, which builds with it commonly run, is not installed (Debian package %s)", e.Name, e.Package))
+			}
+		}
+		unmetOf[f] = unmet
+		avail := "a build gets " + n.Why
+		if len(have) > 0 {
+			avail += "; " + strings.Join(have, ", ")
+		}
+		out = append(out, feature(string(f), unmet, avail))
+	}
+	return out
+}
+
+// fullRangeUnmet is what keeps a build from being root over a whole slot.
+func fullRangeUnmet(h *Host, rootless bool, need func(...string) []string) []string {
+	var unmet []string
 	switch {
 	case rootless && !h.Config.Rootless.HasSubIDs():
 		// checkSubIDs reports only the missing grant then.
-		uidRange = append(need(namespaceCheck("user")), "a range in /etc/subuid and /etc/subgid")
+		unmet = append(need(), "a range in /etc/subuid and /etc/subgid")
 	case rootless:
-		uidRange = need(namespaceCheck("user"), "subordinate ids", binNewuidmap, binNewgidmap)
+		unmet = need("subordinate ids", binNewuidmap, binNewgidmap)
+	default:
+		unmet = need("id range", "id mapping")
 	}
 	if h.Config != nil && h.Config.IDsPerBuild < fullRange && (!rootless || h.Config.Rootless.HasSubIDs()) {
-		uidRange = append(uidRange, fmt.Sprintf("ids-per-build = %d (needs %d)", h.Config.IDsPerBuild, fullRange))
+		unmet = append(unmet, fmt.Sprintf("ids-per-build = %d (needs %d)", h.Config.IDsPerBuild, fullRange))
 	}
-	out = append(out, feature(string(sandbox.FeatureUIDRange), uidRange,
-		fmt.Sprintf("a build can be root over its slot's %d ids", fullRange)))
-
-	sdCgroup := need("systemd D-Bus", "cgroup2", "cgroup delegation", namespaceCheck("cgroup"))
-	if len(uidRange) > 0 {
-		sdCgroup = append(sdCgroup, string(sandbox.FeatureUIDRange))
-	}
-	out = append(out, feature(string(sandbox.FeatureSystemdCgroup), sdCgroup,
-		"a build can be given its scope's delegated cgroup"))
-
-	// slirp4netns opens the tap device through the host's /dev/net/tun
-	// before it joins the build's network namespace.
-	network := need(namespaceCheck("network"))
-	slirp, haveSlirp := h.Executables[binSlirp]
-	if !haveSlirp {
-		network = append(network, binSlirp+" on PATH (Debian package slirp4netns)")
-	}
-	if !charDevice(h, sandbox.DevTUN) {
-		network = append(network, sandbox.DevTUN)
-	}
-	out = append(out, feature(string(sandbox.FeatureNetwork), network,
-		fmt.Sprintf("%s at %s gives a build a route out", binSlirp, slirp)))
-
-	if rootless {
-		for _, f := range []sandbox.Feature{sandbox.FeatureKVM, sandbox.FeatureTUN} {
-			out = append(out, missing(string(f), "needs root: a build's own device node can only be made by the system daemon (sdbuild --system)"))
-		}
-	} else {
-		out = append(out, deviceFeature(h, sandbox.FeatureKVM, sandbox.DevKVM), deviceFeature(h, sandbox.FeatureTUN, sandbox.DevTUN))
-	}
-
-	var nested []string
-	if len(sdCgroup) > 0 {
-		nested = append(nested, string(sandbox.FeatureSystemdCgroup))
-	}
-	nspawn, haveNspawn := h.Executables[binNspawn]
-	if !haveNspawn {
-		nested = append(nested, binNspawn+" on PATH (Debian package systemd-container)")
-	}
-	out = append(out, feature(FeatureNested, nested,
-		fmt.Sprintf("%s at %s runs in a build with --feature %s --feature %s", binNspawn, nspawn, sandbox.FeatureUIDRange, sandbox.FeatureSystemdCgroup)))
-	return out
+	return unmet
 }
 
 // feature is available when nothing it needs is unmet.
@@ -88,23 +105,4 @@ func feature(name string, unmet []string, available string) Item {
 		return ok(name, available)
 	}
 	return missing(name, "needs "+strings.Join(unmet, ", "))
-}
-
-func charDevice(h *Host, path string) bool {
-	d := h.Devices[path]
-	return d.Exists && d.Char
-}
-
-// deviceFeature reports a feature that gives a build its own node of a
-// host character device.
-func deviceFeature(h *Host, f sandbox.Feature, path string) Item {
-	name := string(f)
-	d := h.Devices[path]
-	switch {
-	case !d.Exists:
-		return missing(name, "no "+path)
-	case !d.Char:
-		return missing(name, path+" is not a character device")
-	}
-	return ok(name, fmt.Sprintf("%s is a character device (%d:%d): a build with --feature %s gets its own node of it", path, d.Major, d.Minor, name))
 }

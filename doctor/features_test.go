@@ -2,9 +2,11 @@ package doctor
 
 import (
 	"errors"
+	"slices"
 	"syscall"
 	"testing"
 
+	"github.com/sdbuild/sdbuild/config"
 	"github.com/sdbuild/sdbuild/internal/cgroup2"
 	"github.com/sdbuild/sdbuild/sandbox"
 )
@@ -38,21 +40,22 @@ func TestFeatures(t *testing.T) {
 			*h = *hybridHost()
 		}, "systemd-cgroup", OK, nil},
 		{"network", func(h *Host) {}, "network", OK, []string{"/usr/bin/slirp4netns"}},
-		{"network without slirp4netns", func(h *Host) { delete(h.Executables, binSlirp) }, "network", Missing,
+		{"network without slirp4netns", func(h *Host) { delete(h.Executables, sandbox.Slirp4netns.Name) }, "network", Missing,
 			[]string{"slirp4netns on PATH (Debian package slirp4netns)"}},
 		{"network without tun", func(h *Host) { delete(h.Devices, sandbox.DevTUN) }, "network", Missing, []string{"/dev/net/tun"}},
 		{"network without netns", func(h *Host) { h.NamespaceErrs["network"] = syscall.EPERM }, "network", Missing,
 			[]string{"network namespace"}},
 		{"kvm", func(h *Host) {}, "kvm", OK, []string{"character device (10:232)"}},
-		{"no kvm", func(h *Host) { delete(h.Devices, sandbox.DevKVM) }, "kvm", Missing, []string{"no /dev/kvm"}},
+		{"no kvm", func(h *Host) { delete(h.Devices, sandbox.DevKVM) }, "kvm", Missing, []string{"/dev/kvm (none here: load the kvm"}},
 		{"kvm not a char device", func(h *Host) { h.Devices[sandbox.DevKVM] = Device{Exists: true} }, "kvm", Missing,
 			[]string{"not a character device"}},
 		{"tun", func(h *Host) {}, "tun", OK, []string{"(10:200)"}},
-		{"nested", func(h *Host) {}, "nested-containers", OK, []string{"/usr/bin/systemd-nspawn"}},
-		{"nested without nspawn", func(h *Host) { delete(h.Executables, binNspawn) }, "nested-containers", Missing,
+		{"systemd-cgroup names nspawn", func(h *Host) {}, "systemd-cgroup", OK, []string{"systemd-nspawn at /usr/bin/systemd-nspawn runs inside"}},
+		{"systemd-cgroup without nspawn", func(h *Host) { delete(h.Executables, sandbox.Nspawn.Name) }, "systemd-cgroup", OK,
 			[]string{"Debian package systemd-container"}},
-		{"nested without systemd", func(h *Host) { h.SystemdErr = errors.New("no bus") }, "nested-containers", Missing,
-			[]string{"systemd-cgroup"}},
+		{"kvm for a user's daemon", func(h *Host) {
+			h.Config.Rootless = &config.Rootless{Account: config.Account{Name: "alice", UID: 1000, GID: 1000}}
+		}, "kvm", Missing, []string{"needs root: only the system daemon"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := healthyHost()
@@ -62,5 +65,22 @@ func TestFeatures(t *testing.T) {
 				t.Error(p)
 			}
 		})
+	}
+}
+
+// doctor lists exactly the features sdbuild run --feature knows, in the
+// table's order.
+func TestFeaturesAreTheTable(t *testing.T) {
+	r := Diagnose(healthyHost())
+	var got []string
+	for _, f := range r.Features {
+		got = append(got, f.Name)
+	}
+	var want []string
+	for _, f := range sandbox.KnownFeatures() {
+		want = append(want, string(f))
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("doctor's features = %v, want sandbox's %v", got, want)
 	}
 }

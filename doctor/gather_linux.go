@@ -72,12 +72,23 @@ func Gather(ctx context.Context, o Options) *Host {
 	if st, err := os.Lstat("/run/systemd/system"); err == nil && st.IsDir() {
 		h.SystemdBooted = true // sd_booted(3)'s test
 	}
-	for _, bin := range []string{binSlirp, binNspawn, binNewuidmap, binNewgidmap} {
+	bins := []string{binNewuidmap, binNewgidmap}
+	var devs []string
+	for _, f := range sandbox.KnownFeatures() {
+		n, _ := sandbox.NeedsOf(f)
+		for _, e := range append(n.Executables, n.Uses...) {
+			bins = append(bins, e.Name)
+		}
+		for _, d := range n.Devices {
+			devs = append(devs, d.Path)
+		}
+	}
+	for _, bin := range bins {
 		if p, err := exec.LookPath(bin); err == nil {
 			h.Executables[bin] = p
 		}
 	}
-	for _, dev := range []string{sandbox.DevKVM, sandbox.DevTUN} {
+	for _, dev := range devs {
 		h.Devices[dev] = statDevice(dev)
 	}
 	return h

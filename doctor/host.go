@@ -72,8 +72,6 @@ const (
 	fileDelegate       = "/sys/kernel/cgroup/delegate"
 	fileCgroupFeatures = "/sys/kernel/cgroup/features"
 	cgroupMount        = "/sys/fs/cgroup"
-	binSlirp           = "slirp4netns"
-	binNspawn          = "systemd-nspawn"
 	binNewuidmap       = "newuidmap"
 	binNewgidmap       = "newgidmap"
 )

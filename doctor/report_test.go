@@ -6,6 +6,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/sdbuild/sdbuild/sandbox"
 )
 
 func TestDiagnoseOK(t *testing.T) {
@@ -20,7 +22,7 @@ func TestDiagnoseOK(t *testing.T) {
 		{"this VM as root", func(h *Host) {
 			*h = *hybridHost()
 			h.SystemdErr, h.SystemdBooted = errors.New("no bus"), false
-			delete(h.Executables, binNspawn)
+			delete(h.Executables, sandbox.Nspawn.Name)
 		}, true, ""},
 		{"not root", func(h *Host) { h.EUID = 1000 }, true, ""},
 		{"user namespaces disabled", func(h *Host) {
@@ -92,8 +94,8 @@ func TestReportJSON(t *testing.T) {
 	if err := json.Unmarshal(b, &got); err != nil {
 		t.Fatal(err)
 	}
-	if got.OK == nil || !*got.OK || len(got.Checks) == 0 || len(got.Features) != 6 {
-		t.Fatalf("JSON = %s; want ok true, checks, and 6 features", b)
+	if got.OK == nil || !*got.OK || len(got.Checks) == 0 || len(got.Features) != len(sandbox.KnownFeatures()) {
+		t.Fatalf("JSON = %s; want ok true, checks, and a feature each of %v", b, sandbox.KnownFeatures())
 	}
 	for _, it := range append(got.Checks, got.Features...) {
 		for _, k := range []string{"name", "status", "reason"} {

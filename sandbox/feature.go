@@ -25,8 +25,6 @@ const (
 	FeatureTUN Feature = "tun"
 )
 
-var knownFeatures = []Feature{FeatureUIDRange, FeatureSystemdCgroup, FeatureNetwork, FeatureKVM, FeatureTUN}
-
 // Features is a set of requested features.
 type Features struct {
 	UIDRange      bool `json:"uid_range,omitempty"`
@@ -82,8 +80,9 @@ func (f Features) Names() []string {
 }
 
 func knownFeatureList() string {
-	s := make([]string, len(knownFeatures))
-	for i, f := range knownFeatures {
+	known := KnownFeatures()
+	s := make([]string, len(known))
+	for i, f := range known {
 		s[i] = string(f)
 	}
 	return strings.Join(s, ", ")

@@ -177,8 +177,8 @@ func (s *Spec) validate() error {
 			return fmt.Errorf("features %s and %s need a device node of the build's own, which only root can make: run them on the system daemon", FeatureKVM, FeatureTUN)
 		}
 	}
-	if s.Features.SystemdCgroup && !s.Features.UIDRange {
-		return fmt.Errorf("feature %s needs feature %s (systemd inside a build must be root over a range of ids)", FeatureSystemdCgroup, FeatureUIDRange)
+	if err := s.Features.checkCombination(); err != nil {
+		return err
 	}
 	return nil
 }
