@@ -168,13 +168,20 @@ func (s *Spec) validate() error {
 		return fmt.Errorf("host id range %d+%d (gids from %d) passes 2^32-1", s.HostID, s.IDCount, s.hostGID())
 	}
 	if u := s.UserNS; u != nil {
-		switch {
-		case !u.Sub && s.Features.UIDRange:
-			return fmt.Errorf("feature %s needs subordinate ids: without them a build has the caller's single id", FeatureUIDRange)
-		case !u.Sub && (s.HostID != u.UID || s.IDCount != 1):
+		if !u.Sub && (s.HostID != u.UID || s.IDCount != 1) {
 			return fmt.Errorf("host id range %d+%d: without subordinate ids a build has only the caller's uid %d", s.HostID, s.IDCount, u.UID)
-		case s.Features.KVM || s.Features.TUN:
-			return fmt.Errorf("features %s and %s need a device node of the build's own, which only root can make: run them on the system daemon", FeatureKVM, FeatureTUN)
+		}
+		err := s.Features.Each(func(f Feature, n Needs) error {
+			switch {
+			case n.FullRange && !u.Sub:
+				return fmt.Errorf("feature %s needs subordinate ids: without them a build has the caller's single id", f)
+			case n.Root:
+				return fmt.Errorf("feature %s needs a device node of the build's own, which only root can make: run it on the system daemon", f)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
 		}
 	}
 	if err := s.Features.checkCombination(); err != nil {
