@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
+
+	"github.com/sdbuild/sdbuild/internal/cgroup2"
 )
 
 // Leaves of a systemd-cgroup build's scope. cgroup v2 lets only leaves
@@ -28,31 +28,11 @@ func delegate(scopeDir string, initPID int) (string, error) {
 			return "", fmt.Errorf("delegate cgroup: %w", err)
 		}
 	}
-	if err := os.WriteFile(filepath.Join(initDir, "cgroup.procs"), []byte(strconv.Itoa(initPID)), 0); err != nil {
-		return "", fmt.Errorf("delegate cgroup: move sandbox init %d to %s: %w", initPID, initDir, err)
+	if err := cgroup2.MoveDir(initDir, initPID); err != nil {
+		return "", fmt.Errorf("delegate cgroup: move sandbox init: %w", err)
 	}
-	if err := enableControllers(scopeDir); err != nil {
-		return "", err
+	if err := cgroup2.EnableControllersDir(scopeDir); err != nil {
+		return "", fmt.Errorf("delegate cgroup: %w", err)
 	}
 	return buildDir, nil
-}
-
-// enableControllers makes every controller the scope has available to its
-// leaves, so that the build can enable them further down.
-func enableControllers(scopeDir string) error {
-	b, err := os.ReadFile(filepath.Join(scopeDir, "cgroup.controllers"))
-	if err != nil {
-		return fmt.Errorf("delegate cgroup %s: %w", scopeDir, err)
-	}
-	var enable []string
-	for _, c := range strings.Fields(string(b)) {
-		enable = append(enable, "+"+c)
-	}
-	if len(enable) == 0 {
-		return nil
-	}
-	if err := os.WriteFile(filepath.Join(scopeDir, "cgroup.subtree_control"), []byte(strings.Join(enable, " ")), 0); err != nil {
-		return fmt.Errorf("delegate cgroup %s: enable %s: %w", scopeDir, enable, err)
-	}
-	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"github.com/sdbuild/sdbuild/api"
 	"github.com/sdbuild/sdbuild/build"
 	"github.com/sdbuild/sdbuild/buildlog"
+	"github.com/sdbuild/sdbuild/internal/cgroup2"
 )
 
 // job is one active (queued or running) build.
@@ -22,7 +23,7 @@ type job struct {
 	changed     chan struct{} // closed and replaced on every change of b or position
 	position    int           // place in the queue, 1 = next; 0 once running
 	interrupted bool          // the daemon is stopping: record it as interrupted
-	stats       stats         // what the scope's cgroup measured
+	stats       cgroup2.Stats // what the scope's cgroup measured
 	initPID     int           // the sandbox's init, once placed; 0 before and after
 	cgroup      string        // the scope's cgroup as placed (build.Placement.Cgroup)
 }

@@ -2,8 +2,6 @@ package daemon
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 
@@ -49,11 +47,11 @@ func checkHost(sr *submitChecks) error {
 				return fmt.Errorf("scope properties %q: %w", sr.properties, err)
 			}
 		}
-		b, err := os.ReadFile(filepath.Join(root, "cgroup.controllers"))
+		have, err := cgroup2.ControllersDir(root)
 		if err != nil {
 			return fmt.Errorf("scope properties %q: %w", sr.properties, err)
 		}
-		if err := unenforced(sr.properties, props, strings.Fields(string(b)), root); err != nil {
+		if err := unenforced(sr.properties, props, have, root); err != nil {
 			return err
 		}
 	}

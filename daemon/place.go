@@ -93,7 +93,7 @@ func (d *Daemon) place(ctx context.Context, id string, pid int, req *build.Reque
 	end := func() {
 		// Every process of the build but init is dead by now; read what
 		// the cgroup measured while the scope still exists.
-		st := readStats(sc.Cgroup)
+		st := cgroup2.ReadStats(sc.Cgroup)
 		d.mu.Lock()
 		if j := d.jobs[id]; j != nil {
 			j.stats, j.initPID = st, 0

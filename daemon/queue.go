@@ -138,7 +138,7 @@ func (d *Daemon) finishLocked(j *job, res *build.Result, err error) {
 	if err != nil {
 		b.Status, b.Error = api.StatusFailed, err.Error()
 	}
-	b.CPUUsec, b.MemoryPeak, b.TasksPeak = j.stats.cpuUsec, j.stats.memoryPeak, j.stats.tasksPeak
+	b.CPUUsec, b.MemoryPeak, b.TasksPeak = j.stats.CPUUsec, j.stats.MemoryPeak, j.stats.TasksPeak
 	j.notifyLocked()
 	snap := j.snapshotLocked()
 	d.updateStatusLocked()

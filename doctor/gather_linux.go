@@ -49,7 +49,7 @@ func Gather(ctx context.Context, o Options) *Host {
 		paths = append(paths, controllersFile(h.Cgroup2Root))
 		h.KillDir = nonRootCgroup(h.Cgroup2Root)
 		if h.KillDir != "" {
-			_, err := os.Stat(filepath.Join(h.KillDir, "cgroup.kill"))
+			err := cgroup2.HasKill(h.KillDir)
 			h.HasKill = err == nil
 		}
 	}

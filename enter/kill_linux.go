@@ -1,10 +1,6 @@
 package enter
 
 import (
-	"os"
-	"path/filepath"
-	"strconv"
-	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -30,14 +26,12 @@ func killProcs(rel string) {
 		return
 	}
 	for range 10 {
-		b, err := os.ReadFile(filepath.Join(dir, "cgroup.procs"))
-		if err != nil || len(strings.TrimSpace(string(b))) == 0 {
+		pids, err := cgroup2.ProcsDir(dir)
+		if err != nil || len(pids) == 0 {
 			return
 		}
-		for _, f := range strings.Fields(string(b)) {
-			if pid, err := strconv.Atoi(f); err == nil {
-				unix.Kill(pid, unix.SIGKILL)
-			}
+		for _, pid := range pids {
+			unix.Kill(pid, unix.SIGKILL)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}

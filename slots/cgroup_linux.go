@@ -4,11 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"strconv"
-	"strings"
-	"time"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/sdbuild/sdbuild/internal/cgroup2"
 )
@@ -23,17 +18,11 @@ func cgroup2Root() (string, bool, error) {
 	return r, err == nil, err
 }
 
-// cgroupWatch follows a killed cgroup until it is empty.
-type cgroupWatch struct {
-	dir    string
-	events *os.File // cgroup.events: polls POLLPRI when "populated" changes
-}
-
-// killCgroup writes 1 to the cgroup's cgroup.kill, which SIGKILLs every
-// process in it and its descendants and, unlike a walk over cgroup.procs,
-// cannot be outrun by fork. It returns nil without error if there is no
-// cgroup2 mount or the cgroup is already gone.
-func killCgroup(rel string) (*cgroupWatch, error) {
+// killCgroup opens the cgroup rel for watching and then kills everything
+// in it (cgroup2.KillDir), so the watch can tell when it is empty. It
+// returns nil without error if there is no cgroup2 mount or the cgroup is
+// already gone.
+func killCgroup(rel string) (*cgroup2.Watch, error) {
 	root, ok, err := cgroup2Root()
 	if err != nil || !ok {
 		return nil, err
@@ -46,23 +35,20 @@ func killCgroup(rel string) (*cgroupWatch, error) {
 		return nil, fmt.Errorf("kill cgroup %s: %w", rel, errSelfCgroup)
 	}
 	dir := root + rel
-	// Open the events file first: a cgroup that does not exist any more
-	// needs nothing, and the open file keeps working for the wait below.
-	events, err := os.Open(dir + "/cgroup.events")
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil
+	// Watch first: a cgroup that does not exist any more needs nothing,
+	// and the open events file keeps working for the wait.
+	w, err := cgroup2.WatchDir(dir)
+	if err != nil || w == nil {
+		return nil, err
 	}
-	if err != nil {
-		return nil, fmt.Errorf("kill cgroup %s: %w", dir, err)
-	}
-	if err := os.WriteFile(dir+"/cgroup.kill", []byte("1"), 0); err != nil {
-		events.Close()
+	if err := cgroup2.KillDir(dir); err != nil {
+		w.Close()
 		if errors.Is(err, os.ErrNotExist) && !exists(dir) {
 			return nil, nil
 		}
-		return nil, fmt.Errorf("kill cgroup %s: %w", dir, err)
+		return nil, err
 	}
-	return &cgroupWatch{dir: dir, events: events}, nil
+	return w, nil
 }
 
 func exists(path string) bool {
@@ -70,55 +56,18 @@ func exists(path string) bool {
 	return err == nil
 }
 
-func (w *cgroupWatch) close() { w.events.Close() }
-
-// populated reads the cgroup's populated flag. A cgroup removed meanwhile
-// (reads fail with ENODEV) was empty: only empty cgroups can be removed.
-func (w *cgroupWatch) populated() (bool, error) {
-	b := make([]byte, 256)
-	n, err := unix.Pread(int(w.events.Fd()), b, 0)
-	if err == unix.ENODEV || err == unix.ENOENT {
-		return false, nil
-	}
-	if err != nil {
-		return false, fmt.Errorf("read %s/cgroup.events: %w", w.dir, os.NewSyscallError("pread", err))
-	}
-	return parsePopulated(b[:n])
-}
-
-// waitEmpty waits until the cgroup holds no process or the deadline passes.
-// Exited processes leave the cgroup before they become zombies, so zombies
-// count as gone here too.
-func (w *cgroupWatch) waitEmpty(deadline time.Time) (bool, error) {
-	fds := []unix.PollFd{{Fd: int32(w.events.Fd()), Events: unix.POLLPRI}}
-	for {
-		pop, err := w.populated()
-		if err != nil || !pop {
-			return !pop, err
-		}
-		if !time.Now().Before(deadline) {
-			return false, nil
-		}
-		if _, err := unix.Poll(fds, pollTimeout(deadline)); err != nil && err != unix.EINTR {
-			return false, fmt.Errorf("wait for cgroup %s: %w", w.dir, os.NewSyscallError("poll", err))
-		}
-	}
-}
-
-// members opens pidfds for the processes still in the cgroup, so a later
-// retry can tell cheaply whether they are gone. A pid is kept only if it is
-// still listed after its pidfd was opened.
-func (w *cgroupWatch) members() []proc {
+// cgroupMembers opens pidfds for the processes still in the watched
+// cgroup, so a later retry can tell cheaply whether they are gone. A pid
+// is kept only if it is still listed after its pidfd was opened.
+func cgroupMembers(w *cgroup2.Watch) []proc {
 	listed := func() map[int]bool {
-		b, err := os.ReadFile(w.dir + "/cgroup.procs")
+		pids, err := cgroup2.ProcsDir(w.Dir())
 		if err != nil {
 			return nil
 		}
 		m := map[int]bool{}
-		for _, f := range strings.Fields(string(b)) {
-			if pid, err := strconv.Atoi(f); err == nil {
-				m[pid] = true
-			}
+		for _, pid := range pids {
+			m[pid] = true
 		}
 		return m
 	}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"time"
+
+	"github.com/sdbuild/sdbuild/internal/cgroup2"
 )
 
 // clearSlot kills what rec names and every process on the host with any id
@@ -13,14 +15,14 @@ import (
 // the pids it signalled, and nil stuck if none survived.
 func clearSlot(rec Record, r slotIDs, timeout time.Duration) (killed []int, st *stuck) {
 	deadline := time.Now().Add(timeout)
-	var cg *cgroupWatch
+	var cg *cgroup2.Watch
 	if validCgroup(rec.Cgroup) {
 		var err error
 		if cg, err = killCgroup(rec.Cgroup); err != nil {
 			return nil, &stuck{reason: err.Error()}
 		}
 		if cg != nil {
-			defer cg.close()
+			defer cg.Close()
 		}
 	}
 	var victims []proc
@@ -40,12 +42,12 @@ func clearSlot(rec Record, r slotIDs, timeout time.Duration) (killed []int, st *
 		return killed, &stuck{reason: survivedReason(pidsOf(survivors), timeout), procs: survivors}
 	}
 	if cg != nil {
-		empty, err := cg.waitEmpty(deadline)
+		empty, err := cg.WaitEmpty(deadline)
 		if err != nil {
 			return killed, &stuck{reason: err.Error()}
 		}
 		if !empty {
-			ps := cg.members()
+			ps := cgroupMembers(cg)
 			return killed, &stuck{reason: fmt.Sprintf("cgroup %s: %s", rec.Cgroup, survivedReason(pidsOf(ps), timeout)), procs: ps}
 		}
 	}

@@ -128,19 +128,3 @@ func parseStat(b []byte) (state byte, start uint64, err error) {
 	}
 	return f[0][0], v, nil
 }
-
-// parsePopulated reads the populated key of a cgroup2 cgroup.events file.
-func parsePopulated(b []byte) (bool, error) {
-	for line := range strings.Lines(string(b)) {
-		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "populated "); ok {
-			switch v {
-			case "0":
-				return false, nil
-			case "1":
-				return true, nil
-			}
-			return false, fmt.Errorf("parse cgroup.events: populated %q", v)
-		}
-	}
-	return false, fmt.Errorf("parse cgroup.events: no populated key")
-}

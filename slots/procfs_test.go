@@ -122,23 +122,3 @@ func TestParseStat(t *testing.T) {
 		})
 	}
 }
-
-func TestParsePopulated(t *testing.T) {
-	tests := []struct {
-		in   string
-		want bool
-		bad  bool
-	}{
-		{"populated 0\nfrozen 0\n", false, false},
-		{"populated 1\nfrozen 0\n", true, false},
-		{"frozen 0\npopulated 1\n", true, false},
-		{"frozen 0\n", false, true},
-		{"populated x\n", false, true},
-	}
-	for _, tt := range tests {
-		got, err := parsePopulated([]byte(tt.in))
-		if (err != nil) != tt.bad || got != tt.want {
-			t.Errorf("parsePopulated(%q) = %v, %v; want %v, bad=%v", tt.in, got, err, tt.want, tt.bad)
-		}
-	}
-}

@@ -7,10 +7,10 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/sdbuild/sdbuild/internal/cgroup2"
-	"golang.org/x/sys/unix"
 )
 
 // newCgroup makes a child of the caller's own cgroup2 cgroup named
@@ -59,15 +59,6 @@ func cgroupTree(dir string) ([]string, error) {
 	return dirs, err
 }
 
-// cgroupProcs returns the pids listed in dir/cgroup.procs.
-func cgroupProcs(dir string) ([]string, error) {
-	b, err := os.ReadFile(filepath.Join(dir, "cgroup.procs"))
-	if err != nil {
-		return nil, err
-	}
-	return strings.Fields(string(b)), nil
-}
-
 // removeCgroup removes dir and every cgroup below it, deepest first. A cgroup
 // that still holds a process is an ErrLeftover (the processes get SIGKILL
 // through cgroup.kill, but are reported all the same: after the testbed's
@@ -82,7 +73,7 @@ func removeCgroup(dir string) error {
 	}
 	var errs []error
 	for _, d := range dirs {
-		pids, err := cgroupProcs(d)
+		pids, err := cgroup2.ProcsDir(d)
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
 			errs = append(errs, fmt.Errorf("read cgroup %s: %w", d, err))
 		}
@@ -91,7 +82,7 @@ func removeCgroup(dir string) error {
 		}
 	}
 	if len(errs) > 0 {
-		_ = os.WriteFile(filepath.Join(dir, "cgroup.kill"), []byte("1"), 0)
+		_ = cgroup2.KillDir(dir)
 	}
 	for _, d := range dirs {
 		if err := unix.Rmdir(d); err != nil && err != unix.ENOENT {

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"syscall"
+
+	"github.com/sdbuild/sdbuild/internal/cgroup2"
 )
 
 // Command returns a command that runs name with args inside the testbed: in
@@ -34,8 +36,7 @@ func (tb *Testbed) Command(ctx context.Context, name string, args ...string) *ex
 		// would hand the command to the host's init, and the testbed's pid
 		// namespace could not end before that init reaps it; so the scope
 		// is killed, and nsenter reaps its child and exits on its own.
-		kill := filepath.Join(tb.Cgroup, "system.slice", unit, "cgroup.kill")
-		if err := os.WriteFile(kill, []byte("1"), 0); err == nil {
+		if err := cgroup2.KillDir(filepath.Join(tb.Cgroup, "system.slice", unit)); err == nil {
 			return nil
 		}
 		// No scope yet: kill nsenter's process group, command included.

@@ -1,6 +1,8 @@
 // Package cgroup2 finds the cgroup2 hierarchy and acts on its cgroups:
 // the one place that knows where /sys/fs/cgroup is on a unified host and
-// /sys/fs/cgroup/unified on a hybrid one.
+// /sys/fs/cgroup/unified on a hybrid one, and the only package that reads
+// or writes the cgroup file system's files (cgroup.kill, cgroup.procs,
+// cgroup.events, cgroup.subtree_control, the controllers' figures).
 package cgroup2
 
 import (
@@ -66,10 +68,7 @@ func Kill(rel string) error {
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(dir, "cgroup.kill"), []byte("1"), 0); err != nil {
-		return fmt.Errorf("kill cgroup %s: %w", rel, err)
-	}
-	return nil
+	return KillDir(dir)
 }
 
 // ParseMount returns the mount point of the first cgroup2 mount in a
