@@ -58,10 +58,13 @@ func TestBuildIsAScope(t *testing.T) {
 			t.Errorf("systemctl show %s lacks %q:\n%s", unit, want, props)
 		}
 	}
-	status := systemctl(t, "status", "--no-pager", unit)
-	if !strings.Contains(status, "sdbuild-sandbox-init") || !strings.Contains(status, "sleep") {
-		t.Errorf("systemctl status %s does not show the build's processes:\n%s", unit, status)
-	}
+	// The builder's loop runs sleep 0.05 over and over: between two, no
+	// sleep is in the scope, so look until one is.
+	var status string
+	waitFor(t, "systemctl status to show the build's processes", func() bool {
+		status = systemctl(t, "status", "--no-pager", unit)
+		return strings.Contains(status, "sdbuild-sandbox-init") && strings.Contains(status, "sleep")
+	})
 	os.WriteFile(marker, nil, 0o644) // the build can see it: its directory is an input
 	r = sdbuild(t, nil, "logs", "-f", id)
 	if r.stdout != "line one\nline two\ndone\n" {
