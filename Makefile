@@ -30,9 +30,14 @@ test-host:
 test-integration: bin/sdbuild-testbed
 	bin/sdbuild-testbed run -- $(GO) test -count=1 -p 1 -tags integration $(INTEGRATION_PKGS)
 
+# Packages that describe builds rather than run them, which build on any OS
+# (see go.mod).
+PORTABLE_PKGS = ./api ./config ./history ./buildlog
+
 vet:
 	$(GO) vet ./...
 	$(GO) vet -tags integration ./...
+	GOOS=darwin $(GO) build $(PORTABLE_PKGS)
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { gofmt -l .; echo "gofmt needed"; exit 1; }
 
 # A real build through the socket-activated daemon, in a throwaway systemd.

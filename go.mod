@@ -1,3 +1,8 @@
+// sdbuild runs on Linux only: its sandbox, slots, scopes and daemon are
+// namespaces, cgroups and systemd. The packages that describe builds
+// rather than run them (api, config, history, buildlog, and what they
+// import) build on any OS, and make vet checks that they do; the commands
+// and build, daemon and doctor are Linux programs.
 module github.com/sdbuild/sdbuild
 
 go 1.26.8

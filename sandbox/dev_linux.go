@@ -31,12 +31,6 @@ func (s *Spec) featureDevices() []string {
 	return devs
 }
 
-// Device nodes the kvm and tun features give.
-const (
-	DevKVM = "/dev/kvm"
-	DevTUN = "/dev/net/tun"
-)
-
 // CheckDevice reports whether the host has the character device path a
 // feature needs.
 func CheckDevice(path string) error {

@@ -33,3 +33,7 @@ func (s *Spec) etcFiles() map[string]string {
 	}
 	return files
 }
+
+// slirpDNS is slirp4netns's built-in resolver, a network build's
+// nameserver.
+const slirpDNS = "10.0.2.3"

@@ -71,7 +71,7 @@ func openInput(m Mount, client *fscred.Cred) (fd int, st unix.Stat_t, err error)
 		return nil
 	}
 	if m.Client && client != nil {
-		err = fscred.DoLocked(*client, open)
+		err = fscred.DoOnThread(*client, open)
 		if err != nil {
 			err = fmt.Errorf("as uid %d: %w", client.UID, err)
 		}

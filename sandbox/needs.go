@@ -59,6 +59,12 @@ func (e Executable) String() string {
 	return fmt.Sprintf("%s on PATH (Debian package %s)", e.Name, e.Package)
 }
 
+// Device nodes the kvm and tun features give.
+const (
+	DevKVM = "/dev/kvm"
+	DevTUN = "/dev/net/tun"
+)
+
 // Slirp4netns gives a network build its route out; Nspawn is what a
 // systemd-cgroup build commonly runs.
 var (

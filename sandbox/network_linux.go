@@ -18,10 +18,7 @@ import (
 // passed over an abstract unix socket in a shared namespace broke Nix's
 // fixed-output builds: CVE-2024-27297) and gives it a user-mode route out
 // through slirp4netns, which needs no host interface, bridge or sysctl.
-const (
-	slirpBinary = "slirp4netns"
-	slirpDNS    = "10.0.2.3" // slirp4netns's built-in resolver
-)
+const slirpBinary = "slirp4netns"
 
 // network is the host side of a build's route out.
 type network struct {

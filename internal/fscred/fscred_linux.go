@@ -29,7 +29,7 @@ func Do(c Cred, f func() error) error {
 	go func() {
 		runtime.LockOSThread()
 		// Deliberately no UnlockOSThread: the thread's credentials change.
-		if err := becomeLocked(c); err != nil {
+		if err := becomeOnThread(c); err != nil {
 			errc <- err
 			return
 		}
@@ -38,10 +38,10 @@ func Do(c Cred, f func() error) error {
 	return <-errc
 }
 
-// becomeLocked switches the calling thread's file-system identity to c's
+// becomeOnThread switches the calling thread's file-system identity to c's
 // and checks that the switch took: setfsuid and setfsgid report no error,
 // only the previous value.
-func becomeLocked(c Cred) error {
+func becomeOnThread(c Cred) error {
 	groups := c.Groups
 	if groups == nil {
 		groups = []int{} // setgroups(0, NULL): no supplementary groups, never root's
@@ -59,12 +59,12 @@ func becomeLocked(c Cred) error {
 	return nil
 }
 
-// DoLocked runs f on the calling thread, which must be locked to its
+// DoOnThread runs f on the calling thread, which must be locked to its
 // goroutine, with c's file-system credentials, and gives the thread its
 // own back afterwards: for a process that must stay on its one thread
 // (sandbox init, whose namespaces and keyring belong to it). When c is the
 // process's own effective uid, f just runs.
-func DoLocked(c Cred, f func() error) (err error) {
+func DoOnThread(c Cred, f func() error) (err error) {
 	if c.UID == os.Geteuid() {
 		return f()
 	}
@@ -87,7 +87,7 @@ func DoLocked(c Cred, f func() error) (err error) {
 			panic(fmt.Sprintf("fscred: restore uid %d gid %d groups %v after acting as uid %d: fs ids %d %d, setgroups %v", uid, gid, groups, c.UID, nuid, ngid, gerr))
 		}
 	}()
-	if err := becomeLocked(c); err != nil {
+	if err := becomeOnThread(c); err != nil {
 		return err
 	}
 	return f()

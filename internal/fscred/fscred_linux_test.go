@@ -84,7 +84,7 @@ func searchable(t *testing.T, dir string) {
 	}
 }
 
-func TestDoLockedRestores(t *testing.T) {
+func TestDoOnThreadRestores(t *testing.T) {
 	testutil.RequireRoot(t, "switches a thread's file-system ids")
 	dir := t.TempDir()
 	searchable(t, dir)
@@ -98,18 +98,18 @@ func TestDoLockedRestores(t *testing.T) {
 		runtime.LockOSThread()
 		defer runtime.UnlockOSThread()
 		before, _ := unix.Getgroups()
-		err := DoLocked(Cred{UID: nobody, GID: nobody, Groups: []int{4242}}, func() error {
+		err := DoOnThread(Cred{UID: nobody, GID: nobody, Groups: []int{4242}}, func() error {
 			return unix.Mkdir(filepath.Join(closed, "x"), 0o755)
 		})
 		if !errors.Is(err, unix.EACCES) {
 			t.Errorf("mkdir in root's 0700 directory as nobody = %v, want EACCES", err)
 		}
 		if err := unix.Mkdir(filepath.Join(closed, "y"), 0o755); err != nil {
-			t.Errorf("mkdir as root on the same thread after DoLocked: %v", err)
+			t.Errorf("mkdir as root on the same thread after DoOnThread: %v", err)
 		}
 		after, _ := unix.Getgroups()
 		if fmt.Sprint(after) != fmt.Sprint(before) {
-			t.Errorf("groups after DoLocked = %v, want %v", after, before)
+			t.Errorf("groups after DoOnThread = %v, want %v", after, before)
 		}
 	}()
 	<-done

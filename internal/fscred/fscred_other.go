@@ -17,6 +17,6 @@ func Do(c Cred, f func() error) error {
 	return fmt.Errorf("act as uid %d: %w", c.UID, errors.ErrUnsupported)
 }
 
-// DoLocked runs f on the calling thread with c's file-system credentials;
+// DoOnThread runs f on the calling thread with c's file-system credentials;
 // like Do, only for the caller itself outside Linux.
-func DoLocked(c Cred, f func() error) error { return Do(c, f) }
+func DoOnThread(c Cred, f func() error) error { return Do(c, f) }
