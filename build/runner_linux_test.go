@@ -52,16 +52,7 @@ var testOwner = outputs.Owner{UID: 4242, GID: 4343}
 // created with the requesting user's credentials.
 func ownerDir(t *testing.T) string {
 	t.Helper()
-	dir := t.TempDir()
-	for _, d := range []string{filepath.Dir(dir), dir} {
-		if err := os.Chmod(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := os.Chown(dir, testOwner.UID, testOwner.GID); err != nil {
-		t.Fatal(err)
-	}
-	return dir
+	return testutil.OwnedDir(t, testOwner.UID, testOwner.GID)
 }
 
 func shRequest(script string) *Request {

@@ -11,31 +11,9 @@ import (
 	"strings"
 	"testing"
 	"time"
-)
 
-// nspawnPick runs a volatile container of the host's own / with
-// --private-users=pick under the machine name machine and returns the
-// first host uid nspawn gave it.
-func nspawnPick(t *testing.T, machine string) uint64 {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	out, err := exec.CommandContext(ctx, "systemd-nspawn", "-D", "/", "--volatile=yes",
-		"--private-users=pick", "--private-users-ownership=off", "--machine="+machine,
-		"--register=no", "--keep-unit", "-q", "--pipe", "--", "cat", "/proc/self/uid_map").CombinedOutput()
-	if err != nil {
-		t.Fatalf("systemd-nspawn --private-users=pick: %v\n%s", err, out)
-	}
-	for line := range strings.Lines(string(out)) {
-		if f := strings.Fields(line); len(f) == 3 && f[0] == "0" && f[2] == "65536" {
-			if base, err := strconv.ParseUint(f[1], 10, 32); err == nil {
-				return base
-			}
-		}
-	}
-	t.Fatalf("systemd-nspawn printed no uid_map line of a picked range:\n%s", out)
-	return 0
-}
+	"github.com/sdbuild/sdbuild/internal/testutil"
+)
 
 // A container that systemd-nspawn starts with --private-users=pick while a
 // build holds a slot is never given that slot's ids, even when the slot's
@@ -45,7 +23,7 @@ func nspawnPick(t *testing.T, machine string) uint64 {
 func TestNspawnPickPassesABuildsSlotBy(t *testing.T) {
 	requireNspawn(t)
 	const machine = "sdbuild-integration-pick"
-	first := nspawnPick(t, machine) // nspawn's first choice for this name
+	first := uint64(testutil.NspawnPick(t, machine)) // nspawn's first choice for this name
 	state := t.TempDir()
 	gate := t.TempDir()
 	cmd := exec.Command(filepath.Join(binDir, "sdbuild"), append([]string{"run", "--local",
@@ -71,7 +49,7 @@ func TestNspawnPickPassesABuildsSlotBy(t *testing.T) {
 	// The build holds slot 0 once its builder runs, which shows as a
 	// process with the slot's first id.
 	waitFor(t, "the build on slot 0", func() bool { return len(idsInRange(t, first, 65536)) > 0 })
-	if got := nspawnPick(t, machine); got == first {
+	if got := uint64(testutil.NspawnPick(t, machine)); got == first {
 		t.Errorf("with a build on slot 0 (%d-%d), nspawn gave a container base %d, the slot's", first, first+65535, got)
 	}
 }

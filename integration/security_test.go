@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/sdbuild/sdbuild/api"
+	"github.com/sdbuild/sdbuild/internal/testutil"
 )
 
 // gateScript waits, for at most a minute, until the test opens the gate
@@ -17,20 +18,11 @@ func gateScript(script string) string {
 	return `i=0; while [ ! -e /gate/go ] && [ $i -lt 1200 ]; do sleep 0.05; i=$((i+1)); done; ` + script
 }
 
-// nobodyDir returns a fresh directory that nobody owns, below directories
-// everyone can search.
+// nobodyDir returns a fresh directory that nobody owns, below
+// directories everyone can search.
 func nobodyDir(t *testing.T) string {
 	t.Helper()
-	dir := t.TempDir()
-	for _, d := range []string{filepath.Dir(dir), dir} {
-		if err := os.Chmod(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := os.Chown(dir, int(nobody.Uid), int(nobody.Gid)); err != nil {
-		t.Fatal(err)
-	}
-	return dir
+	return testutil.OwnedDir(t, int(nobody.Uid), int(nobody.Gid))
 }
 
 // rootOnlyDir returns a fresh directory of root's that nobody may search

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/sdbuild/sdbuild/internal/testutil"
 )
 
 // testOwner uses ids no account on the test host has, so an inode owned by
@@ -124,14 +126,5 @@ func init() {
 // for outputs: Copy creates them with the owner's credentials.
 func ownerDir(t testing.TB) string {
 	t.Helper()
-	dir := t.TempDir()
-	for _, d := range []string{filepath.Dir(dir), dir} {
-		if err := os.Chmod(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := os.Chown(dir, testOwner.UID, testOwner.GID); err != nil {
-		t.Fatal(err)
-	}
-	return dir
+	return testutil.OwnedDir(t, testOwner.UID, testOwner.GID)
 }

@@ -1,14 +1,9 @@
 package slots
 
 import (
-	"context"
 	"errors"
 	"os"
-	"os/exec"
-	"strconv"
-	"strings"
 	"testing"
-	"time"
 
 	"github.com/sdbuild/sdbuild/internal/testutil"
 )
@@ -91,33 +86,6 @@ func TestNspawnLocks(t *testing.T) {
 	ls[3].Release()
 }
 
-// runNspawn starts a real container with --private-users=pick under
-// machine name and returns the base of the uid range nspawn picked.
-func runNspawn(t *testing.T, machine string) uint32 {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	// A volatile container of the host's own /: nothing to set up or
-	// chown (ownership off), no systemd needed to register or scope it.
-	out, err := exec.CommandContext(ctx, "systemd-nspawn", "-D", "/", "--volatile=yes",
-		"--private-users=pick", "--private-users-ownership=off", "--machine="+machine,
-		"--register=no", "--keep-unit", "-q", "--pipe", "--", "cat", "/proc/self/uid_map").CombinedOutput()
-	if err != nil {
-		t.Fatalf("systemd-nspawn: %v\n%s", err, out)
-	}
-	for line := range strings.Lines(string(out)) {
-		f := strings.Fields(line)
-		if len(f) == 3 && f[0] == "0" && f[2] == "65536" {
-			base, err := strconv.ParseUint(f[1], 10, 32)
-			if err == nil {
-				return uint32(base)
-			}
-		}
-	}
-	t.Fatalf("systemd-nspawn printed no uid_map line for a picked range:\n%s", out)
-	return 0
-}
-
 // A container started with --private-users=pick is never given a leased
 // slot's ids. nspawn tries a base hashed from the machine name first and
 // random ones after it, so the test learns the first from one run, leases
@@ -126,7 +94,7 @@ func TestNspawnPickAvoidsLeasedSlots(t *testing.T) {
 	testutil.RequireRoot(t, "runs systemd-nspawn and takes its locks")
 	testutil.RequireBinary(t, "systemd-nspawn", "systemd-container")
 	const machine = "sdbuild-slots-test"
-	first := runNspawn(t, machine)
+	first := testutil.NspawnPick(t, machine)
 	if first < nspawnPickMin || first > nspawnPickMax || first%nspawnRangeSize != 0 {
 		t.Fatalf("nspawn picked base %d, outside the pick range this package assumes", first)
 	}
@@ -143,7 +111,7 @@ func TestNspawnPickAvoidsLeasedSlots(t *testing.T) {
 		ls = append(ls, l)
 	}
 	end := uint64(first) + 2*65536
-	if got := runNspawn(t, machine); uint64(got) >= uint64(first) && uint64(got) < end {
+	if got := testutil.NspawnPick(t, machine); uint64(got) >= uint64(first) && uint64(got) < end {
 		t.Errorf("with slots %d-%d leased, nspawn picked base %d, inside them", first, end-1, got)
 	}
 	for _, l := range ls {
@@ -151,7 +119,7 @@ func TestNspawnPickAvoidsLeasedSlots(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if got := runNspawn(t, machine); got != first {
+	if got := testutil.NspawnPick(t, machine); got != first {
 		t.Errorf("after release nspawn picked base %d, want its first choice %d again", got, first)
 	}
 }

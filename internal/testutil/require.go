@@ -6,6 +6,7 @@ package testutil
 import (
 	"os"
 	"os/exec"
+	"path/filepath"
 	"testing"
 )
 
@@ -26,4 +27,21 @@ func RequireBinary(t testing.TB, name, pkg string) string {
 		t.Skipf("needs %s (Debian package %s): %v", name, pkg, err)
 	}
 	return p
+}
+
+// OwnedDir returns a fresh directory that uid and gid own, below
+// directories everyone may search, so that a test can act as that user
+// there (outputs and inputs are resolved with the client's credentials).
+func OwnedDir(t testing.TB, uid, gid int) string {
+	t.Helper()
+	dir := t.TempDir()
+	for _, d := range []string{filepath.Dir(dir), dir} {
+		if err := os.Chmod(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Chown(dir, uid, gid); err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }
