@@ -23,8 +23,15 @@ func newRootCommand() *cobra.Command {
 	root.AddCommand(newRunCommand(), newListCommand(), newShowCommand(), newLogsCommand(),
 		newCancelCommand(), newStatusCommand(), newInstallUnitsCommand(), newBenchCommand(),
 		newEnterCommand(), newDoctorCommand())
+	for _, c := range taggedCommands {
+		root.AddCommand(c())
+	}
 	return root
 }
+
+// taggedCommands are commands compiled in only with a build tag: gen-docs
+// (gendocs.go), which make docs runs.
+var taggedCommands []func() *cobra.Command
 
 // loadConfig reads configuration with the precedence flags > environment
 // > file > defaults, of the daemon the CLI talks to (see userMode).
