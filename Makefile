@@ -1,20 +1,52 @@
-# sdbuild: build, test, demo, install.
+# sdbuild: build, test, demo, install, package.
 GO      ?= go
-PREFIX  ?= /usr/local
-BINDIR  ?= $(PREFIX)/bin
+GOLDFLAGS ?=
+GOBUILDFLAGS ?=
 CMDS    := sdbuild sdbuildd sdbuild-testbed
+
+# Where make install puts things (under $(DESTDIR)). sdbuildd is started
+# by systemd, system and user managers alike, never by hand: it goes to
+# libexec, off everyone's PATH. Units go where systemd looks for a
+# distribution's units (its vendor directories), not /etc/systemd/system,
+# which is the administrator's.
+PREFIX     ?= /usr/local
+BINDIR     ?= $(PREFIX)/bin
+LIBEXECDIR ?= $(PREFIX)/libexec/sdbuild
+DATADIR    ?= $(PREFIX)/share
+MANDIR     ?= $(DATADIR)/man
+SYSTEMDSYSTEMUNITDIR ?= $(call pkgvar,systemd,systemdsystemunitdir,/usr/lib/systemd/system)
+SYSTEMDUSERUNITDIR   ?= $(call pkgvar,systemd,systemduserunitdir,/usr/lib/systemd/user)
+BASHCOMPDIR ?= $(DATADIR)/bash-completion/completions
+ZSHCOMPDIR  ?= $(DATADIR)/zsh/site-functions
+FISHCOMPDIR ?= $(DATADIR)/fish/vendor_completions.d
+# pkgvar PACKAGE,VARIABLE,FALLBACK: a pkg-config variable, else FALLBACK.
+pkgvar = $(or $(shell pkg-config --variable=$(2) $(1) 2>/dev/null),$(3))
+
+# The version man pages and the package carry, from git (packaging/version).
+VERSION ?= $(shell packaging/version)
+# make deb writes sdbuild_$(VERSION)_<arch>.deb here.
+DEBDIR  ?= bin
 
 # Packages with tests that need a running systemd (//go:build integration).
 INTEGRATION_PKGS = $(shell grep -rlE --include='*_test.go' '^//go:build (integration|.*[ &|]integration)\b' . | xargs -r -n1 dirname | sort -u)
 
-.PHONY: all build test test-host test-integration vet demo bench bench-rootless deps install clean
+.PHONY: all build test test-host test-integration vet demo bench bench-rootless deps docs install deb clean
 
 all: build
 
 build: $(addprefix bin/,$(CMDS))
 
 bin/%: FORCE
-	$(GO) build -trimpath -o $@ ./cmd/$*
+	$(GO) build -trimpath $(GOBUILDFLAGS) -ldflags '$(GOLDFLAGS)' -o $@ ./cmd/$*
+
+# sdbuild with its hidden gen-docs command (cmd/sdbuild/gendocs.go).
+bin/sdbuild-gendocs: FORCE
+	$(GO) build -trimpath -tags gendocs -o $@ ./cmd/sdbuild
+
+# Man pages and shell completions, from the commands and config keys.
+docs: bin/sdbuild-gendocs
+	rm -rf bin/docs
+	bin/sdbuild-gendocs gen-docs --version '$(VERSION)' --date "$$(git log -1 --format=%ct 2>/dev/null || echo 0)" bin/docs
 
 FORCE:
 
@@ -25,6 +57,7 @@ test: vet test-host test-integration
 
 test-host:
 	$(GO) test -count=1 ./...
+	$(GO) test -count=1 -tags gendocs ./cmd/sdbuild
 
 # -p 1: some integration tests restart D-Bus or systemd itself.
 test-integration: bin/sdbuild-testbed
@@ -37,6 +70,7 @@ PORTABLE_PKGS = ./api ./config ./history ./buildlog
 vet:
 	$(GO) vet ./...
 	$(GO) vet -tags integration ./...
+	$(GO) vet -tags gendocs ./cmd/sdbuild
 	GOOS=darwin $(GO) build $(PORTABLE_PKGS)
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { gofmt -l .; echo "gofmt needed"; exit 1; }
 
@@ -56,10 +90,31 @@ bench-rootless: deps build
 deps:
 	contrib/install-deps
 
-install: build
+install: bin/sdbuild bin/sdbuildd docs
 	install -D -m 0755 bin/sdbuild $(DESTDIR)$(BINDIR)/sdbuild
-	install -D -m 0755 bin/sdbuildd $(DESTDIR)$(BINDIR)/sdbuildd
-	bin/sdbuild install-units --system --bindir $(BINDIR) --dir $(DESTDIR)/etc/systemd/system $(if $(DESTDIR),--no-reload)
+	install -D -m 0755 bin/sdbuildd $(DESTDIR)$(LIBEXECDIR)/sdbuildd
+	bin/sdbuild install-units --system --bindir $(LIBEXECDIR) --dir $(DESTDIR)$(SYSTEMDSYSTEMUNITDIR) $(if $(DESTDIR),--no-reload)
+	bin/sdbuild install-units --user --no-reload --bindir $(LIBEXECDIR) --dir $(DESTDIR)$(SYSTEMDUSERUNITDIR)
+	install -D -m 0644 bin/docs/completions/bash/sdbuild $(DESTDIR)$(BASHCOMPDIR)/sdbuild
+	install -D -m 0644 bin/docs/completions/zsh/_sdbuild $(DESTDIR)$(ZSHCOMPDIR)/_sdbuild
+	install -D -m 0644 bin/docs/completions/fish/sdbuild.fish $(DESTDIR)$(FISHCOMPDIR)/sdbuild.fish
+	for s in 1 5 8; do install -d $(DESTDIR)$(MANDIR)/man$$s && install -m 0644 bin/docs/man$$s/* $(DESTDIR)$(MANDIR)/man$$s/ || exit 1; done
+
+# The Debian package, from this tree: make install into a staging root,
+# then packaging/build-deb (dpkg-deb). Debian's zsh looks in
+# vendor-completions, not site-functions. The binaries are built as Debian
+# builds C programs: position-independent, relocations read-only after
+# start (relro, now), without symbol tables (Go keeps its own for traces).
+deb:
+	rm -rf bin/deb-root
+	$(MAKE) install DESTDIR=$(CURDIR)/bin/deb-root PREFIX=/usr ZSHCOMPDIR=/usr/share/zsh/vendor-completions \
+		GOBUILDFLAGS=-buildmode=pie GOLDFLAGS='-s -w -linkmode=external -extldflags=-Wl,-z,relro,-z,now' VERSION='$(VERSION)' >/dev/null
+	GO='$(GO)' packaging/build-deb bin/deb-root '$(VERSION)' $(DEBDIR)
+
+# make print-VAR prints a variable as make sees it (the tests read the
+# unit directory this way).
+print-%:
+	@echo '$($*)'
 
 clean:
 	rm -rf bin
