@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"sync"
 	"syscall"
+	"time"
 
 	sddbus "github.com/coreos/go-systemd/v22/dbus"
 	"github.com/godbus/dbus/v5"
@@ -239,9 +240,15 @@ func helloSystemd(c *dbus.Conn) error {
 	return nil
 }
 
+// reconnectFor bounds how long do keeps trying to reach systemd again
+// after the connection broke: systemd re-executing, or the bus restarting,
+// leaves it unreachable for a moment (longer on a loaded machine).
+const reconnectFor = 10 * time.Second
+
 // do runs fn on the connection. If fn fails because the connection broke
-// (systemd re-executed, the bus restarted), do reconnects once and runs fn
-// again.
+// or systemd left the bus (systemd re-executed, the bus restarted), do
+// reconnects, retrying with a growing pause until systemd answers again,
+// ctx ends or reconnectFor has passed, and runs fn once more.
 func (m *Manager) do(ctx context.Context, fn func(*conn) error) error {
 	c, err := m.connection(ctx)
 	if err != nil {
@@ -252,18 +259,32 @@ func (m *Manager) do(ctx context.Context, fn func(*conn) error) error {
 		return err
 	}
 	m.discard(c)
-	if c, err = m.connection(ctx); err != nil {
-		return err
+	deadline := time.Now().Add(reconnectFor)
+	pause := 20 * time.Millisecond
+	for {
+		if c, err = m.connection(ctx); err == nil {
+			return fn(c)
+		}
+		if errors.Is(err, ErrClosed) || ctx.Err() != nil || time.Now().Add(pause).After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(pause):
+		}
+		pause = min(2*pause, time.Second)
 	}
-	return fn(c)
 }
 
 // brokenConn reports whether err comes from the transport, or from a bus
-// that has lost systemd, rather than from systemd's answer.
+// that has lost systemd, rather than from systemd's answer. NoReply is the
+// bus's answer for a call whose recipient disconnected before replying:
+// systemd re-executing mid-call.
 func brokenConn(err error) bool {
 	return errors.Is(err, dbus.ErrClosed) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
 		errors.Is(err, net.ErrClosed) || errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNRESET) ||
-		isDBusError(err, errServiceUnknown, errNameHasNoOwner, errDisconnected)
+		isDBusError(err, errServiceUnknown, errNameHasNoOwner, errDisconnected, errNoReply)
 }
 
 // systemdName is systemd's name on the bus.
@@ -277,6 +298,7 @@ const (
 	errServiceUnknown = "org.freedesktop.DBus.Error.ServiceUnknown"
 	errNameHasNoOwner = "org.freedesktop.DBus.Error.NameHasNoOwner"
 	errDisconnected   = "org.freedesktop.DBus.Error.Disconnected"
+	errNoReply        = "org.freedesktop.DBus.Error.NoReply"
 )
 
 // isDBusError reports whether err is a D-Bus error reply named one of names.
