@@ -71,9 +71,13 @@ func TestEnterNoTTY(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// ls lists the shell's fds straight to the shell's stdout (-m: on one
+	// line): in a pipeline the shell itself would hold the pipe's read end
+	// until it had started the last command, and ls might look before that;
+	// for a redirection dash keeps a copy of the fd it replaces.
 	r := sdbuild(t, nil, "enter", id, "--", "/bin/sh", "-c",
 		`id -u; id -g; hostname; tr "\0" " " < /proc/1/cmdline; echo; readlink /proc/self/ns/mnt; pwd; `+
-			`tr "\0" "\n" < /proc/$$/environ | sort; ls /proc/$$/fd | tr "\n" " "; echo; grep ^0:: /proc/$$/cgroup; echo err >&2`)
+			`tr "\0" "\n" < /proc/$$/environ | sort; ls -m /proc/$$/fd; grep ^0:: /proc/$$/cgroup; echo err >&2`)
 	if r.code != 0 {
 		t.Fatalf("enter: %d %q %q", r.code, r.stdout, r.stderr)
 	}
@@ -100,7 +104,7 @@ func TestEnterNoTTY(t *testing.T) {
 	if want := "HOME=/homeless-shelter PATH=/usr/bin:/bin:/usr/sbin:/sbin SDBUILD_BUILD_ID=" + id; env != want {
 		t.Errorf("environment %q, want %q", env, want)
 	}
-	if lines[9] != "0 1 2 " {
+	if lines[9] != "0, 1, 2" {
 		t.Errorf("open fds %q, want only 0 1 2", lines[9])
 	}
 	if !strings.HasPrefix(lines[10], "0::/sdbuild-enter-") {
