@@ -26,7 +26,7 @@ type Config struct {
 
 	// Entries are user names, "@group" or "*" (everyone).
 	AllowedUsers []string // allowed-users: may connect and build
-	TrustedUsers []string // trusted-users: may also change settings
+	TrustedUsers []string // trusted-users: may also see, cancel and enter every build
 
 	// Entries are "HOST[:SANDBOX]", both absolute and clean; SANDBOX
 	// defaults to HOST.

@@ -11,6 +11,9 @@ var (
 	// ErrUnknownKey: the file or an SDBUILD_ environment variable names a
 	// key sdbuild does not have (usually a typo).
 	ErrUnknownKey = errors.New("unknown configuration key")
+	// ErrInvalidKey: the file repeats a key, or has keys that differ only
+	// in case (TOML keys are case-sensitive; viper would fold them).
+	ErrInvalidKey = errors.New("invalid configuration key")
 	// ErrInvalidValue: a value has the wrong type or breaks a rule.
 	ErrInvalidValue = errors.New("invalid configuration value")
 	// ErrIDOverlap: the build id range clashes with a host user, group or

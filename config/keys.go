@@ -13,6 +13,11 @@ const envPrefix = "SDBUILD_"
 // envConfig names the configuration file; it is not a key.
 const envConfig = envPrefix + "CONFIG"
 
+// setByBuilds are the SDBUILD_ variables sdbuild itself puts in a build's
+// environment (and an entered session's). They are never configuration:
+// an sdbuild run inside a build inherits them and must not fail on them.
+var setByBuilds = []string{envPrefix + "BUILD_ID"}
+
 // flagConfig names the configuration file on the command line.
 const flagConfig = "config"
 
@@ -42,7 +47,7 @@ var keys = []key{
 		func(c *Config) any { return &c.MaxJobs }},
 	{"allowed-users", "users who may build: names, @group or *",
 		func(c *Config) any { return &c.AllowedUsers }},
-	{"trusted-users", "users who may change settings: names, @group or *",
+	{"trusted-users", "users who may see, cancel and enter every build: names, @group or *",
 		func(c *Config) any { return &c.TrustedUsers }},
 	{"sandbox-paths", "host paths visible in builds, as HOST[:SANDBOX]",
 		func(c *Config) any { return &c.SandboxPaths }},
@@ -64,10 +69,47 @@ func keyNames() []string {
 }
 
 // AddFlags registers one flag per key, named like the key and showing its
-// default, plus --config. Like pflag, it panics if a flag is already defined.
+// default, plus --config: AddClientFlags and AddDaemonFlags together. Like
+// pflag, it panics if a flag is already defined.
 func AddFlags(fs *pflag.FlagSet) {
+	AddClientFlags(fs)
+	AddDaemonFlags(fs)
+}
+
+// clientKey is the one key a client of the daemon needs.
+const clientKey = "socket"
+
+// AddClientFlags registers what a client of the daemon reads: --socket
+// and --config.
+func AddClientFlags(fs *pflag.FlagSet) {
+	addKeyFlags(fs, func(name string) bool { return name == clientKey })
+	fs.String(flagConfig, DefaultFile, "TOML configuration file (env "+envConfig+")")
+}
+
+// AddDaemonFlags registers the daemon's settings (every key but socket),
+// for sdbuildd and for the commands that build or check without it (run
+// --local, doctor).
+func AddDaemonFlags(fs *pflag.FlagSet) {
+	addKeyFlags(fs, func(name string) bool { return name != clientKey })
+}
+
+// DaemonFlagNames are the flags AddDaemonFlags registers.
+func DaemonFlagNames() []string {
+	var names []string
+	for _, k := range keys {
+		if k.name != clientKey {
+			names = append(names, k.name)
+		}
+	}
+	return names
+}
+
+func addKeyFlags(fs *pflag.FlagSet, want func(name string) bool) {
 	d := Defaults()
 	for _, k := range keys {
+		if !want(k.name) {
+			continue
+		}
 		usage := fmt.Sprintf("%s (env %s)", k.usage, envName(k.name))
 		switch p := k.field(&d).(type) {
 		case *string:
@@ -82,5 +124,4 @@ func AddFlags(fs *pflag.FlagSet) {
 			panic(fmt.Sprintf("config key %s: unsupported field type %T", k.name, p))
 		}
 	}
-	fs.String(flagConfig, DefaultFile, "TOML configuration file (env "+envConfig+")")
 }

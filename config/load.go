@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io/fs"
 	"maps"
-	"os"
 	"slices"
 	"strings"
 
@@ -113,7 +112,7 @@ func unknownEnv(env map[string]string) []error {
 	}
 	var errs []error
 	for _, name := range slices.Sorted(maps.Keys(env)) {
-		if !slices.Contains(known, name) {
+		if !slices.Contains(known, name) && !slices.Contains(setByBuilds, name) {
 			errs = append(errs, errorf(ErrUnknownKey, "config: unknown environment variable %q%s",
 				name, suggest(name, known)))
 		}
@@ -146,7 +145,7 @@ func readFile(path, from string, named bool) (vals map[string]value, errs []erro
 	if from != "" {
 		what = fmt.Sprintf("%s (from %s)", path, from)
 	}
-	data, err := os.ReadFile(path)
+	data, err := readConfig(path)
 	if err != nil {
 		if !named && errors.Is(err, fs.ErrNotExist) {
 			return nil, nil, nil
@@ -159,6 +158,9 @@ func readFile(path, from string, named bool) (vals map[string]value, errs []erro
 		return nil, nil, fmt.Errorf("config: read %s: %w", what, err)
 	}
 
+	if err := checkKeys(data); err != nil {
+		return nil, nil, errorf(ErrInvalidKey, "config: parse %s%s: %w", what, errorLine(err), err)
+	}
 	v := viper.New()
 	v.SetConfigType("toml")
 	if err := v.ReadConfig(bytes.NewReader(data)); err != nil {
@@ -181,8 +183,7 @@ func readFile(path, from string, named bool) (vals map[string]value, errs []erro
 }
 
 // errorLine returns " line N" when the TOML decoder reported a position.
-// go-toml's DecodeError has a Position method; matching it by interface
-// avoids importing go-toml just for that.
+// go-toml's DecodeError has a Position method.
 func errorLine(err error) string {
 	var pos interface{ Position() (row, column int) }
 	if errors.As(err, &pos) {

@@ -78,6 +78,30 @@ const maxSlots = 128
 // userDefaults turns c (the defaults) into a's own daemon's defaults:
 // XDG paths, a's subordinate ids, a alone allowed and trusted.
 func (c *Config) userDefaults(a *Account, environ []string) (file string, err error) {
+	p, err := userPathsOf(a, environ)
+	if err != nil {
+		return "", err
+	}
+	c.StateDir, c.Socket = p.stateDir, p.socket
+	c.AllowedUsers = []string{a.Name}
+	c.TrustedUsers = []string{a.Name}
+	r := &Rootless{Account: *a}
+	if err := r.readSubIDs(); err != nil {
+		return "", err
+	}
+	c.Rootless = r
+	if r.HasSubIDs() {
+		// id-count follows from the grant in settleUserIDs.
+		c.StartID, c.IDsPerBuild = r.SubUID.Start, min(r.granted(), 65536)
+	}
+	return p.file, nil
+}
+
+// userPaths are where a user's own daemon keeps things.
+type userPaths struct{ stateDir, socket, file string }
+
+// userPathsOf follows the XDG base directory specification over environ.
+func userPathsOf(a *Account, environ []string) (userPaths, error) {
 	home := a.Home
 	if h := getenv(environ, "HOME"); filepath.IsAbs(h) {
 		home = h // as the XDG base directory specification reads it
@@ -93,30 +117,21 @@ func (c *Config) userDefaults(a *Account, environ []string) (file string, err er
 	}
 	state, err := xdg("XDG_STATE_HOME", ".local/state")
 	if err != nil {
-		return "", err
+		return userPaths{}, err
 	}
 	conf, err := xdg("XDG_CONFIG_HOME", ".config")
 	if err != nil {
-		return "", err
+		return userPaths{}, err
 	}
 	runtimeDir := getenv(environ, "XDG_RUNTIME_DIR")
 	if !filepath.IsAbs(runtimeDir) {
 		runtimeDir = filepath.Join("/run/user", strconv.FormatUint(uint64(a.UID), 10))
 	}
-	c.StateDir = filepath.Join(state, "sdbuild")
-	c.Socket = UserSocket(runtimeDir)
-	c.AllowedUsers = []string{a.Name}
-	c.TrustedUsers = []string{a.Name}
-	r := &Rootless{Account: *a}
-	if err := r.readSubIDs(); err != nil {
-		return "", err
-	}
-	c.Rootless = r
-	if r.HasSubIDs() {
-		// id-count follows from the grant in settleUserIDs.
-		c.StartID, c.IDsPerBuild = r.SubUID.Start, min(r.granted(), 65536)
-	}
-	return filepath.Join(conf, "sdbuild", "sdbuild.toml"), nil
+	return userPaths{
+		stateDir: filepath.Join(state, "sdbuild"),
+		socket:   UserSocket(runtimeDir),
+		file:     filepath.Join(conf, "sdbuild", "sdbuild.toml"),
+	}, nil
 }
 
 // UserSocket is the socket of a user's own daemon in runtimeDir
