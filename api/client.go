@@ -18,7 +18,18 @@ import (
 type Client struct {
 	socket string
 	hc     *http.Client
+	// Hint is what an unreachable daemon's error tells the user to do.
+	Hint string
+	// OnVersion, when set, is called with the daemon's version
+	// (HeaderVersion) from every response that has one.
+	OnVersion func(daemon string)
 }
+
+// SystemHint and UserHint start the system's or a user's own daemon.
+const (
+	SystemHint = "is sdbuild.socket running? systemctl start sdbuild.socket"
+	UserHint   = "is your sdbuild.socket running? systemctl --user start sdbuild.socket"
+)
 
 // NewClient returns a client for the daemon listening on socket.
 func NewClient(socket string) *Client {
@@ -29,7 +40,7 @@ func NewClient(socket string) *Client {
 		},
 		DisableCompression: true,
 	}
-	return &Client{socket: socket, hc: &http.Client{Transport: tr}}
+	return &Client{socket: socket, hc: &http.Client{Transport: tr}, Hint: SystemHint}
 }
 
 // ErrNoDaemon wraps a failure to reach the daemon's socket.
@@ -56,8 +67,9 @@ func (c *Client) do(ctx context.Context, method, path string, in any) (*http.Res
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		return nil, fmt.Errorf("%w at %s (is sdbuild.socket running? systemctl start sdbuild.socket): %w", ErrNoDaemon, c.socket, err)
+		return nil, c.unreachable(err)
 	}
+	c.sawVersion(resp)
 	if resp.StatusCode >= 300 {
 		defer resp.Body.Close()
 		var e Error
@@ -179,4 +191,15 @@ func (c *Client) Events(ctx context.Context, id string, fn func(*Event) error) e
 		return fmt.Errorf("events of build %s: %w", id, err)
 	}
 	return fmt.Errorf("events of build %s: stream ended before the build finished: %w", id, io.ErrUnexpectedEOF)
+}
+
+// unreachable is the error for a daemon that did not answer.
+func (c *Client) unreachable(err error) error {
+	return fmt.Errorf("%w at %s (%s): %w", ErrNoDaemon, c.socket, c.Hint, err)
+}
+
+func (c *Client) sawVersion(resp *http.Response) {
+	if v := resp.Header.Get(HeaderVersion); v != "" && c.OnVersion != nil {
+		c.OnVersion(v)
+	}
 }

@@ -144,8 +144,9 @@ func (c *Client) Enter(ctx context.Context, id string, r *EnterRequest) (io.Read
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		return nil, fmt.Errorf("%w at %s (is sdbuild.socket running? systemctl start sdbuild.socket): %w", ErrNoDaemon, c.socket, err)
+		return nil, c.unreachable(err)
 	}
+	c.sawVersion(resp)
 	if resp.StatusCode == http.StatusSwitchingProtocols {
 		// net/http hands over the connection itself as the body of a 101.
 		if rwc, ok := resp.Body.(io.ReadWriteCloser); ok {

@@ -18,15 +18,15 @@ const MaxRequestBytes = 1 << 20
 // SubmitRequest asks the daemon to run a build. Paths are the client's;
 // the daemon checks them with the client's credentials.
 type SubmitRequest struct {
-	Name          string        `json:"name,omitempty"`
-	Args          []string      `json:"args"`
-	Env           []string      `json:"env,omitempty"`
-	Inputs        []string      `json:"inputs,omitempty"`
-	Output        string        `json:"output,omitempty"` // absolute
-	Features      []string      `json:"features,omitempty"`
-	Properties    []string      `json:"properties,omitempty"` // systemd scope properties, as systemd-run -p
-	Timeout       time.Duration `json:"timeout,omitempty"`
-	MaxSilentTime time.Duration `json:"max_silent_time,omitempty"`
+	Name          string   `json:"name,omitempty"`
+	Args          []string `json:"args"`
+	Env           []string `json:"env,omitempty"`
+	Inputs        []string `json:"inputs,omitempty"`
+	Output        string   `json:"output,omitempty"` // absolute
+	Features      []string `json:"features,omitempty"`
+	Properties    []string `json:"properties,omitempty"` // systemd scope properties, as systemd-run -p
+	Timeout       Duration `json:"timeout,omitzero"`     // "0" or absent: none
+	MaxSilentTime Duration `json:"max_silent_time,omitzero"`
 	// AllowUnenforcedLimits runs the build even when the host cannot
 	// enforce some of Properties (its cgroup2 lacks the controller).
 	AllowUnenforcedLimits bool `json:"allow_unenforced_limits,omitempty"`
@@ -50,8 +50,13 @@ type Event struct {
 	Build    *Build    `json:"build,omitempty"`
 }
 
+// HeaderVersion carries the daemon's version on every response, so a
+// client can warn when it and the daemon differ whatever it asked.
+const HeaderVersion = "Sdbuild-Version"
+
 // DaemonStatus is the daemon's state.
 type DaemonStatus struct {
+	Version     string       `json:"version,omitempty"` // the daemon's build (internal/version); absent from daemons before it
 	PID         int          `json:"pid"`
 	Running     int          `json:"running"`
 	Queued      int          `json:"queued"`

@@ -10,11 +10,13 @@ import (
 	"net/http"
 	"path/filepath"
 	"strconv"
+	"time"
 
 	"github.com/sdbuild/sdbuild/api"
 	"github.com/sdbuild/sdbuild/build"
 	"github.com/sdbuild/sdbuild/buildlog"
 	"github.com/sdbuild/sdbuild/history"
+	"github.com/sdbuild/sdbuild/internal/version"
 	"github.com/sdbuild/sdbuild/outputs"
 	"github.com/sdbuild/sdbuild/slots"
 )
@@ -32,7 +34,17 @@ func (d *Daemon) Handler() http.Handler {
 	mux.HandleFunc("POST "+api.PathCancel, d.handleCancel)
 	mux.HandleFunc("POST "+api.PathEnter, d.handleEnter)
 	mux.HandleFunc("GET "+api.PathStatus, d.handleStatus)
-	return mux
+	return withVersion(mux)
+}
+
+// withVersion names the daemon's version on every response, so a client
+// of another version can say so whatever it asked.
+func withVersion(h http.Handler) http.Handler {
+	v := version.String()
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set(api.HeaderVersion, v)
+		h.ServeHTTP(w, r)
+	})
 }
 
 // ConnContext attaches the peer's credentials to every request on c.
@@ -108,7 +120,7 @@ func (d *Daemon) handleSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	req := &build.Request{
 		Name: sr.Name, Args: sr.Args, Env: sr.Env, Inputs: sr.Inputs, Output: sr.Output,
-		Features: sr.Features, Properties: sr.Properties, Timeout: sr.Timeout, MaxSilentTime: sr.MaxSilentTime,
+		Features: sr.Features, Properties: sr.Properties, Timeout: time.Duration(sr.Timeout), MaxSilentTime: time.Duration(sr.MaxSilentTime),
 		Owner: outputs.Owner{UID: int(p.uid), GID: int(p.gid), Groups: p.groupIDs()},
 	}
 	b, err := d.submit(p, req)
@@ -245,7 +257,7 @@ func (d *Daemon) Status() *api.DaemonStatus {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	s := &api.DaemonStatus{
-		PID: pidSelf, Running: d.running, Queued: len(d.queue), Slots: d.cfg.Slots(),
+		Version: version.String(), PID: pidSelf, Running: d.running, Queued: len(d.queue), Slots: d.cfg.Slots(),
 		MaxJobs: d.cfg.MaxJobs, Since: d.since,
 	}
 	s.SlotsFree = d.freeSlotsLocked(len(qs))

@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/godbus/dbus/v5"
+
+	"github.com/sdbuild/sdbuild/internal/timespan"
 )
 
 // Property is one scope property, typed the way systemd's D-Bus API wants it.
@@ -154,58 +156,6 @@ func parseCPUQuota(s string) (uint64, bool) {
 	return uint64(f * 10000), true // 1% of a second is 10,000 µs
 }
 
-// timeUnits are systemd's time span units, in µs.
-var timeUnits = map[string]uint64{
-	"us": 1, "usec": 1, "µs": 1,
-	"ms": 1e3, "msec": 1e3,
-	"s": 1e6, "sec": 1e6, "second": 1e6, "seconds": 1e6,
-	"m": 60e6, "min": 60e6, "minute": 60e6, "minutes": 60e6,
-	"h": 3600e6, "hr": 3600e6, "hour": 3600e6, "hours": 3600e6,
-	"d": 86400e6, "day": 86400e6, "days": 86400e6,
-	"w": 604800e6, "week": 604800e6, "weeks": 604800e6,
-}
-
 // parseTimespan parses a systemd time span ("90", "30s", "1h 30min",
-// "infinity") into µs; a bare number is seconds.
-func parseTimespan(s string) (uint64, bool) {
-	if s == "infinity" {
-		return infinity, true
-	}
-	if s == "" {
-		return 0, false
-	}
-	var total float64
-	for rest := s; rest != ""; {
-		rest = strings.TrimLeft(rest, " ")
-		i := strings.IndexFunc(rest, func(r rune) bool { return (r < '0' || r > '9') && r != '.' })
-		if i == 0 {
-			return 0, false
-		}
-		if i < 0 {
-			i = len(rest)
-		}
-		num, ok := decimal(rest[:i])
-		if !ok {
-			return 0, false
-		}
-		rest = strings.TrimLeft(rest[i:], " ")
-		j := strings.IndexAny(rest, " 0123456789.")
-		if j < 0 {
-			j = len(rest)
-		}
-		unit := uint64(1e6)
-		if j > 0 {
-			u, ok := timeUnits[rest[:j]]
-			if !ok {
-				return 0, false
-			}
-			unit = u
-		}
-		rest = rest[j:]
-		total += num * float64(unit)
-	}
-	if total >= infinity {
-		return 0, false
-	}
-	return uint64(total), true
-}
+// "infinity") into µs, with the parser every sdbuild duration uses.
+func parseTimespan(s string) (uint64, bool) { return timespan.ParseUsec(s) }

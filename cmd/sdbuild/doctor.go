@@ -49,5 +49,6 @@ func newDoctorCommand() *cobra.Command {
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print a JSON object with checks and features")
+	config.AddDaemonFlags(cmd.Flags())
 	return cmd
 }

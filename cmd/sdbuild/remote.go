@@ -8,21 +8,61 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"sync"
 	"syscall"
 
 	"github.com/spf13/cobra"
 
 	"github.com/sdbuild/sdbuild/api"
+	"github.com/sdbuild/sdbuild/config"
+	"github.com/sdbuild/sdbuild/internal/version"
 )
 
 // client connects to the daemon at the configured socket (--socket,
-// $SDBUILD_SOCKET, the file, /run/sdbuild/sdbuild.sock).
+// $SDBUILD_SOCKET, the file, /run/sdbuild/sdbuild.sock). It reads nothing
+// else of the configuration, which is the daemon's: at most it warns.
 func client(cmd *cobra.Command) (*api.Client, error) {
-	cfg, err := loadConfig(cmd)
+	user, err := userMode(cmd, true)
 	if err != nil {
 		return nil, err
 	}
-	return api.NewClient(cfg.Socket), nil
+	if err := checkUserDaemon(user); err != nil {
+		return nil, err
+	}
+	src := config.Source{Environ: os.Environ(), Flags: cmd.Flags()}
+	if user {
+		src.User = config.CurrentAccount()
+	}
+	cc, err := config.LoadClient(src)
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range cc.Warnings {
+		fmt.Fprintf(os.Stderr, "sdbuild: warning: %v\n", w)
+	}
+	c := api.NewClient(cc.Socket)
+	if user {
+		c.Hint = api.UserHint
+	}
+	if cc.Unread != "" {
+		c.Hint += "; " + cc.Unread + " is not readable here: if it moves the socket, give --socket"
+	}
+	c.OnVersion = versionWarner()
+	return c, nil
+}
+
+// versionWarner warns once when the daemon is another build than this
+// client: a client and daemon from different installs explain odd errors.
+func versionWarner() func(string) {
+	var once sync.Once
+	return func(d string) {
+		if d == version.String() {
+			return
+		}
+		once.Do(func() {
+			fmt.Fprintf(os.Stderr, "sdbuild: warning: the daemon is version %s, this client %s; restart sdbuild.service after an upgrade\n", d, version.String())
+		})
+	}
 }
 
 // runRemote submits a build to the daemon and follows it to the end.
@@ -39,7 +79,7 @@ func runRemote(cmd *cobra.Command, f *runFlags, args []string) error {
 	}
 	sr := &api.SubmitRequest{
 		Name: f.name, Args: args, Env: f.env, Inputs: f.inputs, Output: out, Features: f.features,
-		Properties: f.properties, Timeout: f.timeout, MaxSilentTime: f.maxSilentTime,
+		Properties: f.properties, Timeout: api.Duration(f.timeout), MaxSilentTime: api.Duration(f.maxSilentTime),
 		AllowUnenforcedLimits: f.unenforced,
 	}
 	ctx := context.Background()

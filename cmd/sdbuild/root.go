@@ -8,16 +8,21 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sdbuild/sdbuild/config"
+	"github.com/sdbuild/sdbuild/internal/version"
 )
 
 func newRootCommand() *cobra.Command {
 	root := &cobra.Command{
 		Use:           "sdbuild",
 		Short:         "Run builds in sandboxes, each on its own range of host UIDs",
+		Version:       version.String(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	config.AddFlags(root.PersistentFlags())
+	root.SetVersionTemplate("sdbuild {{.Version}}\n")
+	// Every command reaches a daemon by its socket; the daemon's own
+	// settings are flags of the commands that use them (run, doctor).
+	config.AddClientFlags(root.PersistentFlags())
 	root.PersistentFlags().Bool("user", false, "talk to your own daemon (systemctl --user), with its configuration")
 	root.PersistentFlags().Bool("system", false, "talk to the system daemon, with its configuration")
 	root.AddCommand(newRunCommand(), newListCommand(), newShowCommand(), newLogsCommand(),
@@ -33,16 +38,9 @@ func newRootCommand() *cobra.Command {
 // (gendocs.go), which make docs runs.
 var taggedCommands []func() *cobra.Command
 
-// loadConfig reads configuration with the precedence flags > environment
-// > file > defaults, of the daemon the CLI talks to (see userMode).
-func loadConfig(cmd *cobra.Command) (*config.Config, error) {
-	user, err := userMode(cmd, true)
-	if err != nil {
-		return nil, err
-	}
-	return loadConfigFor(cmd, user)
-}
-
+// loadConfigFor reads the whole configuration (flags > environment > file
+// > defaults) of the system's or the user's own daemon, for the commands
+// that act as that daemon would (run --local, doctor).
 func loadConfigFor(cmd *cobra.Command, user bool) (*config.Config, error) {
 	src := config.Source{Environ: os.Environ(), Flags: cmd.Flags()}
 	if user {
@@ -70,6 +68,19 @@ func userMode(cmd *cobra.Command, bySocket bool) (bool, error) {
 		sock = config.UserSocket(rt)
 	}
 	return pickDaemon(user, system, os.Geteuid(), sock)
+}
+
+// errRootUserDaemon: root asked for a user daemon to talk to or build as.
+// (install-units --user as root is fine: it installs units for users.)
+var errRootUserDaemon = errors.New("--user: root has no user daemon; root's builds go to the system daemon: drop --user")
+
+// checkUserDaemon refuses --user for root where a daemon is meant: root's
+// own "user configuration" would be uid 0's, whose ids are no build's.
+func checkUserDaemon(user bool) error {
+	if user && os.Geteuid() == 0 {
+		return errRootUserDaemon
+	}
+	return nil
 }
 
 // pickDaemon is userMode's rule: the flags, else root means the system

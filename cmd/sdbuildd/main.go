@@ -20,6 +20,7 @@ import (
 
 	"github.com/sdbuild/sdbuild/config"
 	"github.com/sdbuild/sdbuild/daemon"
+	"github.com/sdbuild/sdbuild/internal/version"
 	"github.com/sdbuild/sdbuild/sandbox"
 	"github.com/sdbuild/sdbuild/scope"
 )
@@ -31,8 +32,13 @@ func main() {
 	config.AddFlags(fs)
 	listen := fs.String("listen", "", "listen on this Unix socket `PATH` instead of socket activation")
 	idle := fs.Duration("idle-exit", 0, "when socket-activated, exit after this long without builds or clients (0: never)")
+	showVersion := fs.Bool("version", false, "print the version and exit")
 	if err := fs.Parse(os.Args[1:]); err != nil {
 		os.Exit(2)
+	}
+	if *showVersion {
+		fmt.Println("sdbuildd", version.String())
+		return
 	}
 	if err := run(fs, *listen, *idle); err != nil {
 		fmt.Fprintf(os.Stderr, "sdbuildd: %v\n", err)
@@ -96,7 +102,7 @@ func run(fs *pflag.FlagSet, listen string, idle time.Duration) error {
 		return err
 	}
 	wd, _ := sddaemon.SdWatchdogEnabled(false)
-	log.Info("serving", "socket", cfg.Socket, "slots", cfg.Slots(), "max_jobs", cfg.MaxJobs, "activated", activated, "rootless", rootless)
+	log.Info("serving", "version", version.String(), "socket", cfg.Socket, "slots", cfg.Slots(), "max_jobs", cfg.MaxJobs, "activated", activated, "rootless", rootless)
 	return d.Serve(ctx, daemon.ServeOptions{Listeners: lns, IdleExit: idle, Watchdog: wd})
 }
 
