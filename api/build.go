@@ -31,8 +31,14 @@ type Outcome struct {
 	Status   Status `json:"status"`
 	ExitCode int    `json:"exit_code"`        // the builder's exit status; 128+n for signal n
 	Signal   int    `json:"signal,omitempty"` // the signal that killed the builder
-	Limit    string `json:"limit,omitempty"`  // timeout or max-silent-time, when one fired
-	Error    string `json:"error,omitempty"`  // why it failed, in words
+	// CoreDumped: the kernel dumped the killed builder's core (through a
+	// core_pattern pipe: a build's own core limit is 0).
+	CoreDumped bool `json:"core_dumped,omitempty"`
+	// OOMKilled: the kernel's OOM killer killed a process of the build
+	// (its scope's memory.events counted an oom_kill).
+	OOMKilled bool   `json:"oom_killed,omitempty"`
+	Limit     string `json:"limit,omitempty"` // timeout or max-silent-time, when one fired
+	Error     string `json:"error,omitempty"` // why it failed, in words
 }
 
 // Build is one build as sdbuild records and reports it.

@@ -309,8 +309,8 @@ func (r *Runner) runSandbox(ctx context.Context, spec *sandbox.Spec, lease *slot
 	case sres.ExecError != "":
 		res.Status, res.ExitCode, res.Error = api.StatusFailed, sres.ExitCode, sres.ExecError
 	case sres.ExitCode != 0:
-		res.Status, res.ExitCode, res.Signal = api.StatusFailed, sres.ExitCode, sres.Signal
-		res.Error = fmt.Sprintf("builder exited with status %d", sres.ExitCode)
+		res.Status, res.ExitCode, res.Signal, res.CoreDumped = api.StatusFailed, sres.ExitCode, sres.Signal, sres.CoreDumped
+		res.Error = "builder " + api.ExitText(sres.ExitCode, sres.Signal, sres.CoreDumped)
 	default:
 		res.Status = api.StatusSucceeded
 	}

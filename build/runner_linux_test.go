@@ -105,7 +105,7 @@ func TestRunOutcomes(t *testing.T) {
 		want   api.Outcome
 	}{
 		{name: "exit status", req: shRequest(`exit 3`), want: api.Outcome{Status: api.StatusFailed, ExitCode: 3, Error: "builder exited with status 3"}},
-		{name: "signal", req: shRequest(`kill -TERM $$`), want: api.Outcome{Status: api.StatusFailed, ExitCode: 143, Signal: 15, Error: "builder exited with status 143"}},
+		{name: "signal", req: shRequest(`kill -TERM $$`), want: api.Outcome{Status: api.StatusFailed, ExitCode: 143, Signal: 15, Error: "builder killed by signal TERM (core not dumped)"}},
 		{name: "timeout", req: func() *Request { q := shRequest(`echo start; sleep 100`); q.Timeout = 300 * time.Millisecond; return q }(),
 			want: api.Outcome{Status: api.StatusTimedOut, Limit: "timeout", Error: "timeout of 300ms reached: build killed"}},
 		{name: "max-silent-time", req: func() *Request {

@@ -17,6 +17,9 @@ type job struct {
 	ctx     context.Context
 	cancel  context.CancelFunc
 	done    chan struct{} // closed when the build is final and recorded
+	// memoryLimit is the request's MemoryMax= property, for an OOM kill's
+	// message.
+	memoryLimit string
 
 	// protected by Daemon.mu
 	b           *api.Build
@@ -24,6 +27,7 @@ type job struct {
 	position    int           // place in the queue, 1 = next; 0 once running
 	interrupted bool          // the daemon is stopping: record it as interrupted
 	stats       cgroup2.Stats // what the scope's cgroup measured
+	oomKills    uint64        // the scope's memory.events oom_kill
 	initPID     int           // the sandbox's init, once placed; 0 before and after
 	cgroup      string        // the scope's cgroup as placed (build.Placement.Cgroup)
 }

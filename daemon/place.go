@@ -94,9 +94,12 @@ func (d *Daemon) place(ctx context.Context, id string, pid int, req *build.Reque
 		// Every process of the build but init is dead by now; read what
 		// the cgroup measured while the scope still exists.
 		st := cgroup2.ReadStats(sc.Cgroup)
+		// Without the memory controller there is no memory.events, and
+		// no OOM kill to report.
+		ev, _ := cgroup2.ReadMemoryEvents(sc.Cgroup)
 		d.mu.Lock()
 		if j := d.jobs[id]; j != nil {
-			j.stats, j.initPID = st, 0
+			j.stats, j.oomKills, j.initPID = st, ev.OOMKill, 0
 		}
 		d.mu.Unlock()
 		d.killScope(unit, sc.Cgroup)

@@ -28,6 +28,7 @@ func (d *Daemon) submit(p *peer, req *build.Request) (*api.Build, error) {
 	j := &job{
 		id: id, checked: c, log: lg, ctx: ctx, cancel: cancel, done: make(chan struct{}),
 		changed: make(chan struct{}), b: build.NewRecord(id, req, p.name, p.uid),
+		memoryLimit: memoryLimit(req.Properties),
 	}
 	d.mu.Lock()
 	j.b.Created = time.Now().UTC() // under the lock: creation order is queue order
@@ -132,6 +133,7 @@ func (d *Daemon) finishLocked(j *job, res *build.Result, err error) {
 		b.Status, b.Error = api.StatusInterrupted, "sdbuildd stopped while the build ran; it was killed"
 	case res != nil:
 		res.Record(b)
+		oomOutcome(&b.Outcome, j.oomKills, j.memoryLimit)
 	default:
 		b.Status = api.StatusFailed
 	}

@@ -107,7 +107,7 @@ func runBuilderLocked(s *Spec, cgroupDir *os.File, ctl *conn) (Result, error) {
 	case ws.Exited():
 		return Result{ExitCode: ws.ExitStatus()}, nil
 	case ws.Signaled():
-		return Result{ExitCode: 128 + int(ws.Signal()), Signal: int(ws.Signal())}, nil
+		return Result{ExitCode: 128 + int(ws.Signal()), Signal: int(ws.Signal()), CoreDumped: ws.CoreDump()}, nil
 	}
 	return Result{}, fmt.Errorf("builder %d: unexpected wait status %#x", pid, ws)
 }

@@ -33,6 +33,9 @@ type Result struct {
 	ExitCode int `json:"exit_code"`
 	// Signal is the signal that killed the builder, 0 if it exited.
 	Signal int `json:"signal,omitempty"`
+	// CoreDumped is the wait status's core flag: a core went to a
+	// core_pattern pipe (the build's own core limit is 0).
+	CoreDumped bool `json:"core_dumped,omitempty"`
 	// ExecError says why the builder could not be started at all.
 	ExecError string `json:"exec_error,omitempty"`
 	// Reclaimed says that init, in its own user namespace (UserNS), gave
