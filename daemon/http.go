@@ -131,28 +131,10 @@ func (d *Daemon) handleSubmit(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, b)
 }
 
-// lookup finds a build the caller may see: active, or in the history.
+// lookup finds the build the request's id names among those the caller
+// may see: active, or in the history; the id may be a unique prefix.
 func (d *Daemon) lookup(r *http.Request) (*api.Build, *job, error) {
-	p := peerFrom(r)
-	id := r.PathValue("id")
-	d.mu.Lock()
-	j := d.jobs[id]
-	var b *api.Build
-	if j != nil {
-		b = j.snapshotLocked()
-	}
-	d.mu.Unlock()
-	if b == nil {
-		var err error
-		if b, err = d.store.Get(id); err != nil {
-			return nil, nil, fmt.Errorf("build %s: %w", id, ErrNotFound)
-		}
-	}
-	if p == nil || !p.mayAccess(b.UID) {
-		// Someone else's build looks like no build at all.
-		return nil, nil, fmt.Errorf("build %s: %w", id, ErrNotFound)
-	}
-	return b, j, nil
+	return d.find(peerFrom(r), r.PathValue("id"))
 }
 
 func (d *Daemon) handleGet(w http.ResponseWriter, r *http.Request) {
