@@ -15,6 +15,9 @@ const (
 	StatusInterrupted Status = "interrupted" // the daemon stopped or died while it ran
 )
 
+// Statuses are all statuses, in the order of a build's life.
+var Statuses = []Status{StatusQueued, StatusRunning, StatusSucceeded, StatusFailed, StatusCancelled, StatusTimedOut, StatusInterrupted}
+
 // Finished reports whether s is a final status.
 func (s Status) Finished() bool {
 	switch s {

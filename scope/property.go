@@ -159,3 +159,8 @@ func parseCPUQuota(s string) (uint64, bool) {
 // parseTimespan parses a systemd time span ("90", "30s", "1h 30min",
 // "infinity") into µs, with the parser every sdbuild duration uses.
 func parseTimespan(s string) (uint64, bool) { return timespan.ParseUsec(s) }
+
+// PropertyNames are the properties -p accepts, sorted, for completion.
+func PropertyNames() []string {
+	return slices.Sorted(maps.Keys(properties))
+}

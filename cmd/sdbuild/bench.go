@@ -39,6 +39,8 @@ parallel clients (throughput): as a build through the CLI and the daemon
 (each run a new sdbuild process, as a user would run it), and for
 comparison as systemd-run --scope, as a bare unshare of the same
 namespaces, and with --local as sdbuild run --local. Prints a Markdown table.`,
+		Example: `  sdbuild bench
+  sdbuild bench -n 50 --parallel 4 --local`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			self, err := os.Executable()

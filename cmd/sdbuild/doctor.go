@@ -22,6 +22,9 @@ func newDoctorCommand() *cobra.Command {
 		Long: "Check privilege, namespaces and their limits, the UID range, systemd, cgroup2 and its\n" +
 			"controllers, then say for each feature whether it is available. Exits 1 when the basic\n" +
 			"sandbox cannot run here, 0 otherwise (warnings allowed).",
+		Example: `  sdbuild doctor
+  sudo sdbuild doctor --json | jq '.features'
+  sdbuild doctor --start-id 2013265920   # check another id range`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			// A configuration that does not load is one of the findings,

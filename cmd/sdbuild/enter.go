@@ -20,7 +20,7 @@ import (
 func newEnterCommand() *cobra.Command {
 	var tty, noTTY bool
 	cmd := &cobra.Command{
-		Use:   "enter [--tty|--no-tty] ID [-- CMD...]",
+		Use:   "enter [--tty|--no-tty] ID [CMD [ARG...]]",
 		Short: "Run a shell or CMD inside a running build",
 		Long: `Run CMD (default /bin/sh, from the build's root) inside running build
 ID's namespaces, as the build's own user (uid 1000, or root with uid-range),
@@ -30,20 +30,34 @@ trusted-users may. Exits with CMD's status.
 
 With a tty (the default when stdin is a terminal) CMD gets a terminal of
 its own and this terminal is put in raw mode; without, stdout and stderr
-arrive merged on stdout.`,
-		Args: cobra.MinimumNArgs(1),
+arrive merged on stdout.
+
+Flags end at ID: what follows is CMD's own; "--" after ID still works.
+ID may be a unique prefix of the build's id.`,
+		Example: `  sudo sdbuild enter 1a2b                  # a shell in the build whose id starts 1a2b
+  sudo sdbuild enter 1a2b ps -ef            # one command
+  sudo sdbuild enter -T 1a2b cat /build/config.log > config.log`,
+		Args:              cobra.MinimumNArgs(1),
+		ValidArgsFunction: completeBuildIDs(api.StatusRunning),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if d := cmd.ArgsLenAtDash(); d > 1 {
 				return errors.New("enter: one build ID before --")
+			}
+			argv := args[1:]
+			// Flags stop at ID, so a "--" after it is still in args.
+			if len(argv) > 0 && argv[0] == "--" {
+				argv = argv[1:]
 			}
 			useTTY := isTerminal(int(os.Stdin.Fd()))
 			if tty || noTTY {
 				useTTY = tty
 			}
-			return enter(cmd, args[0], args[1:], useTTY)
+			return enter(cmd, args[0], argv, useTTY)
 		},
 	}
 	fl := cmd.Flags()
+	// Flags stop at ID: what follows is CMD's own.
+	fl.SetInterspersed(false)
 	fl.BoolVarP(&tty, "tty", "t", false, "give the command a terminal (default when stdin is a terminal)")
 	fl.BoolVarP(&noTTY, "no-tty", "T", false, "give the command pipes, not a terminal")
 	cmd.MarkFlagsMutuallyExclusive("tty", "no-tty")

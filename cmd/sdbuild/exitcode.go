@@ -20,8 +20,9 @@ const (
 
 // statusError carries a finished build's exit status out of cobra.
 type statusError struct {
-	code int
-	msg  string
+	code  int
+	msg   string
+	quiet bool // run -q: the exit status alone reports it
 }
 
 func (e *statusError) Error() string { return e.msg }
@@ -35,6 +36,8 @@ func exitCode(err error) int {
 	case errors.As(err, &se):
 		return se.code
 	case errors.Is(err, slots.ErrNoFreeSlot):
+		return exitNoSlot
+	case isNoSlot(err):
 		return exitNoSlot
 	default:
 		return exitSdbuild
@@ -57,4 +60,11 @@ func statusOutcome(status api.Status, id string, exitCode int, msg string) error
 		exitCode = exitSdbuild
 	}
 	return &statusError{code: exitCode, msg: "build " + id + " failed: " + msg}
+}
+
+// isNoSlot reports the daemon's refusal for want of a UID slot, which
+// exits as --local's does.
+func isNoSlot(err error) bool {
+	var ae *api.Error
+	return errors.As(err, &ae) && ae.Code == api.CodeConflict
 }

@@ -18,7 +18,10 @@ func newInstallUnitsCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "install-units",
 		Short: "Install sdbuild.socket, sdbuild.service and sdbuild.slice (without root: your own, for systemctl --user)",
-		Args:  cobra.NoArgs,
+		Example: `  sudo sdbuild install-units --enable            # the system daemon
+  sdbuild install-units --enable                 # as a user: your own daemon
+  sdbuild install-units --system --dir $DESTDIR/etc/systemd/system --no-reload`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			set, systemctl := units.System, []string{}
 			user, err := userMode(cmd, false)

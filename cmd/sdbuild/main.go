@@ -3,6 +3,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 
@@ -12,10 +13,17 @@ import (
 func main() {
 	// Before anything else: this binary is also the sandbox's init.
 	sandbox.MaybeInit()
+	os.Exit(runMain(os.Args[1:]))
+}
+
+// runMain runs the command line args and returns the exit status.
+func runMain(args []string) int {
 	cmd := newRootCommand()
+	cmd.SetArgs(args)
 	err := cmd.Execute()
-	if err != nil {
+	var se *statusError
+	if err != nil && !(errors.As(err, &se) && se.quiet) {
 		fmt.Fprintf(os.Stderr, "sdbuild: %v\n", err)
 	}
-	os.Exit(exitCode(err))
+	return exitCode(err)
 }

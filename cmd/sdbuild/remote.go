@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"sync"
 	"syscall"
 
@@ -67,25 +66,23 @@ func versionWarner() func(string) {
 
 // runRemote submits a build to the daemon and follows it to the end.
 func runRemote(cmd *cobra.Command, f *runFlags, args []string) error {
+	req, err := f.request(args)
+	if err != nil {
+		return jsonRefusal(f.json, err)
+	}
 	c, err := client(cmd)
 	if err != nil {
-		return err
-	}
-	out := f.output
-	if out != "" {
-		if out, err = filepath.Abs(out); err != nil {
-			return err
-		}
+		return jsonRefusal(f.json, err)
 	}
 	sr := &api.SubmitRequest{
-		Name: f.name, Args: args, Env: f.env, Inputs: f.inputs, Output: out, Features: f.features,
-		Properties: f.properties, Timeout: api.Duration(f.timeout), MaxSilentTime: api.Duration(f.maxSilentTime),
+		Name: req.Name, Args: req.Args, Env: req.Env, Inputs: req.Inputs, Output: req.Output, Features: req.Features,
+		Properties: req.Properties, Timeout: api.Duration(req.Timeout), MaxSilentTime: api.Duration(req.MaxSilentTime),
 		AllowUnenforcedLimits: f.unenforced,
 	}
 	ctx := context.Background()
 	b, err := c.Submit(ctx, sr)
 	if err != nil {
-		return err
+		return jsonRefusal(f.json, err)
 	}
 	if f.detach {
 		if f.json {
@@ -112,9 +109,11 @@ func runRemote(cmd *cobra.Command, f *runFlags, args []string) error {
 	err = c.Events(ctx, b.ID, func(e *api.Event) error {
 		switch e.Type {
 		case api.EventQueued:
-			fmt.Fprintf(os.Stderr, "sdbuild: waiting for a UID slot (position %d)\n", e.Position)
+			if !f.quiet {
+				fmt.Fprintf(os.Stderr, "sdbuild: waiting for a UID slot (position %d)\n", e.Position)
+			}
 		case api.EventStarted:
-			if !f.json {
+			if !f.json && !f.quiet {
 				fmt.Fprintf(os.Stderr, "sdbuild: build %s running on slot %d as %s\n", e.Build.ID, e.Build.Slot, e.Build.Unit)
 			}
 		case api.EventLog:
@@ -130,7 +129,7 @@ func runRemote(cmd *cobra.Command, f *runFlags, args []string) error {
 	if f.json {
 		printJSON(final)
 	}
-	return statusOutcome(final.Status, final.ID, final.ExitCode, final.Error)
+	return finished(final, f.quiet)
 }
 
 func printJSON(v any) error {

@@ -13,8 +13,11 @@ import (
 
 func newRootCommand() *cobra.Command {
 	root := &cobra.Command{
-		Use:           "sdbuild",
-		Short:         "Run builds in sandboxes, each on its own range of host UIDs",
+		Use:   "sdbuild",
+		Short: "Run builds in sandboxes, each on its own range of host UIDs",
+		Example: `  sdbuild run -i /usr -i /bin -i /lib -i /lib64 -o ./result sh -c 'echo hi > $out/x'
+  sdbuild list ; sdbuild show 1a2b ; sdbuild logs -f 1a2b ; sdbuild cancel 1a2b
+  sdbuild --user status`,
 		Version:       version.String(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
