@@ -27,27 +27,39 @@ func checkKeys(data []byte) error {
 // checkTable checks one table's keys; prefix is its dotted path.
 func checkTable(prefix string, t map[string]any, known []string) error {
 	var errs []error
-	byFolded := map[string]string{}
+	byFolded := map[string][]string{}
 	for _, k := range slices.Sorted(maps.Keys(t)) {
-		name := prefix + k
 		f := strings.ToLower(k)
-		if other, ok := byFolded[f]; ok {
-			errs = append(errs, fmt.Errorf("keys %q and %q differ only in case: TOML keys are case-sensitive, keep one", prefix+other, name))
-		} else {
-			byFolded[f] = k
-			if prefix == "" && !slices.Contains(known, k) {
-				for _, kn := range known {
-					if strings.EqualFold(kn, k) {
-						errs = append(errs, fmt.Errorf("key %q differs from %q only in case: TOML keys are case-sensitive, write %q", name, kn, kn))
-					}
-				}
-			}
-		}
+		byFolded[f] = append(byFolded[f], k)
 		if sub, ok := t[k].(map[string]any); ok {
-			if err := checkTable(name+".", sub, nil); err != nil {
+			if err := checkTable(prefix+k+".", sub, nil); err != nil {
 				errs = append(errs, err)
 			}
 		}
 	}
+	for _, f := range slices.Sorted(maps.Keys(byFolded)) {
+		ks := byFolded[f]
+		if len(ks) > 1 {
+			errs = append(errs, fmt.Errorf("keys %s differ only in case: TOML keys are case-sensitive, keep one", quoteAll(prefix, ks)))
+			continue
+		}
+		if k := ks[0]; prefix == "" && !slices.Contains(known, k) {
+			if i := slices.IndexFunc(known, func(kn string) bool { return strings.EqualFold(kn, k) }); i >= 0 {
+				errs = append(errs, fmt.Errorf("key %q differs from %q only in case: TOML keys are case-sensitive, write %q", k, known[i], known[i]))
+			}
+		}
+	}
 	return errors.Join(errs...)
+}
+
+// quoteAll writes keys as "a" and "b" (with prefix, their table's path).
+func quoteAll(prefix string, keys []string) string {
+	q := make([]string, len(keys))
+	for i, k := range keys {
+		q[i] = fmt.Sprintf("%q", prefix+k)
+	}
+	if len(q) == 2 {
+		return q[0] + " and " + q[1]
+	}
+	return strings.Join(q[:len(q)-1], ", ") + " and " + q[len(q)-1]
 }

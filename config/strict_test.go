@@ -22,6 +22,8 @@ func TestLoadKeysCaseSensitive(t *testing.T) {
 			[]string{"key max-jobs is already defined"}},
 		{"a table's keys", "[x]\na = 1\nA = 2\n",
 			[]string{`keys "x.A" and "x.a" differ only in case`}},
+		{"three spellings", "socket = \"/a\"\nSocket = \"/b\"\nSOCKET = \"/c\"\n",
+			[]string{`keys "SOCKET", "Socket" and "socket" differ only in case`}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			useDefaultFile(t, "/nonexistent/sdbuild.toml")
@@ -29,6 +31,9 @@ func TestLoadKeysCaseSensitive(t *testing.T) {
 			_, err := Load(Source{File: path})
 			if !errors.Is(err, ErrInvalidKey) {
 				t.Fatalf("Load(%q) = %v, want ErrInvalidKey", tt.file, err)
+			}
+			if n := strings.Count(err.Error(), "only in case"); n > 1 {
+				t.Errorf("Load(%q) = %q: one problem reported %d times", tt.file, err, n)
 			}
 			for _, w := range tt.want {
 				if !strings.Contains(err.Error(), w) {

@@ -48,7 +48,9 @@ func completeProperties(_ *cobra.Command, _ []string, toComplete string) ([]stri
 	}
 	var out []string
 	for _, n := range scope.PropertyNames() {
-		out = append(out, n+"=")
+		if strings.HasPrefix(n, toComplete) {
+			out = append(out, n+"=")
+		}
 	}
 	return out, cobra.ShellCompDirectiveNoFileComp | cobra.ShellCompDirectiveNoSpace
 }

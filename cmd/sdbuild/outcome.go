@@ -34,13 +34,22 @@ func finished(b *api.Build, quiet bool) error {
 // usage is what the build used: "ran 1.234s, CPU 456ms, memory peak 16.4M".
 func usage(b *api.Build) string {
 	parts := []string{"ran " + wallTime(b)}
-	if !b.Started.IsZero() {
-		parts = append(parts, "CPU "+timespan.Format(time.Duration(b.CPUUsec)*time.Microsecond))
+	if cpu := cpuTime(b); cpu != "" {
+		parts = append(parts, "CPU "+cpu)
 	}
 	if b.MemoryPeak > 0 {
 		parts = append(parts, "memory peak "+formatBytes(b.MemoryPeak))
 	}
 	return strings.Join(parts, ", ")
+}
+
+// cpuTime is the CPU time a finished build used, "" when none was
+// measured: a running build's is read when it ends.
+func cpuTime(b *api.Build) string {
+	if !b.Status.Finished() || b.CPUUsec == 0 {
+		return ""
+	}
+	return timespan.Format(time.Duration(b.CPUUsec) * time.Microsecond)
 }
 
 // wallTime is how long the build ran, "-" before it started; a running

@@ -14,7 +14,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sdbuild/sdbuild/api"
-	"github.com/sdbuild/sdbuild/internal/timespan"
 )
 
 func newListCommand() *cobra.Command {
@@ -91,11 +90,13 @@ func printList(w io.Writer, bs []api.Build) error {
 	return tw.Flush()
 }
 
-// exitText is a finished build's exit status, its signal's name when one
-// killed it; "-" while it has none.
+// exitText is how a builder that ran to its end exited: its status, or
+// its signal's name when one killed it; "-" for a build still queued or
+// running, or one sdbuild ended (cancelled, timed out, interrupted), whose
+// exit code says nothing.
 func exitText(b *api.Build) string {
 	switch {
-	case !b.Status.Finished() || b.Started.IsZero():
+	case b.Status != api.StatusSucceeded && b.Status != api.StatusFailed || b.Started.IsZero():
 		return "-"
 	case b.Signal != 0:
 		return api.SignalName(b.Signal)
@@ -177,8 +178,8 @@ func printBuild(w io.Writer, b *api.Build) {
 	row("Features", strings.Join(b.Features, ", "))
 	row("Unit", b.Unit)
 	row("Slot", slotText(b.Slot))
-	if b.Status.Finished() && !b.Started.IsZero() {
-		row("Exit", exitText(b))
+	if e := exitText(b); e != "-" {
+		row("Exit", e)
 	}
 	row("Limit", b.Limit)
 	row("Error", b.Error)
@@ -187,7 +188,7 @@ func printBuild(w io.Writer, b *api.Build) {
 	if !b.Started.IsZero() {
 		row("Started", b.Started.Local().Format(systemdTime))
 		row("Duration", wallTime(b))
-		row("CPU", timespan.Format(time.Duration(b.CPUUsec)*time.Microsecond))
+		row("CPU", cpuTime(b))
 	}
 	if !b.Finished.IsZero() {
 		row("Finished", b.Finished.Local().Format(systemdTime))

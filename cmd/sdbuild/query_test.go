@@ -16,7 +16,9 @@ func queryDaemon(t *testing.T) *fakeDaemon {
 	queued := api.Build{ID: "1a3c00000000", User: "alice", Slot: -1, Args: []string{"make"}, Outcome: api.Outcome{Status: api.StatusQueued}, Created: t0}
 	segv := *finishedBuild("9f0000000000")
 	segv.Outcome = api.Outcome{Status: api.StatusFailed, ExitCode: 139, Signal: 11, Error: "builder killed by signal SEGV (core not dumped)"}
-	d := &fakeDaemon{builds: []api.Build{running, queued, segv, *finishedBuild("7e0000000000")},
+	cancelled := *finishedBuild("5c0000000000")
+	cancelled.Outcome = api.Outcome{Status: api.StatusCancelled, Error: "cancelled"}
+	d := &fakeDaemon{builds: []api.Build{running, queued, segv, *finishedBuild("7e0000000000"), cancelled},
 		logs: map[string]string{"7e0000000000": "one\ntwo\nthree\n", "9f0000000000": "a\nb"}}
 	d.serve(t)
 	return d
@@ -28,7 +30,7 @@ func TestList(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("list = %d, %s", code, errOut)
 	}
-	for id, exit := range map[string]string{"1a2b00000000": "-", "1a3c00000000": "-", "9f0000000000": "SEGV", "7e0000000000": "0"} {
+	for id, exit := range map[string]string{"1a2b00000000": "-", "1a3c00000000": "-", "9f0000000000": "SEGV", "7e0000000000": "0", "5c0000000000": "-"} {
 		var row []string
 		for _, l := range strings.Split(out, "\n") {
 			if strings.HasPrefix(l, id) {
@@ -167,7 +169,7 @@ func TestCompletion(t *testing.T) {
 		{[]string{"cancel", ""}, []string{"1a2b00000000", "1a3c00000000"}, []string{"7e0000000000"}},
 		{[]string{"logs", "7"}, []string{"7e0000000000"}, nil},
 		{[]string{"run", "--feature", ""}, []string{"uid-range\t", "systemd-cgroup\t", "network\t", "kvm\t", "tun\t"}, nil},
-		{[]string{"run", "-p", "Mem"}, []string{"MemoryMax=", "MemoryHigh="}, nil},
+		{[]string{"run", "-p", "Mem"}, []string{"MemoryMax=", "MemoryHigh="}, []string{"TasksMax="}},
 		{[]string{"list", "--status", ""}, []string{"queued", "timed-out"}, nil},
 	} {
 		out, errOut, code := cli(t, append([]string{"__complete"}, tt.args...)...)
