@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -224,5 +225,24 @@ func TestEnterArgs(t *testing.T) {
 			strings.Join(d.enter.Args, "|") != strings.Join(tt.want, "|") {
 			t.Errorf("enter %q sent %+v (exit %d, %s); want args %q", tt.args, d.enter, code, errOut, tt.want)
 		}
+	}
+}
+
+// Root has no user daemon: --user says so instead of failing on uid 0's
+// "configuration"; install-units --user still installs users' units.
+func TestUserAsRoot(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: the message is root's")
+	}
+	noConfig(t)
+	for _, args := range [][]string{{"--user", "status"}, {"--user", "list"}, {"--user", "run", "--local", "true"}} {
+		_, errOut, code := cli(t, args...)
+		if code != exitSdbuild || errOut != "sdbuild: "+errRootUserDaemon.Error()+"\n" {
+			t.Errorf("sdbuild %q as root = %d, %q", args, code, errOut)
+		}
+	}
+	out, errOut, code := cli(t, "install-units", "--user", "--no-reload", "--bindir", "/usr/libexec/sdbuild", "--dir", t.TempDir())
+	if code != 0 || !strings.Contains(out, "installed ") {
+		t.Errorf("install-units --user as root = %d, %q, %q", code, out, errOut)
 	}
 }

@@ -132,6 +132,9 @@ func runLocal(cmd *cobra.Command, f *runFlags, args []string) error {
 	// Without root, the build runs on the user's own ids (configuration
 	// of the user's daemon, whose slots it shares).
 	user, err := userMode(cmd, false)
+	if err == nil {
+		err = checkUserDaemon(user)
+	}
 	if err != nil {
 		return jsonRefusal(f.json, err)
 	}
