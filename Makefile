@@ -36,8 +36,11 @@ all: build
 
 build: $(addprefix bin/,$(CMDS))
 
+# The binaries name the same version as the package and the man pages
+# (sdbuild --version, /v1/status), also where go build embeds no VCS
+# information (-buildvcs=false, a tarball).
 bin/%: FORCE
-	$(GO) build -trimpath $(GOBUILDFLAGS) -ldflags '$(GOLDFLAGS)' -o $@ ./cmd/$*
+	$(GO) build -trimpath $(GOBUILDFLAGS) -ldflags '$(GOLDFLAGS) -X github.com/sdbuild/sdbuild/internal/version.override=$(VERSION)' -o $@ ./cmd/$*
 
 # sdbuild with its hidden gen-docs command (cmd/sdbuild/gendocs.go).
 bin/sdbuild-gendocs: FORCE
