@@ -30,7 +30,7 @@ DEBDIR  ?= bin
 # Packages with tests that need a running systemd (//go:build integration).
 INTEGRATION_PKGS = $(shell grep -rlE --include='*_test.go' '^//go:build (integration|.*[ &|]integration)\b' . | xargs -r -n1 dirname | sort -u)
 
-.PHONY: all build test test-host test-integration vet demo bench bench-rootless deps docs install deb clean
+.PHONY: all build test test-host test-integration vet demo bench bench-rootless deps docs install deb clean proto
 
 all: build
 
@@ -92,6 +92,18 @@ bench-rootless: deps build
 
 deps:
 	contrib/install-deps
+
+# The runner protocol's Go code, which is committed: protoc (Debian's
+# protobuf-compiler) with the Go plugins at the versions go.mod pins.
+PROTOC_GEN_GO      ?= google.golang.org/protobuf/cmd/protoc-gen-go@v1.36.12
+PROTOC_GEN_GO_GRPC ?= google.golang.org/grpc/cmd/protoc-gen-go-grpc@v1.6.0
+proto:
+	GOBIN=$(CURDIR)/bin $(GO) install $(PROTOC_GEN_GO)
+	GOBIN=$(CURDIR)/bin $(GO) install $(PROTOC_GEN_GO_GRPC)
+	PATH=$(CURDIR)/bin:$$PATH protoc -I bbrunner/pb \
+		--go_out=. --go_opt=module=github.com/sdbuild/sdbuild \
+		--go-grpc_out=. --go-grpc_opt=module=github.com/sdbuild/sdbuild \
+		bbrunner/pb/*.proto
 
 install: bin/sdbuild bin/sdbuildd docs
 	install -D -m 0755 bin/sdbuild $(DESTDIR)$(BINDIR)/sdbuild
