@@ -32,6 +32,9 @@ type Request struct {
 	Properties []string `json:"properties,omitempty"`
 	// Owner receives the outputs.
 	Owner outputs.Owner `json:"owner"`
+	// Action, when set, is a remote-execution action's part (the runner
+	// service); it never travels as JSON.
+	Action *Action `json:"-"`
 }
 
 // Checked is a request that passed every check that needs no slot.
@@ -97,6 +100,9 @@ func (r *Runner) checkRequest(req *Request) (*Checked, error) {
 	// inputs) is refused now, before a slot is taken.
 	draft := sandbox.Spec{BuildID: "check", Args: req.Args, Env: req.Env, Features: f,
 		Inputs: c.inputs, Dir: "/", HostID: 1, IDCount: 1}
+	if req.Action != nil {
+		draft.Action = req.Action.Sandbox
+	}
 	if err := draft.Validate(); err != nil {
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 package build
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -78,6 +79,11 @@ type Result struct {
 	Output   string // the output directory it made, if any
 	Started  time.Time
 	Finished time.Time
+	// Rusage is the builder's, when it ran.
+	Rusage *sandbox.Rusage
+	// ActionErr is the first failure to write an action's stdout or
+	// stderr file.
+	ActionErr error
 }
 
 // NewRecord is the record of a build of req, by user (uid), before it
@@ -168,6 +174,26 @@ func (r *Runner) runLeased(ctx context.Context, id string, c *Checked, lease *sl
 		Inputs: c.inputs, Dir: dir, HostID: lease.FirstID, IDCount: lease.Count,
 	}
 	spec.HostGID, spec.UserNS = lease.FirstGID, r.opt.UserNS
+	if a := req.Action; a != nil {
+		spec.Action = a.Sandbox
+		if a.Lend != nil {
+			ids := IDs{UID: lease.FirstID, GID: spec.HostGID, Count: lease.Count}
+			if spec.HostGID == 0 {
+				ids.GID = lease.FirstID
+			}
+			if err := a.Lend(ids); err != nil {
+				a.Return(ids)
+				return nil, err
+			}
+			// Deferred before the sandbox starts, so it runs after
+			// runSandbox has seen every process of the build die.
+			defer func() {
+				if err := a.Return(ids); err != nil {
+					fmt.Fprintf(log, "sdbuild: %v\n", err)
+				}
+			}()
+		}
+	}
 	if req.Owner.UID != os.Geteuid() {
 		// A client of the daemon: init opens the client's inputs as the
 		// client, so a build reads only what its client can, whatever
@@ -239,6 +265,12 @@ func (r *Runner) runSandbox(ctx context.Context, spec *sandbox.Spec, lease *slot
 	if err != nil {
 		return false, err
 	}
+	pumping := false
+	defer func() {
+		if !pumping && p.Stderr != nil {
+			p.Stderr.Close()
+		}
+	}()
 	holder := slots.Holder{PID: p.PID()}
 	end := func() {}
 	var pl *Placement
@@ -283,7 +315,25 @@ func (r *Runner) runSandbox(ctx context.Context, spec *sandbox.Spec, lease *slot
 	}
 	w := newWatch(p, c.req.Timeout, c.req.MaxSilentTime)
 	pumped := make(chan struct{})
-	go func() { w.pump(log); close(pumped) }()
+	pumping = true
+	var outT, errT *tee
+	stdout := log
+	if a := c.req.Action; a != nil {
+		outT, errT = &tee{file: a.Stdout, log: log}, &tee{file: a.Stderr, log: log}
+		stdout = outT
+	}
+	go func() {
+		var errPumped chan struct{}
+		if errT != nil {
+			errPumped = make(chan struct{})
+			go func() { pumpAll(p.Stderr, errT); close(errPumped) }()
+		}
+		w.pump(stdout)
+		if errPumped != nil {
+			<-errPumped // ends with the build, as the log does
+		}
+		close(pumped)
+	}()
 	if err := release(p, pl); err != nil {
 		fmt.Fprintf(log, "sdbuild: %v\n", err)
 		p.Kill()
@@ -295,6 +345,10 @@ func (r *Runner) runSandbox(ctx context.Context, spec *sandbox.Spec, lease *slot
 	end()
 	p.Wait()
 	<-pumped
+	if outT != nil {
+		res.ActionErr = cmp.Or(outT.err, errT.err)
+	}
+	res.Rusage = sres.Rusage
 	reason := w.stop()
 	switch {
 	case reason == limitCancelled:

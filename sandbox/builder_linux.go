@@ -37,8 +37,12 @@ func runBuilderLocked(s *Spec, cgroupDir *os.File, ctl *conn) (Result, error) {
 	}
 	uid, gid := s.builderIdentity()
 	uidm, gidm := s.idMaps()
+	dir := BuildDir
+	if s.Action != nil {
+		dir = s.Action.WorkDir
+	}
 	attr := &syscall.ProcAttr{
-		Dir:   BuildDir,
+		Dir:   dir,
 		Env:   env,
 		Files: []uintptr{devnull.Fd(), 1, 2}, // 1 and 2 are the build log
 		Sys: &syscall.SysProcAttr{
@@ -52,6 +56,9 @@ func runBuilderLocked(s *Spec, cgroupDir *os.File, ctl *conn) (Result, error) {
 			Setsid:                     true, // no controlling terminal (CVE-2017-5226, TIOCSTI)
 			Pdeathsig:                  syscall.SIGKILL,
 		},
+	}
+	if s.Action != nil {
+		attr.Files[2] = actionStderrFd // the builder's stderr apart from its stdout
 	}
 	path, args := argv0, s.Args
 	var payloadW *os.File
@@ -99,15 +106,15 @@ func runBuilderLocked(s *Spec, cgroupDir *os.File, ctl *conn) (Result, error) {
 		}
 		return execFailure(s.Args[0], err), nil
 	}
-	ws, err := reapUntil(pid)
+	ws, ru, err := reapUntil(pid)
 	if err != nil {
 		return Result{}, err
 	}
 	switch {
 	case ws.Exited():
-		return Result{ExitCode: ws.ExitStatus()}, nil
+		return Result{ExitCode: ws.ExitStatus(), Rusage: ru}, nil
 	case ws.Signaled():
-		return Result{ExitCode: 128 + int(ws.Signal()), Signal: int(ws.Signal()), CoreDumped: ws.CoreDump()}, nil
+		return Result{ExitCode: 128 + int(ws.Signal()), Signal: int(ws.Signal()), CoreDumped: ws.CoreDump(), Rusage: ru}, nil
 	}
 	return Result{}, fmt.Errorf("builder %d: unexpected wait status %#x", pid, ws)
 }

@@ -188,6 +188,7 @@ func setupLocked(s *Spec) error {
 		{"cgroup delegation", func() error { return readDelegateFiles(s) }},
 		{"build dirs owner", func() error { return chownBuildDirsLocked(s) }},
 		{"build dirs", func() error { return bindBuildDirs(rootfd, s) }},
+		{"action dirs", func() error { return bindActionDirs(rootfd, s) }},
 		{"pivot_root", func() error { return pivotInto(rootfd) }},
 		{"read-only root", func() error { return setReadOnly("/", unix.MOUNT_ATTR_NODEV) }},
 		{"read-only dev", func() error { return setReadOnly("/dev", unix.MOUNT_ATTR_NOEXEC) }},
@@ -289,19 +290,29 @@ func limitLocked() error {
 }
 
 // reapUntil reaps children (init is PID 1: orphans of the build are
-// reparented to it) until pid has exited, and returns pid's status.
-func reapUntil(pid int) (unix.WaitStatus, error) {
+// reparented to it) until pid has exited, and returns pid's status and
+// resource usage.
+func reapUntil(pid int) (unix.WaitStatus, *Rusage, error) {
 	for {
 		var ws unix.WaitStatus
-		got, err := unix.Wait4(-1, &ws, 0, nil)
+		var ru unix.Rusage
+		got, err := unix.Wait4(-1, &ws, 0, &ru)
 		if errors.Is(err, unix.EINTR) {
 			continue
 		}
 		if err != nil {
-			return 0, fmt.Errorf("wait for builder %d: %w", pid, err)
+			return 0, nil, fmt.Errorf("wait for builder %d: %w", pid, err)
 		}
 		if got == pid {
-			return ws, nil
+			return ws, rusageOf(&ru), nil
 		}
+	}
+}
+
+func rusageOf(ru *unix.Rusage) *Rusage {
+	return &Rusage{
+		UtimeUsec: ru.Utime.Nano() / 1000, StimeUsec: ru.Stime.Nano() / 1000, MaxRSSKiB: ru.Maxrss,
+		MinFlt: ru.Minflt, MajFlt: ru.Majflt, InBlock: ru.Inblock, OuBlock: ru.Oublock,
+		NVCSw: ru.Nvcsw, NIVCSw: ru.Nivcsw,
 	}
 }

@@ -43,6 +43,9 @@ type Process struct {
 	// Log carries the builder's stdout and stderr (and init's own
 	// complaints), until every process of the build has exited.
 	Log io.ReadCloser
+	// Stderr, for an Action, carries the builder's stderr (Log then
+	// carries its stdout and init's complaints); nil otherwise.
+	Stderr io.ReadCloser
 
 	pid    int
 	ctl    *conn
@@ -78,7 +81,7 @@ func Start(s *Spec) (*Process, error) {
 // Spawn validates s, starts init and hands it the spec. It returns while
 // init builds the root, so that the caller can place init (in a systemd
 // scope, say) meanwhile; Ready waits for the root.
-func Spawn(s *Spec) (*Process, error) {
+func Spawn(s *Spec) (_ *Process, err error) {
 	if err := s.Validate(); err != nil {
 		return nil, err
 	}
@@ -104,8 +107,24 @@ func Spawn(s *Spec) (*Process, error) {
 	defer logW.Close()
 
 	p := &Process{Log: logR, ctl: newConn(parentEnd), exited: make(chan struct{}), spec: s}
+	var errW *os.File
+	if s.Action != nil {
+		var errR *os.File
+		if errR, errW, err = os.Pipe(); err != nil {
+			parentEnd.Close()
+			logR.Close()
+			return nil, fmt.Errorf("stderr pipe: %w", err)
+		}
+		defer errW.Close()
+		p.Stderr = errR
+		defer func() {
+			if err != nil {
+				errR.Close()
+			}
+		}()
+	}
 	started := make(chan error, 1)
-	go p.runLocked(childEnd, logW, started)
+	go p.runLocked(childEnd, logW, errW, started)
 	if err := <-started; err != nil {
 		p.close()
 		flags := uintptr(initCloneflags)
@@ -165,7 +184,7 @@ func (p *Process) Ready() error {
 // runLocked starts init and waits for it on one locked OS thread: init's
 // parent-death signal fires when the thread that forked it exits, not the
 // process (Go issue 27505), so that thread must outlive init.
-func (p *Process) runLocked(ctl, logW *os.File, started chan<- error) {
+func (p *Process) runLocked(ctl, logW, errW *os.File, started chan<- error) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	devnull, err := os.Open(os.DevNull)
@@ -191,6 +210,9 @@ func (p *Process) runLocked(ctl, logW *os.File, started chan<- error) {
 		Stderr:      logW,
 		ExtraFiles:  []*os.File{ctl},
 		SysProcAttr: attr,
+	}
+	if errW != nil {
+		cmd.ExtraFiles = append(cmd.ExtraFiles, errW) // actionStderrFd
 	}
 	err = cmd.Start()
 	devnull.Close()

@@ -42,6 +42,18 @@ type Result struct {
 	// the build's directories back to the caller once the build was dead,
 	// so Reclaim need not run.
 	Reclaimed bool `json:"reclaimed,omitempty"`
+	// Rusage is what the builder and the children it waited for used
+	// (wait4), unset when it could not be started.
+	Rusage *Rusage `json:"rusage,omitempty"`
+}
+
+// Rusage is the part of struct rusage Linux fills in.
+type Rusage struct {
+	UtimeUsec, StimeUsec int64
+	MaxRSSKiB            int64
+	MinFlt, MajFlt       int64
+	InBlock, OuBlock     int64
+	NVCSw, NIVCSw        int64
 }
 
 // conn is one end of the control socket.

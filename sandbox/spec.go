@@ -97,6 +97,9 @@ type Spec struct {
 	// the inputs marked Client are opened with these file-system
 	// credentials, so a build can read only what its client can.
 	Client *fscred.Cred `json:"client,omitempty"`
+	// Action, when set, runs the builder as a remote-execution action
+	// (see Action): Env is then its whole environment.
+	Action *Action `json:"action,omitempty"`
 }
 
 // UserNS is init's own user namespace, for a caller without root. The
@@ -142,10 +145,15 @@ func (s *Spec) validate() error {
 			return fmt.Errorf("env %q: want KEY=VALUE", e)
 		case !envKeyRe.MatchString(k):
 			return fmt.Errorf("env %q: %q is not a valid variable name", e, k)
-		case fixedEnv[k]:
+		case fixedEnv[k] && s.Action == nil:
 			return fmt.Errorf("env %q: %s is set by sdbuild and cannot be overridden", e, k)
 		case strings.ContainsRune(v, 0):
 			return fmt.Errorf("env %s: value contains a NUL byte", k)
+		}
+	}
+	if s.Action != nil {
+		if err := s.Action.validate(); err != nil {
+			return err
 		}
 	}
 	seen := map[string]Mount{}
@@ -208,6 +216,11 @@ func (s *Spec) orderedInputs() []Mount {
 // request may override, the request's own variables, then sdbuild's fixed
 // ones. Nothing of the caller's environment leaks in.
 func (s *Spec) Environ() []string {
+	if s.Action != nil {
+		// A worker gives an action its complete environment: nothing
+		// is added, not even PATH.
+		return append([]string{}, s.Env...)
+	}
 	env := map[string]string{"PATH": NoPath, "HOME": HomeDir}
 	order := []string{"PATH", "HOME"}
 	set := func(k, v string) {
