@@ -32,6 +32,8 @@ type Config struct {
 	// defaults to HOST.
 	SandboxPaths []string // sandbox-paths
 
+	Runner Runner // runner-*: the runner service (runner.go)
+
 	// Rootless is set for a user's own daemon (Source.User): the user and
 	// the subordinate ids it was granted. nil for the system daemon.
 	Rootless *Rootless
@@ -49,6 +51,7 @@ func Defaults() Config {
 		AllowedUsers: []string{"*"},
 		TrustedUsers: []string{"root"},
 		SandboxPaths: []string{},
+		Runner:       defaultRunner(),
 	}
 }
 

@@ -47,6 +47,7 @@ func (c *Config) Validate() error {
 		}
 	}
 	errs = append(errs, c.idRangeErrors()...)
+	errs = append(errs, c.runnerErrors()...)
 	return errors.Join(errs...)
 }
 
