@@ -30,6 +30,7 @@ type job struct {
 	oomKills    uint64        // the scope's memory.events oom_kill
 	initPID     int           // the sandbox's init, once placed; 0 before and after
 	cgroup      string        // the scope's cgroup as placed (build.Placement.Cgroup)
+	result      *build.Result // how it ended, once final; nil if it never ran
 }
 
 // snapshotLocked copies the build record for a reader.

@@ -15,14 +15,21 @@ import (
 // submit checks a request and queues it. Errors wrap build.ErrBadRequest
 // when the request can be fixed.
 func (d *Daemon) submit(p *peer, req *build.Request) (*api.Build, error) {
+	_, b, err := d.submitJob(p, req)
+	return b, err
+}
+
+// submitJob is submit, also returning the job, for a front end that
+// waits for its end (the runner service).
+func (d *Daemon) submitJob(p *peer, req *build.Request) (*job, *api.Build, error) {
 	c, err := d.runner.Check(req)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	id := build.NewID()
 	lg, err := buildlog.Create(d.logDir, id, "")
 	if err != nil {
-		return nil, fmt.Errorf("build %s: %w", id, err)
+		return nil, nil, fmt.Errorf("build %s: %w", id, err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	j := &job{
@@ -36,7 +43,7 @@ func (d *Daemon) submit(p *peer, req *build.Request) (*api.Build, error) {
 		d.mu.Unlock()
 		cancel()
 		lg.Close()
-		return nil, ErrShuttingDown
+		return nil, nil, ErrShuttingDown
 	}
 	d.jobs[id] = j
 	d.queue = append(d.queue, j)
@@ -49,7 +56,7 @@ func (d *Daemon) submit(p *peer, req *build.Request) (*api.Build, error) {
 	}
 	buildlog.Queued(id, "")
 	d.kick()
-	return snap, nil
+	return j, snap, nil
 }
 
 // dispatch starts queued builds, oldest first, whenever a job and a UID
@@ -128,6 +135,7 @@ func (d *Daemon) run(j *job, lease Lease, snap *api.Build) {
 func (d *Daemon) finishLocked(j *job, res *build.Result, err error) {
 	b := j.b
 	b.Finished = time.Now().UTC()
+	j.result = res
 	switch {
 	case j.interrupted:
 		b.Status, b.Error = api.StatusInterrupted, "sdbuildd stopped while the build ran; it was killed"

@@ -7,11 +7,16 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"google.golang.org/grpc"
 )
 
 // ServeOptions say how the daemon serves.
 type ServeOptions struct {
 	Listeners []net.Listener
+	// RunnerListeners serve the runner service (gRPC) to a remote-
+	// execution worker: sdbuild-runner.socket.
+	RunnerListeners []net.Listener
 	// IdleExit ends Serve after this long with no build and no client
 	// (socket activation starts the daemon again on the next connection).
 	IdleExit time.Duration
@@ -37,7 +42,20 @@ func (d *Daemon) Serve(ctx context.Context, o ServeOptions) error {
 		ConnState:         idle.connState,
 	}
 	go d.dispatch(ctx)
-	errc := make(chan error, len(o.Listeners))
+	errc := make(chan error, len(o.Listeners)+len(o.RunnerListeners))
+	var runner *grpc.Server
+	if len(o.RunnerListeners) > 0 {
+		runner = d.runnerServer()
+	}
+	for _, l := range o.RunnerListeners {
+		conns.Add(1)
+		go func() {
+			defer conns.Done()
+			if err := runner.Serve(l); err != nil && !errors.Is(err, grpc.ErrServerStopped) {
+				errc <- err
+			}
+		}()
+	}
 	for _, l := range o.Listeners {
 		conns.Add(1)
 		go func() {
@@ -80,6 +98,9 @@ loop:
 	srv.Shutdown(sctx)
 	scancel()
 	d.shutdown()
+	if runner != nil {
+		stopRunner(runner) // its calls ended with their builds
+	}
 	conns.Wait()
 	return err
 }

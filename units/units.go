@@ -11,7 +11,7 @@ import (
 	"strings"
 )
 
-//go:embed sdbuild.socket sdbuild.service sdbuild.slice user/sdbuild.socket user/sdbuild.service user/sdbuild.slice
+//go:embed sdbuild.socket sdbuild-runner.socket sdbuild.service sdbuild.slice user/sdbuild.socket user/sdbuild.service user/sdbuild.slice
 var files embed.FS
 
 // SystemDir is where units for the system manager are installed.

@@ -69,7 +69,7 @@ func run(fs *pflag.FlagSet, listen string, idle time.Duration) error {
 			return a
 		},
 	}))
-	lns, activated, err := listeners(listen, cfg.Socket)
+	lns, runnerLns, activated, err := listeners(listen, cfg)
 	if err != nil {
 		return err
 	}
@@ -103,57 +103,87 @@ func run(fs *pflag.FlagSet, listen string, idle time.Duration) error {
 	}
 	wd, _ := sddaemon.SdWatchdogEnabled(false)
 	log.Info("serving", "version", version.String(), "socket", cfg.Socket, "slots", cfg.Slots(), "max_jobs", cfg.MaxJobs, "activated", activated, "rootless", rootless)
-	return d.Serve(ctx, daemon.ServeOptions{Listeners: lns, IdleExit: idle, Watchdog: wd})
+	return d.Serve(ctx, daemon.ServeOptions{Listeners: lns, RunnerListeners: runnerLns, IdleExit: idle, Watchdog: wd})
 }
 
-// listeners are the sockets systemd passed (socket activation), or one we
-// bind ourselves at path (--listen, else the configured socket).
-func listeners(listen, socket string) ([]net.Listener, bool, error) {
+// runnerFDName is the FileDescriptorName of sdbuild-runner.socket.
+const runnerFDName = "runner"
+
+// listeners are the sockets systemd passed (socket activation): the API's
+// and the runner service's, told apart by their FileDescriptorName. Or
+// those we bind ourselves: the API at listen (--listen, else the
+// configured socket) and, when the runner service is configured, its
+// socket.
+func listeners(listen string, cfg *config.Config) (api, runner []net.Listener, activated bool, err error) {
 	if listen == "" {
-		lns, err := activation.Listeners()
+		named, err := activation.ListenersWithNames()
 		if err != nil {
-			return nil, false, fmt.Errorf("socket activation: %w", err)
+			return nil, nil, false, fmt.Errorf("socket activation: %w", err)
 		}
-		var ok []net.Listener
-		for i, l := range lns {
-			// activation.Listeners returns nil for fds it could not use.
-			if l == nil {
-				return nil, false, fmt.Errorf("socket activation: passed fd %d is not a listening socket", 3+i)
+		for name, lns := range named {
+			for _, l := range lns {
+				// activation returns nil for fds it could not use.
+				if l == nil {
+					return nil, nil, false, fmt.Errorf("socket activation: a passed fd named %q is not a listening socket", name)
+				}
+				if name == runnerFDName {
+					runner = append(runner, l)
+				} else {
+					api = append(api, l)
+				}
 			}
-			ok = append(ok, l)
 		}
-		if len(ok) > 0 {
-			return ok, true, nil
+		if len(api)+len(runner) > 0 {
+			return api, runner, true, nil
 		}
-		listen = socket
+		listen = cfg.Socket
 	}
+	l, err := listenUnix(listen, 0o666)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	api = []net.Listener{l}
+	if cfg.Runner.Enabled() {
+		// Only root may hand sdbuild actions, as with the unit.
+		rl, err := listenUnix(cfg.Runner.Socket, 0o600)
+		if err != nil {
+			l.Close()
+			return nil, nil, false, err
+		}
+		runner = []net.Listener{rl}
+	}
+	return api, runner, false, nil
+}
+
+// listenUnix binds a Unix socket at listen with mode (0600 for a user's
+// own daemon: it serves that user alone).
+func listenUnix(listen string, mode os.FileMode) (net.Listener, error) {
 	dirMode := os.FileMode(0o755)
 	if os.Geteuid() != 0 {
 		dirMode = 0o700 // a user's own daemon's socket is the user's alone
 	}
 	if err := os.MkdirAll(filepath.Dir(listen), dirMode); err != nil {
-		return nil, false, fmt.Errorf("listen on %s: %w", listen, err)
+		return nil, fmt.Errorf("listen on %s: %w", listen, err)
 	}
 	// A socket file left by a daemon that died is in the way; a live one
 	// answers, and then we must not steal its path.
 	if c, err := net.Dial("unix", listen); err == nil {
 		c.Close()
-		return nil, false, fmt.Errorf("listen on %s: another sdbuildd is serving there", listen)
+		return nil, fmt.Errorf("listen on %s: another sdbuildd is serving there", listen)
 	}
 	os.Remove(listen)
 	l, err := net.Listen("unix", listen)
 	if err != nil {
-		return nil, false, fmt.Errorf("listen on %s: %w", listen, err)
+		return nil, fmt.Errorf("listen on %s: %w", listen, err)
 	}
-	// Everyone may connect; what they may do follows their credentials.
-	// A user's own daemon serves that user alone.
-	mode := os.FileMode(0o666)
+	// Everyone may connect to the API; what they may do follows their
+	// credentials. A user's own daemon serves that user alone.
 	if os.Geteuid() != 0 {
 		mode = 0o600
 	}
 	if err := os.Chmod(listen, mode); err != nil {
 		l.Close()
-		return nil, false, fmt.Errorf("listen on %s: %w", listen, err)
+		return nil, fmt.Errorf("listen on %s: %w", listen, err)
 	}
-	return []net.Listener{l}, false, nil
+	return l, nil
 }
