@@ -33,6 +33,11 @@ var (
 	binDir   string // sdbuild and sdbuildd built for this run
 	stateDir string
 	socket   = "/run/sdbuild-test/sdbuild.sock"
+	// The runner service's socket and the build directory it shares with
+	// the tests that play a remote-execution worker (runner_test.go):
+	// not below /tmp, which every sandbox has of its own.
+	runnerSocket = "/run/sdbuild-test/runner.sock"
+	runnerDir    string
 )
 
 func TestMain(m *testing.M) {
@@ -60,6 +65,11 @@ func run(m *testing.M) int {
 		return 1
 	}
 	binDir, stateDir = filepath.Join(tmp, "bin"), filepath.Join(tmp, "state")
+	if runnerDir, err = os.MkdirTemp("/var/tmp", "sdbuild-runner-"); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(runnerDir)
 	for _, cmd := range []string{"sdbuild", "sdbuildd"} {
 		out, err := exec.Command("go", "build", "-o", filepath.Join(binDir, cmd), "../cmd/"+cmd).CombinedOutput()
 		if err != nil {
@@ -83,9 +93,11 @@ func installUnits() error {
 		return err
 	}
 	dropins := map[string]string{
-		"sdbuild.socket.d/test.conf": "[Socket]\nListenStream=\nListenStream=" + socket + "\n",
-		"sdbuild.service.d/test.conf": fmt.Sprintf("[Service]\nEnvironment=SDBUILD_STATE_DIR=%s SDBUILD_SOCKET=%s SDBUILD_START_ID=%d SDBUILD_ID_COUNT=%d SDBUILD_MAX_JOBS=%d SDBUILD_ALLOWED_USERS=root,nobody\n",
-			stateDir, socket, testStartID, testSlots*65536, testSlots),
+		"sdbuild.socket.d/test.conf":        "[Socket]\nListenStream=\nListenStream=" + socket + "\n",
+		"sdbuild-runner.socket.d/test.conf": "[Socket]\nListenStream=\nListenStream=" + runnerSocket + "\n",
+		"sdbuild.service.d/test.conf": fmt.Sprintf("[Service]\nEnvironment=SDBUILD_STATE_DIR=%s SDBUILD_SOCKET=%s SDBUILD_START_ID=%d SDBUILD_ID_COUNT=%d SDBUILD_MAX_JOBS=%d SDBUILD_ALLOWED_USERS=root,nobody\n"+
+			"Environment=SDBUILD_RUNNER_BUILD_DIRECTORY=%s SDBUILD_RUNNER_FEATURES=uid-range\n",
+			stateDir, socket, testStartID, testSlots*65536, testSlots, runnerDir),
 	}
 	for name, content := range dropins {
 		p := filepath.Join(unitDir, name)
@@ -96,7 +108,7 @@ func installUnits() error {
 			return err
 		}
 	}
-	for _, args := range [][]string{{"daemon-reload"}, {"start", "sdbuild.socket"}} {
+	for _, args := range [][]string{{"daemon-reload"}, {"start", "sdbuild.socket", "sdbuild-runner.socket"}} {
 		if out, err := exec.Command("systemctl", args...).CombinedOutput(); err != nil {
 			return fmt.Errorf("systemctl %s: %v: %s", args, err, out)
 		}
@@ -105,8 +117,8 @@ func installUnits() error {
 }
 
 func uninstallUnits() {
-	exec.Command("systemctl", "stop", "sdbuild.socket", "sdbuild.service").Run()
-	for _, n := range append(units.Names(), "sdbuild.socket.d", "sdbuild.service.d") {
+	exec.Command("systemctl", "stop", "sdbuild.socket", "sdbuild-runner.socket", "sdbuild.service").Run()
+	for _, n := range append(units.Names(), "sdbuild.socket.d", "sdbuild-runner.socket.d", "sdbuild.service.d") {
 		os.RemoveAll(filepath.Join(unitDir, n))
 	}
 	exec.Command("systemctl", "daemon-reload").Run()
