@@ -10,6 +10,7 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
 	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/structpb"
 
 	"github.com/sdbuild/sdbuild/api"
 	"github.com/sdbuild/sdbuild/bbrunner/pb"
@@ -18,7 +19,9 @@ import (
 
 // resourceUsage is what the worker files in the action result: the
 // command's rusage as a worker's own runner reports it, and what the
-// build's scope measured over all of the action's processes.
+// build's scope measured over all of the action's processes (cpu.stat's
+// usage_usec, memory.peak, pids.peak; 0 where cgroup2 lacks the
+// controller), with the build's id, unit and slot.
 func resourceUsage(rec *api.Build, res *build.Result) ([]*anypb.Any, error) {
 	var out []*anypb.Any
 	posix := &pb.POSIXResourceUsage{}
@@ -38,9 +41,19 @@ func resourceUsage(rec *api.Build, res *build.Result) ([]*anypb.Any, error) {
 	if rec.Signal != 0 {
 		posix.TerminationSignal = strings.TrimPrefix(unix.SignalName(syscall.Signal(rec.Signal)), "SIG")
 	}
-	sd := &pb.BuildResourceUsage{
-		BuildId: rec.ID, Unit: rec.Unit, Slot: int32(rec.Slot),
-		CpuUsec: rec.CPUUsec, MemoryPeakBytes: rec.MemoryPeak, TasksPeak: rec.TasksPeak,
+	// What the scope measured travels as a google.protobuf.Struct: a
+	// worker resolves every Any by its own registry (to log and show the
+	// result), which has no type of sdbuild's; a Struct it can read.
+	sd, err := structpb.NewStruct(map[string]any{
+		"sdbuild_build_id":  rec.ID,
+		"unit":              rec.Unit,
+		"slot":              rec.Slot,
+		"cpu_usec":          rec.CPUUsec,
+		"memory_peak_bytes": rec.MemoryPeak,
+		"tasks_peak":        rec.TasksPeak,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("resource usage: %w", err)
 	}
 	for _, m := range []proto.Message{posix, sd} {
 		a, err := anypb.New(m)

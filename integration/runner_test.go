@@ -19,6 +19,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/structpb"
 
 	"github.com/sdbuild/sdbuild/bbrunner/pb"
 	"github.com/sdbuild/sdbuild/internal/cgroup2"
@@ -110,19 +111,32 @@ func (a *workerAction) checkInput(t *testing.T) {
 	}
 }
 
-func usage(t *testing.T, r *pb.RunResponse) (*pb.POSIXResourceUsage, *pb.BuildResourceUsage) {
+// scopeUsage is what the build's scope measured, as the runner reports it.
+type scopeUsage struct {
+	BuildId                             string
+	Unit                                string
+	Slot                                int32
+	CpuUsec, MemoryPeakBytes, TasksPeak uint64
+}
+
+func usage(t *testing.T, r *pb.RunResponse) (*pb.POSIXResourceUsage, *scopeUsage) {
 	t.Helper()
-	posix, sd := &pb.POSIXResourceUsage{}, &pb.BuildResourceUsage{}
+	posix, st := &pb.POSIXResourceUsage{}, &structpb.Struct{}
 	if len(r.ResourceUsage) != 2 {
 		t.Fatalf("resource usage: %d entries, want 2", len(r.ResourceUsage))
 	}
 	if err := r.ResourceUsage[0].UnmarshalTo(posix); err != nil {
 		t.Fatalf("resource usage: %v", err)
 	}
-	if err := r.ResourceUsage[1].UnmarshalTo(sd); err != nil {
+	if err := r.ResourceUsage[1].UnmarshalTo(st); err != nil {
 		t.Fatalf("resource usage: %v", err)
 	}
-	return posix, sd
+	f := st.AsMap()
+	num := func(k string) uint64 { v, _ := f[k].(float64); return uint64(v) }
+	id, _ := f["sdbuild_build_id"].(string)
+	unit, _ := f["unit"].(string)
+	return posix, &scopeUsage{BuildId: id, Unit: unit, Slot: int32(num("slot")),
+		CpuUsec: num("cpu_usec"), MemoryPeakBytes: num("memory_peak_bytes"), TasksPeak: num("tasks_peak")}
 }
 
 func runAction(t *testing.T, c pb.RunnerClient, req *pb.RunRequest) *pb.RunResponse {
