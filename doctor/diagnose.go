@@ -11,6 +11,7 @@ func Diagnose(h *Host) Report {
 	checks = append(checks, checkSystemd(h)...)
 	checks = append(checks, checkCgroup(h)...)
 	checks = append(checks, checkControllers(h)...)
+	checks = append(checks, checkRunner(h)...)
 	r := Report{Checks: checks, Features: checkFeatures(h, checks)}
 	r.OK = len(r.Blocking()) == 0
 	return r

@@ -68,6 +68,7 @@ func Gather(ctx context.Context, o Options) *Host {
 		h.IDRangeWarnings, _ = h.Config.IDRangeWarnings()
 		h.Quarantined, h.SlotsErr = slots.ReadQuarantined(h.Config.SlotOptions().Dir, h.Config.Slots())
 	}
+	h.Runner = gatherRunner(h.Config)
 	h.SystemdErr = dialSystemd(ctx, o.SystemdTimeout)
 	if st, err := os.Lstat("/run/systemd/system"); err == nil && st.IsDir() {
 		h.SystemdBooted = true // sd_booted(3)'s test

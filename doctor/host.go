@@ -51,6 +51,8 @@ type Host struct {
 	Quarantined []slots.Quarantine
 	SlotsErr    error
 
+	Runner RunnerFacts // the runner service's build directory and socket (runner.go)
+
 	Executables map[string]string // name → path on PATH; absent when not found
 	Devices     map[string]Device // by path
 }

@@ -30,14 +30,24 @@ type Action struct {
 // mean the same inside.
 func (a *Action) BindPath(rel string) string { return path.Join(a.Base, rel) }
 
-func (a *Action) validate() error {
-	if !path.IsAbs(a.Base) || path.Clean(a.Base) != a.Base || a.Base == "/" {
-		return fmt.Errorf("action build directory %q: must be absolute, clean and not /", a.Base)
+// CheckActionBase checks a shared build directory: its directories are
+// bound at their host paths, so it must not overlap a path the sandbox
+// has of its own (/tmp, /proc, ...).
+func CheckActionBase(base string) error {
+	if !path.IsAbs(base) || path.Clean(base) != base || base == "/" {
+		return fmt.Errorf("action build directory %q: must be absolute, clean and not /", base)
 	}
 	for _, r := range reserved {
-		if a.Base == r || strings.HasPrefix(a.Base, r+"/") || strings.HasPrefix(r, a.Base+"/") {
-			return fmt.Errorf("action build directory %s: overlaps %s, which the sandbox reserves", a.Base, r)
+		if base == r || strings.HasPrefix(base, r+"/") || strings.HasPrefix(r, base+"/") {
+			return fmt.Errorf("action build directory %s: overlaps %s, which every sandbox has of its own; use a directory elsewhere (/var/lib/...)", base, r)
 		}
+	}
+	return nil
+}
+
+func (a *Action) validate() error {
+	if err := CheckActionBase(a.Base); err != nil {
+		return err
 	}
 	if len(a.Binds) == 0 {
 		return fmt.Errorf("action: no directory to bind")
