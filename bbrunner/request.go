@@ -3,6 +3,7 @@ package bbrunner
 import (
 	"fmt"
 	"path"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -20,6 +21,7 @@ type plan struct {
 	stderr    string
 	action    *sandbox.Action
 	name      string // the build's name: the action's directory
+	journal   map[string]string
 }
 
 // planRun checks a request against the build directory base (absolute)
@@ -70,6 +72,14 @@ func planRunUnwrapped(base string, r *pb.RunRequest) (*plan, error) {
 		args: r.Arguments, env: env, inputRoot: r.InputRootDirectory, tmp: r.TemporaryDirectory,
 		stdout: r.StdoutPath, stderr: r.StderrPath, name: "action " + firstElem(r.InputRootDirectory),
 	}
+	// A worker names an action's directory after the first 16 hex digits
+	// of its digest (a number when it may run twice at once): the one
+	// clue to the action the protocol carries.
+	dir := firstElem(r.InputRootDirectory)
+	p.journal = map[string]string{"SDBUILD_ACTION_DIRECTORY": path.Join(base, dir)}
+	if digestPrefixRe.MatchString(dir) {
+		p.journal["SDBUILD_ACTION_DIGEST_PREFIX"] = dir
+	}
 	binds := []string{p.inputRoot}
 	if p.tmp != "" {
 		binds = append(binds, p.tmp)
@@ -80,6 +90,8 @@ func planRunUnwrapped(base string, r *pb.RunRequest) (*plan, error) {
 	}
 	return p, nil
 }
+
+var digestPrefixRe = regexp.MustCompile(`^[0-9a-f]{16}$`)
 
 // within reports whether the relative path p is dir or lies below it.
 func within(p, dir string) bool {

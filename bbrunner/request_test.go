@@ -38,8 +38,8 @@ func TestPlanRun(t *testing.T) {
 	if a.WorkDir != "/var/lib/w/build/0123456789abcdef/root/pkg" || !slices.Equal(a.Binds, []string{"0123456789abcdef/root", "0123456789abcdef/tmp"}) {
 		t.Errorf("action = %+v", a)
 	}
-	if p.name != "action 0123456789abcdef" {
-		t.Errorf("name = %q", p.name)
+	if p.name != "action 0123456789abcdef" || p.journal["SDBUILD_ACTION_DIGEST_PREFIX"] != "0123456789abcdef" {
+		t.Errorf("name = %q, journal %q", p.name, p.journal)
 	}
 }
 

@@ -112,7 +112,7 @@ func (s *Server) Run(ctx context.Context, r *pb.RunRequest) (*pb.RunResponse, er
 		Owner: outputs.Owner{UID: int(a.worker.uid), GID: int(a.worker.gid)},
 		Action: &build.Action{
 			Sandbox: p.action, Stdout: a.stdout, Stderr: a.stderr,
-			Lend: a.lend, Return: a.give,
+			Lend: a.lend, Return: a.give, Journal: p.journal,
 		},
 	}
 	rec, res, err := s.opt.Submit(ctx, req)

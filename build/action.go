@@ -18,6 +18,9 @@ type Action struct {
 	// when the build could not run, and only if Lend ran. Both get the
 	// slot's host ids.
 	Lend, Return func(ids IDs) error
+	// Journal are fields for the journal entry that records the action
+	// under the build's unit (SDBUILD_ACTION_DIGEST_PREFIX, ...).
+	Journal map[string]string
 }
 
 // IDs are a slot's host ids: UID.. and GID.., Count of each.

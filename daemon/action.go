@@ -3,6 +3,7 @@ package daemon
 import (
 	"context"
 	"fmt"
+	"maps"
 	"time"
 
 	"github.com/sdbuild/sdbuild/api"
@@ -42,8 +43,12 @@ func (d *Daemon) runAction(ctx context.Context, p *peer, req *build.Request) (*a
 	d.mu.Lock()
 	res := j.result
 	d.mu.Unlock()
-	buildlog.Event(j.id, rec.Unit, fmt.Sprintf("remote action %s of %s: %s in %s", req.Name, p.name, rec.Status, time.Since(start).Round(time.Millisecond)),
-		map[string]string{buildlog.FieldEvent: "action", "SDBUILD_ACTION": req.Name, "SDBUILD_RUNNER_PEER": p.name,
-			"SDBUILD_EXIT_CODE": fmt.Sprint(rec.ExitCode)})
+	fields := map[string]string{buildlog.FieldEvent: "action", "SDBUILD_RUNNER_PEER": p.name, "SDBUILD_EXIT_CODE": fmt.Sprint(rec.ExitCode)}
+	if req.Action != nil {
+		maps.Copy(fields, req.Action.Journal)
+	}
+	if err := buildlog.Event(j.id, rec.Unit, fmt.Sprintf("remote %s of %s: %s in %s", req.Name, p.name, rec.Status, time.Since(start).Round(time.Millisecond)), fields); err != nil {
+		d.log.Warn("journal remote action", "id", j.id, "err", err)
+	}
 	return rec, res, nil
 }

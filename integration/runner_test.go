@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -252,6 +253,13 @@ exit 3`
 	if slices.Contains(ctl, "memory") != (sd.MemoryPeakBytes > 0) || slices.Contains(ctl, "pids") != (sd.TasksPeak > 0) {
 		t.Errorf("sdbuild resource usage = %v with controllers %q in sdbuild.slice", sd, ctl)
 	}
+	// The journal records the action under the build's unit, with the
+	// digest prefix its directory is named after.
+	waitFor(t, "the action's journal entry", func() bool {
+		out, _ := exec.Command("journalctl", "-o", "cat", "_SYSTEMD_UNIT=sdbuild.service",
+			"SDBUILD_ACTION_DIGEST_PREFIX="+a.dir, "OBJECT_SYSTEMD_UNIT="+sd.Unit).Output()
+		return strings.Contains(string(out), "remote action "+a.dir)
+	})
 	// Its output is in the journal under its unit too.
 	if logs := sdbuild(t, nil, "logs", sd.BuildId); !strings.Contains(logs.stdout, "to-stdout") || !strings.Contains(logs.stdout, "to-stderr") {
 		t.Errorf("sdbuild logs %s: %q %q", sd.BuildId, logs.stdout, logs.stderr)
