@@ -32,16 +32,17 @@ func (d *Daemon) runAction(ctx context.Context, p *peer, req *build.Request) (*a
 	}
 	start := time.Now()
 	select {
-	case <-j.done:
+	case <-j.ended:
 	case <-ctx.Done():
 		if err := d.cancelBuild(j.id); err != nil {
 			d.log.Debug("cancel remote action", "id", j.id, "err", err) // it ended meanwhile
 		}
-		<-j.done
+		<-j.ended
 	}
-	rec := d.final(j)
+	// Final in memory: nothing of the build runs, its slot is free; its
+	// record is written meanwhile.
 	d.mu.Lock()
-	res := j.result
+	rec, res := j.snapshotLocked(), j.result
 	d.mu.Unlock()
 	fields := map[string]string{buildlog.FieldEvent: "action", "SDBUILD_RUNNER_PEER": p.name, "SDBUILD_EXIT_CODE": fmt.Sprint(rec.ExitCode)}
 	if req.Action != nil {

@@ -20,6 +20,11 @@ type job struct {
 	// memoryLimit is the request's MemoryMax= property, for an OOM kill's
 	// message.
 	memoryLimit string
+	// ended is closed when the build is final in memory, before it is
+	// recorded: nothing of it runs any more and its slot is free. The
+	// runner service answers on it, so that the history's fsync is not
+	// on a remote action's critical path.
+	ended chan struct{}
 
 	// protected by Daemon.mu
 	b           *api.Build

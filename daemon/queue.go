@@ -33,7 +33,7 @@ func (d *Daemon) submitJob(p *peer, req *build.Request) (*job, *api.Build, error
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	j := &job{
-		id: id, checked: c, log: lg, ctx: ctx, cancel: cancel, done: make(chan struct{}),
+		id: id, checked: c, log: lg, ctx: ctx, cancel: cancel, done: make(chan struct{}), ended: make(chan struct{}),
 		changed: make(chan struct{}), b: build.NewRecord(id, req, p.name, p.uid),
 		memoryLimit: memoryLimit(req.Properties),
 	}
@@ -149,6 +149,7 @@ func (d *Daemon) finishLocked(j *job, res *build.Result, err error) {
 		b.Status, b.Error = api.StatusFailed, err.Error()
 	}
 	b.CPUUsec, b.MemoryPeak, b.TasksPeak = j.stats.CPUUsec, j.stats.MemoryPeak, j.stats.TasksPeak
+	close(j.ended) // finishLocked runs once per job: it leaves d.queue or d.run with it
 	j.notifyLocked()
 	snap := j.snapshotLocked()
 	d.updateStatusLocked()
