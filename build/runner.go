@@ -182,12 +182,17 @@ func (r *Runner) runLeased(ctx context.Context, id string, c *Checked, lease *sl
 				ids.GID = lease.FirstID
 			}
 			if err := a.Lend(ids); err != nil {
-				a.Return(ids)
+				if a.Return != nil {
+					a.Return(ids) // what was lent before the failure
+				}
 				return nil, err
 			}
 			// Deferred before the sandbox starts, so it runs after
 			// runSandbox has seen every process of the build die.
 			defer func() {
+				if a.Return == nil {
+					return
+				}
 				if err := a.Return(ids); err != nil {
 					fmt.Fprintf(log, "sdbuild: %v\n", err)
 				}
