@@ -1,7 +1,6 @@
 package sandbox
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -61,14 +60,14 @@ func runBuilderLocked(s *Spec, cgroupDir *os.File, ctl *conn) (Result, error) {
 		attr.Files[2] = actionStderrFd // the builder's stderr apart from its stdout
 	}
 	path, args := argv0, s.Args
-	var payloadW *os.File
+	var payload *conn
 	if cgroupDir != nil {
-		r, w, err := os.Pipe()
+		w, r, err := socketPair("sdbuild-payload", false)
 		if err != nil {
-			return Result{}, fmt.Errorf("payload pipe: %w", err)
+			return Result{}, fmt.Errorf("payload socket: %w", err)
 		}
 		defer r.Close()
-		payloadW = w
+		payload = newConn(w)
 		path, args = "/proc/self/exe", []string{payloadArg0}
 		attr.Files = append(attr.Files, r.Fd())
 		// A pid namespace of its own too: a systemd in the build treats PID 1
@@ -84,19 +83,19 @@ func runBuilderLocked(s *Spec, cgroupDir *os.File, ctl *conn) (Result, error) {
 		attr.Sys.UseCgroupFD, attr.Sys.CgroupFD = true, int(cgroupDir.Fd())
 	}
 	pid, err := syscall.ForkExec(path, args, attr)
-	if err == nil && payloadW != nil && s.builderNetwork() {
+	if err == nil && payload != nil && s.builderNetwork() {
 		if nerr := awaitBuilderNetwork(ctl, pid); nerr != nil {
 			// The payload stage reads its spec first: it has run nothing.
-			payloadW.Close()
+			payload.Close()
 			unix.Kill(pid, unix.SIGKILL)
 			return Result{}, nerr
 		}
 	}
-	if payloadW != nil {
+	if payload != nil {
 		if err == nil {
-			err = json.NewEncoder(payloadW).Encode(payloadSpec{Path: argv0, Args: s.Args})
+			err = payload.send(message{Step: stepExec, Exec: &execSpec{Path: argv0, Args: s.Args}}, nil)
 		}
-		payloadW.Close()
+		payload.Close()
 	}
 	if err != nil {
 		if errors.Is(err, unix.EINVAL) || errors.Is(err, unix.EPERM) || errors.Is(err, unix.ENOSPC) || errors.Is(err, unix.EUSERS) {

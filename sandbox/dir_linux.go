@@ -3,6 +3,8 @@ package sandbox
 import (
 	"fmt"
 	"os"
+
+	"golang.org/x/sys/unix"
 )
 
 // buildDirs are the build's own host directories below Spec.Dir, with the
@@ -37,6 +39,29 @@ func PrepareDir(dir string) error {
 		// systems; set the mode exactly.
 		if err := os.Chmod(p, d.mode); err != nil {
 			return fmt.Errorf("chmod %s: %w", p, err)
+		}
+	}
+	return nil
+}
+
+// chownBuildDirsLocked gives the directories the builder writes to its
+// first ids. init does it, in every mode: as root, or as root of its own
+// user namespace, where the caller's subordinate ids are mapped (the
+// caller itself cannot chown to them). They are fresh and the build has
+// not run yet; they are opened without following links all the same.
+func chownBuildDirsLocked(s *Spec) error {
+	uid, gid := s.slotBase()
+	dirfd, err := unix.Open(s.Dir, unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("open %s: %w", s.Dir, err)
+	}
+	defer unix.Close(dirfd)
+	for _, d := range buildDirs {
+		if !d.builder {
+			continue
+		}
+		if err := unix.Fchownat(dirfd, d.name, int(uid), int(gid), unix.AT_SYMLINK_NOFOLLOW); err != nil {
+			return fmt.Errorf("chown %s/%s to host uid %d: %w", s.Dir, d.name, s.HostID, err)
 		}
 	}
 	return nil

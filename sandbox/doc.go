@@ -25,8 +25,11 @@
 // ids, never as the caller. Once the build is dead init hands its files
 // back to the caller ([Reclaim] does it for a build whose init was killed).
 //
-// The spec travels to init over an inherited socket (fd 3), never argv or
-// the environment. Parent and init then talk in named steps: init says
+// Every process of the sandbox that is our own binary is one of the stages
+// listed in stages_linux.go, each started by argv[0]. The spec travels to
+// init over an inherited socket (fd 3), never argv or the environment;
+// every message of every stage is one of the steps listed in proto.go, in
+// the one framing of control_linux.go. Parent and init talk in those steps: init says
 // "ready" once the root is built, the parent places it (for example in a
 // systemd scope) and says "go", init starts the builder and reports its
 // result. When init exits the kernel kills every process left in the

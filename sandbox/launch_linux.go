@@ -85,19 +85,10 @@ func Spawn(s *Spec) (_ *Process, err error) {
 	if err := s.Validate(); err != nil {
 		return nil, err
 	}
-	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	parentEnd, childEnd, err := socketPair("sdbuild-control", true)
 	if err != nil {
-		return nil, os.NewSyscallError("socketpair", err)
+		return nil, err
 	}
-	// Our end is non-blocking so that reads can have deadlines; init's end
-	// is a separate file description and stays blocking.
-	if err := unix.SetNonblock(fds[0], true); err != nil {
-		unix.Close(fds[0])
-		unix.Close(fds[1])
-		return nil, os.NewSyscallError("set nonblock", err)
-	}
-	parentEnd := os.NewFile(uintptr(fds[0]), "sdbuild-control")
-	childEnd := os.NewFile(uintptr(fds[1]), "sdbuild-control")
 	defer childEnd.Close()
 	logR, logW, err := os.Pipe()
 	if err != nil {
@@ -141,7 +132,7 @@ func Spawn(s *Spec) (_ *Process, err error) {
 		// are in place before it needs them.
 		err := s.mapUserNS(p.pid)
 		if err == nil && s.UserNS.Sub {
-			_, err = parentEnd.Write([]byte("mapped\n")) // see mappedMain
+			err = sendMapped(p.ctl)
 		}
 		if err != nil {
 			p.Kill()
@@ -150,7 +141,7 @@ func Spawn(s *Spec) (_ *Process, err error) {
 			return nil, fmt.Errorf("start sandbox init: %w", err)
 		}
 	}
-	if err := p.ctl.send(message{Step: stepSpec, Spec: s}); err != nil {
+	if err := p.ctl.send(message{Step: stepSpec, Spec: s}, nil); err != nil {
 		p.Kill()
 		<-p.exited
 		p.close()
@@ -163,7 +154,7 @@ func Spawn(s *Spec) (_ *Process, err error) {
 // feature, the route out is attached). On error the build is dead.
 func (p *Process) Ready() error {
 	s := p.spec
-	if _, err := p.ctl.recv(stepReady, time.Now().Add(readyTimeout)); err != nil {
+	if _, _, err := p.ctl.recv(stepReady, time.Now().Add(readyTimeout)); err != nil {
 		p.Kill()
 		<-p.exited
 		p.close()
@@ -233,13 +224,13 @@ func (p *Process) runLocked(ctl, logW, errW *os.File, started chan<- error) {
 func (p *Process) PID() int { return p.pid }
 
 // Go releases init to start the builder.
-func (p *Process) Go() error { return p.ctl.sendWithFD(message{Step: stepGo}, nil) }
+func (p *Process) Go() error { return p.ctl.send(message{Step: stepGo}, nil) }
 
 // GoInCgroup releases init to start the builder in the cgroup directory
 // dir (an O_PATH or O_DIRECTORY file), which becomes the root of the
 // builder's cgroup namespace: the systemd-cgroup feature.
 func (p *Process) GoInCgroup(dir *os.File) error {
-	return p.ctl.sendWithFD(message{Step: stepGo}, dir)
+	return p.ctl.send(message{Step: stepGo}, dir)
 }
 
 // Kill ends the whole build: SIGKILL to init takes its pid namespace, and

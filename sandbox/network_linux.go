@@ -1,17 +1,12 @@
 package sandbox
 
 import (
-	"bytes"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"strconv"
 	"time"
-
-	"golang.org/x/sys/unix"
 )
 
 // The network feature keeps the build in its own network namespace (an fd
@@ -145,135 +140,3 @@ func (l *limitedBuffer) Write(p []byte) (int, error) {
 func (l *limitedBuffer) String() string { return string(l.b) }
 
 var _ io.Writer = (*limitedBuffer)(nil)
-
-// A systemd-cgroup build's builder has a network namespace of its own,
-// owned by its own user namespace: only a network namespace's owner may
-// mount the sysfs that a systemd in the build needs, and only its owner
-// may make the bridges and veths that containers in the build are joined
-// by. The route out must reach that namespace, not init's. It is made
-// before the builder runs, in two steps between "go" and "result":
-const (
-	stepNetNS    = "netns"     // init → parent: the builder's network namespace, as an fd
-	stepNetReady = "net-ready" // parent → init: the route out is there, or Error says why not
-)
-
-// builderNetwork says that the route out goes to the builder's own network
-// namespace (see stepNetNS) rather than to init's.
-func (s *Spec) builderNetwork() bool { return s.Features.Network && s.Features.SystemdCgroup }
-
-// recvResult waits for init's result. For a builder with a network
-// namespace of its own and the network feature, init first sends that
-// namespace, and the route out is attached to it here; init sends the
-// result instead when the builder could not be started at all.
-func (p *Process) recvResult() (message, error) {
-	if !p.spec.builderNetwork() {
-		return p.ctl.recv(stepResult, noDeadline)
-	}
-	m, netns, err := p.ctl.recvFDNonblock(stepNetNS)
-	if err != nil || m.Step != stepNetNS {
-		closeFile(netns)
-		return m, err
-	}
-	reply := message{Step: stepNetReady}
-	if err := p.attachNetwork(netns); err != nil {
-		// init reports it as its setup error, which Result returns.
-		reply.Error = err.Error()
-	}
-	netns.Close()
-	if err := p.ctl.send(reply); err != nil {
-		return message{}, fmt.Errorf("send %s: %w", stepNetReady, err)
-	}
-	return p.ctl.recv(stepResult, noDeadline)
-}
-
-// attachNetwork starts slirp4netns in netns, joining init's user namespace
-// first when init has one of its own.
-func (p *Process) attachNetwork(netns *os.File) error {
-	if netns == nil {
-		return fmt.Errorf("route out: init sent no network namespace")
-	}
-	var userns *os.File
-	if p.spec.UserNS != nil {
-		f, err := os.Open(fmt.Sprintf("/proc/%d/ns/user", p.pid))
-		if err != nil {
-			return fmt.Errorf("route out: open init's user namespace: %w", err)
-		}
-		defer f.Close()
-		userns = f
-	}
-	n, err := startNetworkIn(netns, userns)
-	if err != nil {
-		return fmt.Errorf("route out: %w", err)
-	}
-	p.net = n
-	return nil
-}
-
-// recvFDNonblock reads, on the parent's non-blocking end and without a
-// deadline, the next message (which must be want, a result or an error) and
-// the fd sent with it. It reads straight from the socket, past the
-// decoder: that is safe because init sends nothing between "ready" and
-// want, so the decoder holds no bytes read ahead, and nothing after want
-// until it is answered, so no read here takes more than that one message.
-// (recvWithFD is init's: it takes the fd with Fd, which would make this end
-// blocking and void its deadlines.)
-func (c *conn) recvFDNonblock(want string) (message, *os.File, error) {
-	if rest, _ := io.ReadAll(c.dec.Buffered()); len(bytes.TrimSpace(rest)) != 0 {
-		return message{}, nil, fmt.Errorf("wait for %s: protocol error: data after the previous step", want)
-	}
-	if err := c.f.SetReadDeadline(noDeadline); err != nil {
-		return message{}, nil, fmt.Errorf("wait for %s: %w", want, err)
-	}
-	rc, err := c.f.SyscallConn()
-	if err != nil {
-		return message{}, nil, fmt.Errorf("wait for %s: %w", want, err)
-	}
-	var line []byte
-	var fd *os.File
-	buf := make([]byte, 4096)
-	oob := make([]byte, unix.CmsgSpace(4))
-	for !bytes.Contains(bytes.TrimLeft(line, " \t\r\n"), []byte("\n")) {
-		if len(line) > 64<<10 {
-			closeFile(fd)
-			return message{}, nil, fmt.Errorf("wait for %s: message too long", want)
-		}
-		var n, oobn int
-		var rerr error
-		err := rc.Read(func(s uintptr) bool {
-			n, oobn, _, _, rerr = unix.Recvmsg(int(s), buf, oob, unix.MSG_CMSG_CLOEXEC)
-			return !errors.Is(rerr, unix.EAGAIN)
-		})
-		if err == nil {
-			err = rerr
-		}
-		if err != nil {
-			closeFile(fd)
-			return message{}, nil, fmt.Errorf("wait for %s: %w", want, err)
-		}
-		if n == 0 {
-			closeFile(fd)
-			return message{}, nil, fmt.Errorf("wait for %s: %w", want, io.ErrUnexpectedEOF)
-		}
-		line = append(line, buf[:n]...)
-		if oobn > 0 && fd == nil {
-			if fd, err = parseRights(oob[:oobn]); err != nil {
-				return message{}, nil, fmt.Errorf("wait for %s: %w", want, err)
-			}
-		}
-	}
-	var m message
-	if err := json.Unmarshal(bytes.TrimSpace(line), &m); err != nil {
-		closeFile(fd)
-		return message{}, nil, fmt.Errorf("wait for %s: %w", want, err)
-	}
-	switch m.Step {
-	case want, stepResult:
-	case stepError:
-		closeFile(fd)
-		return m, nil, fmt.Errorf("%w: %s", ErrSetup, m.Error)
-	default:
-		closeFile(fd)
-		return m, nil, fmt.Errorf("wait for %s: got %q", want, m.Step)
-	}
-	return m, fd, nil
-}

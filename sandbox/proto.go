@@ -1,29 +1,46 @@
 package sandbox
 
-import (
-	"encoding/json"
-	"errors"
-	"fmt"
-	"io"
-	"os"
-	"time"
-)
-
-// Steps of the conversation between the parent and init, in order.
+// Steps of the control protocol, every message any stage sends or reads
+// (framing: control_linux.go; stages: stages_linux.go). In the order of a
+// build:
 const (
-	stepSpec   = "spec"   // parent → init: the Spec
-	stepReady  = "ready"  // init → parent: root built, waiting to be placed
-	stepGo     = "go"     // parent → init: start the builder
-	stepResult = "result" // init → parent: the builder's Result
-	stepError  = "error"  // init → parent: setup failed; init exits
+	// parent → mapped stage: the user namespace's maps are written; exec
+	// the next stage. (Only with subordinate ids: see mappedMain.)
+	stepMapped = "mapped"
+	// parent → init: the Spec.
+	stepSpec = "spec"
+	// init → parent: the root is built; init waits to be placed.
+	stepReady = "ready"
+	// parent → init: start the builder; with the systemd-cgroup feature
+	// the fd of the cgroup directory it is created in.
+	stepGo = "go"
+	// init → parent, with the network feature and systemd-cgroup: the
+	// builder's own network namespace as an fd, for the route out.
+	stepNetNS = "netns"
+	// parent → init: the route out is attached, or Error says why not.
+	stepNetReady = "net-ready"
+	// init → payload stage: the builder to exec (Exec).
+	stepExec = "exec"
+	// init → parent: the builder's Result. init then stays, alone in the
+	// build's cgroup, until the parent closes the socket.
+	stepResult = "result"
+	// init → parent, at any step: setup failed (Error); init exits.
+	stepError = "error"
 )
 
-// message is one newline-delimited JSON message on the control socket.
+// message is one message on a control socket.
 type message struct {
-	Step   string  `json:"step"`
-	Spec   *Spec   `json:"spec,omitempty"`
-	Result *Result `json:"result,omitempty"`
-	Error  string  `json:"error,omitempty"`
+	Step   string    `json:"step"`
+	Spec   *Spec     `json:"spec,omitempty"`
+	Result *Result   `json:"result,omitempty"`
+	Exec   *execSpec `json:"exec,omitempty"`
+	Error  string    `json:"error,omitempty"`
+}
+
+// execSpec is the builder the payload stage execs.
+type execSpec struct {
+	Path string   `json:"path"`
+	Args []string `json:"args"`
 }
 
 // Result is how the builder ended.
@@ -55,48 +72,3 @@ type Rusage struct {
 	InBlock, OuBlock     int64
 	NVCSw, NIVCSw        int64
 }
-
-// conn is one end of the control socket.
-type conn struct {
-	f   *os.File
-	enc *json.Encoder
-	dec *json.Decoder
-}
-
-func newConn(f *os.File) *conn {
-	return &conn{f: f, enc: json.NewEncoder(f), dec: json.NewDecoder(io.LimitReader(f, 64<<20))}
-}
-
-func (c *conn) send(m message) error {
-	if err := c.enc.Encode(m); err != nil {
-		return fmt.Errorf("send %s: %w", m.Step, err)
-	}
-	return nil
-}
-
-// recv reads the next message and checks it is the step expected. A
-// zero deadline waits as long as it takes: the deadline is set on every
-// call, since one left over from an earlier step would otherwise cut a
-// later wait short (a build that ran longer than ReadyTimeout lost its
-// result that way, and then waited for an init that waited for it).
-func (c *conn) recv(want string, deadline time.Time) (message, error) {
-	if err := c.f.SetReadDeadline(deadline); err != nil && !errors.Is(err, os.ErrNoDeadline) {
-		return message{}, fmt.Errorf("wait for %s: %w", want, err)
-	}
-	var m message
-	if err := c.dec.Decode(&m); err != nil {
-		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-			return m, fmt.Errorf("wait for %s: %w", want, io.ErrUnexpectedEOF)
-		}
-		return m, fmt.Errorf("wait for %s: %w", want, err)
-	}
-	if m.Step == stepError {
-		return m, fmt.Errorf("%w: %s", ErrSetup, m.Error)
-	}
-	if m.Step != want {
-		return m, fmt.Errorf("wait for %s: got %q", want, m.Step)
-	}
-	return m, nil
-}
-
-func (c *conn) Close() error { return c.f.Close() }

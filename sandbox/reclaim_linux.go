@@ -10,10 +10,9 @@ import (
 	"syscall"
 
 	"golang.org/x/sys/unix"
-)
 
-// reclaimArg0 turns our own binary into the reclaim helper.
-const reclaimArg0 = "sdbuild-sandbox-reclaim"
+	"github.com/sdbuild/sdbuild/internal/cgroup2"
+)
 
 // Reclaim gives everything below the build directory s.Dir back to the
 // caller, for a spec with UserNS: a build on subordinate ids leaves files
@@ -33,9 +32,9 @@ func Reclaim(s *Spec) error {
 	}
 	attr := &syscall.SysProcAttr{}
 	s.UserNS.applyUserNS(attr)
-	// With subordinate ids the helper waits for EOF on its fd 3 (see
-	// mappedMain): its maps are in place by then.
-	gate, release, err := os.Pipe()
+	// With subordinate ids the helper waits for "mapped" on its fd 3 (see
+	// mappedMain).
+	release, gate, err := socketPair("sdbuild-reclaim", false)
 	if err != nil {
 		return fmt.Errorf("reclaim %s: %w", s.Dir, err)
 	}
@@ -52,6 +51,9 @@ func Reclaim(s *Spec) error {
 		return fmt.Errorf("reclaim %s: %w", s.Dir, err)
 	}
 	merr := s.mapUserNS(cmd.Process.Pid)
+	if merr == nil && s.UserNS.Sub {
+		merr = sendMapped(newConn(release))
+	}
 	if merr != nil {
 		cmd.Process.Kill()
 	}
@@ -123,41 +125,10 @@ func reclaimBuildDirs() error {
 
 // reclaimCgroup gives the cgroup tree at dir, the build's delegated
 // cgroup and every cgroup the build made in it, back to the caller, whose
-// systemd could not otherwise remove the cgroups the build made (rmdir
-// needs write permission on the parent).
+// systemd could not otherwise remove the cgroups the build made.
 func reclaimCgroup(dir *os.File) error {
-	if err := unix.Fchown(int(dir.Fd()), 0, 0); err != nil {
-		return fmt.Errorf("reclaim cgroup: %w", err)
-	}
-	return reclaimCgroupEntries(int(dir.Fd()), dir.Name())
-}
-
-func reclaimCgroupEntries(fd int, name string) error {
-	d := os.NewFile(uintptr(fd), name)
-	names, err := d.Readdirnames(-1)
-	if err != nil {
-		return fmt.Errorf("reclaim cgroup %s: %w", name, err)
-	}
-	for _, n := range names {
-		var st unix.Stat_t
-		if err := unix.Fstatat(fd, n, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
-			continue // a cgroup removed meanwhile
-		}
-		if err := unix.Fchownat(fd, n, 0, 0, unix.AT_SYMLINK_NOFOLLOW); err != nil && !errors.Is(err, unix.ENOENT) {
-			return fmt.Errorf("reclaim cgroup %s/%s: %w", name, n, err)
-		}
-		if st.Mode&unix.S_IFMT != unix.S_IFDIR {
-			continue
-		}
-		child, err := unix.Openat(fd, n, unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_RDONLY|unix.O_CLOEXEC, 0)
-		if err != nil {
-			continue
-		}
-		err = reclaimCgroupEntries(child, name+"/"+n)
-		unix.Close(child)
-		if err != nil {
-			return err
-		}
+	if err := cgroup2.ChownTree(dir, 0, 0); err != nil {
+		return fmt.Errorf("reclaim: %w", err)
 	}
 	return nil
 }

@@ -19,20 +19,21 @@ const brokenInitArg0 = "sdbuild-test-broken-init"
 
 func brokenInitMain(how string) int {
 	ctl := newConn(os.NewFile(3, "sdbuild-control"))
-	if _, err := ctl.recv(stepSpec, noDeadline); err != nil {
+	if _, _, err := ctl.recv(stepSpec, noDeadline); err != nil {
 		return 1
 	}
-	if err := ctl.send(message{Step: stepReady}); err != nil {
+	if err := ctl.send(message{Step: stepReady}, nil); err != nil {
 		return 1
 	}
-	if _, _, err := ctl.recvWithFD(stepGo); err != nil {
+	if _, _, err := ctl.recv(stepGo, noDeadline); err != nil {
 		return 1
 	}
 	switch how {
 	case "garbage":
-		ctl.f.Write([]byte("{\"step\": \"result\", \"result\": [garbage\n"))
+		body := "{\"step\": \"result\", \"result\": [garbage"
+		ctl.write(append([]byte{0, 0, 0, byte(len(body))}, body...), nil)
 	case "no-result":
-		ctl.send(message{Step: stepResult})
+		ctl.send(message{Step: stepResult}, nil)
 	case "close":
 		ctl.Close()
 	}

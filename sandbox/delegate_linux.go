@@ -1,0 +1,32 @@
+package sandbox
+
+import (
+	"os"
+
+	"github.com/sdbuild/sdbuild/internal/cgroup2"
+)
+
+// DelegateFiles are the files a delegated cgroup's owner must own; see
+// cgroup2.DelegateFiles, which new code calls directly.
+func DelegateFiles() ([]string, error) { return cgroup2.DelegateFiles() }
+
+// readDelegateFiles reads the delegation files for a systemd-cgroup build
+// while init still sees the host's /sys.
+func readDelegateFiles(s *Spec) error {
+	if !s.Features.SystemdCgroup {
+		return nil
+	}
+	_, err := cgroup2.DelegateFiles()
+	return err
+}
+
+// chownCgroupLocked gives the build's delegated cgroup, dir, to the
+// builder's root: the directory and the delegation files. init does it in
+// every mode, as for the build directories.
+func chownCgroupLocked(s *Spec, dir *os.File) error {
+	if dir == nil {
+		return nil
+	}
+	uid, gid := s.slotBase()
+	return cgroup2.Delegate(dir, uid, gid)
+}
