@@ -67,4 +67,15 @@ type Build struct {
 	CPUUsec    uint64 `json:"cpu_usec,omitempty"`
 	MemoryPeak uint64 `json:"memory_peak,omitempty"`
 	TasksPeak  uint64 `json:"tasks_peak,omitempty"`
+
+	// Phases are how long each step of the build took, by the clock of
+	// the process that ran it, in order (sdbuild bench prints them).
+	Phases []Phase `json:"phases,omitempty"`
+}
+
+// Phase is one step of a build and how long it took. Steps that overlap
+// another (the scope starts while init builds the root) say so in Name.
+type Phase struct {
+	Name string  `json:"name"`
+	Ms   float64 `json:"ms"`
 }

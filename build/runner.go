@@ -84,6 +84,8 @@ type Result struct {
 	// ActionErr is the first failure to write an action's stdout or
 	// stderr file.
 	ActionErr error
+	// Phases time the steps of the run, from its lease to its result.
+	Phases []api.Phase
 }
 
 // NewRecord is the record of a build of req, by user (uid), before it
@@ -164,6 +166,7 @@ func (l *Lease) Run(ctx context.Context, c *Checked, log io.Writer) (*Result, er
 
 func (r *Runner) runLeased(ctx context.Context, id string, c *Checked, lease *slots.Lease, log io.Writer) (*Result, error) {
 	req := c.req
+	ph := NewPhases(time.Now())
 	defer lease.Release()
 	// The directory is named after the slot: the lease makes it ours alone,
 	// so whatever a crashed earlier holder left there (its processes are
@@ -218,12 +221,17 @@ func (r *Runner) runLeased(ctx context.Context, id string, c *Checked, lease *sl
 	if err := sandbox.PrepareDir(spec.Dir); err != nil {
 		return nil, err
 	}
+	ph.Mark("build dir")
 	// Whatever the build left in its directory is deleted without
 	// following a single symlink in it.
 	res := &Result{Slot: lease.Slot, Started: time.Now()}
 	reclaimed := false // the build's files are the caller's again
-	defer func() { removeDir(spec, reclaimed) }()
-	reclaimed, err := r.runSandbox(ctx, spec, lease, c, res, log)
+	defer func() {
+		removeDir(spec, reclaimed)
+		ph.Mark("clean up")
+		res.Phases = ph.List()
+	}()
+	reclaimed, err := r.runSandbox(ctx, spec, lease, c, res, log, ph)
 	if err != nil {
 		return nil, err
 	}
@@ -236,6 +244,7 @@ func (r *Runner) runLeased(ctx context.Context, id string, c *Checked, lease *sl
 			return res, err
 		}
 		reclaimed = true
+		ph.Mark("reclaim")
 	}
 	if res.Status != api.StatusSucceeded || c.output == "" {
 		return res, nil
@@ -247,6 +256,7 @@ func (r *Runner) runLeased(ctx context.Context, id string, c *Checked, lease *sl
 		return res, fmt.Errorf("%w: %w", ErrOutputRejected, err)
 	}
 	res.Output = c.output
+	ph.Mark("outputs")
 	return res, nil
 }
 
@@ -265,7 +275,7 @@ func removeDir(s *sandbox.Spec, reclaimed bool) error {
 // runSandbox starts the sandbox, places it, lets it run under its limits
 // and fills in res. reclaimed says that init handed the build's files back
 // to the caller (see sandbox.Reclaim).
-func (r *Runner) runSandbox(ctx context.Context, spec *sandbox.Spec, lease *slots.Lease, c *Checked, res *Result, log io.Writer) (reclaimed bool, err error) {
+func (r *Runner) runSandbox(ctx context.Context, spec *sandbox.Spec, lease *slots.Lease, c *Checked, res *Result, log io.Writer, ph *Phases) (reclaimed bool, err error) {
 	p, err := sandbox.Spawn(spec)
 	if err != nil {
 		return false, err
@@ -276,6 +286,7 @@ func (r *Runner) runSandbox(ctx context.Context, spec *sandbox.Spec, lease *slot
 			p.Stderr.Close()
 		}
 	}()
+	ph.Mark("init start")
 	holder := slots.Holder{PID: p.PID()}
 	end := func() {}
 	var pl *Placement
@@ -285,16 +296,21 @@ func (r *Runner) runSandbox(ctx context.Context, spec *sandbox.Spec, lease *slot
 		// while init builds the sandbox root; the builder starts only once
 		// both are done.
 		type placed struct {
-			pl  *Placement
-			err error
+			pl   *Placement
+			err  error
+			took time.Duration
 		}
 		pc := make(chan placed, 1)
 		go func() {
+			start := time.Now()
 			pl, err := r.opt.Place(ctx, spec.BuildID, p.PID(), c.req)
-			pc <- placed{pl, err}
+			pc <- placed{pl, err, time.Since(start)}
 		}()
 		rerr := p.Ready()
+		ph.Mark("root")
 		got := <-pc
+		ph.Mark("scope, after root")
+		ph.Add("scope (beside root; not summed)", got.took)
 		switch {
 		case rerr != nil:
 			if got.err == nil {
@@ -311,6 +327,8 @@ func (r *Runner) runSandbox(ctx context.Context, spec *sandbox.Spec, lease *slot
 		holder.Unit, holder.Cgroup, res.Unit = pl.Unit, pl.Cgroup, pl.Unit
 	} else if err := p.Ready(); err != nil {
 		return false, err
+	} else {
+		ph.Mark("root")
 	}
 	if err := lease.SetHolder(holder); err != nil {
 		p.Kill()
@@ -344,7 +362,9 @@ func (r *Runner) runSandbox(ctx context.Context, spec *sandbox.Spec, lease *slot
 		p.Kill()
 	}
 	go w.enforce(ctx)
+	ph.Mark("holder, go")
 	sres, err := p.Result()
+	ph.Mark("exec, run, wait")
 	// Only init is left, alone in the placement: end it there (the daemon
 	// reads what the scope's cgroup measured first), then wait for init.
 	end()
@@ -354,6 +374,7 @@ func (r *Runner) runSandbox(ctx context.Context, spec *sandbox.Spec, lease *slot
 		res.ActionErr = cmp.Or(outT.err, errT.err)
 	}
 	res.Rusage = sres.Rusage
+	ph.Mark("end")
 	reason := w.stop()
 	switch {
 	case reason == limitCancelled:

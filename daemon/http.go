@@ -91,6 +91,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 var errBadInput = errors.New("bad input")
 
 func (d *Daemon) handleSubmit(w http.ResponseWriter, r *http.Request) {
+	received := time.Now()
 	p := peerFrom(r)
 	if p == nil || !p.allowed {
 		if p == nil {
@@ -123,7 +124,7 @@ func (d *Daemon) handleSubmit(w http.ResponseWriter, r *http.Request) {
 		Features: sr.Features, Properties: sr.Properties, Timeout: time.Duration(sr.Timeout), MaxSilentTime: time.Duration(sr.MaxSilentTime),
 		Owner: outputs.Owner{UID: int(p.uid), GID: int(p.gid), Groups: p.groupIDs()},
 	}
-	b, err := d.submit(p, req)
+	b, err := d.submitAt(p, req, received)
 	if err != nil {
 		writeError(w, err)
 		return

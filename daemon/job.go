@@ -36,6 +36,7 @@ type job struct {
 	initPID     int           // the sandbox's init, once placed; 0 before and after
 	cgroup      string        // the scope's cgroup as placed (build.Placement.Cgroup)
 	result      *build.Result // how it ended, once final; nil if it never ran
+	phases      *build.Phases // the daemon's steps, from the request on
 }
 
 // snapshotLocked copies the build record for a reader.

@@ -22,6 +22,19 @@ func (d *Daemon) submit(p *peer, req *build.Request) (*api.Build, error) {
 // submitJob is submit, also returning the job, for a front end that
 // waits for its end (the runner service).
 func (d *Daemon) submitJob(p *peer, req *build.Request) (*job, *api.Build, error) {
+	return d.submitJobAt(p, req, time.Now())
+}
+
+// submitAt is submit of a request received at received (the phases of
+// the build's record start there).
+func (d *Daemon) submitAt(p *peer, req *build.Request, received time.Time) (*api.Build, error) {
+	_, b, err := d.submitJobAt(p, req, received)
+	return b, err
+}
+
+// submitJobAt is submitJob of a request received at received.
+func (d *Daemon) submitJobAt(p *peer, req *build.Request, received time.Time) (*job, *api.Build, error) {
+	ph := build.NewPhases(received)
 	c, err := d.runner.Check(req)
 	if err != nil {
 		return nil, nil, err
@@ -31,10 +44,11 @@ func (d *Daemon) submitJob(p *peer, req *build.Request) (*job, *api.Build, error
 	if err != nil {
 		return nil, nil, fmt.Errorf("build %s: %w", id, err)
 	}
+	ph.Mark("request")
 	ctx, cancel := context.WithCancel(context.Background())
 	j := &job{
 		id: id, checked: c, log: lg, ctx: ctx, cancel: cancel, done: make(chan struct{}), ended: make(chan struct{}),
-		changed: make(chan struct{}), b: build.NewRecord(id, req, p.name, p.uid),
+		changed: make(chan struct{}), b: build.NewRecord(id, req, p.name, p.uid), phases: ph,
 		memoryLimit: memoryLimit(req.Properties),
 	}
 	d.mu.Lock()
@@ -86,7 +100,9 @@ func (d *Daemon) startNext() bool {
 
 	// Acquire may take a while when it clears what a crashed holder left;
 	// it runs without the lock.
+	j.phases.Mark("queue")
 	lease, err := d.runner.Lease(j.id)
+	j.phases.Mark("slot")
 	if errors.Is(err, slots.ErrNoFreeSlot) {
 		return false // a finishing build kicks us
 	}
@@ -122,8 +138,12 @@ func (d *Daemon) run(j *job, lease Lease, snap *api.Build) {
 	if err := d.store.Put(snap); err != nil {
 		d.log.Error("record build", "id", j.id, "err", err)
 	}
+	j.phases.Mark("record start")
 	res, err := lease.Run(j.ctx, j.checked, j.log)
 	j.log.Close()
+	if res != nil {
+		j.phases.Append(res.Phases)
+	}
 	d.mu.Lock()
 	d.running--
 	d.finishLocked(j, res, err)
@@ -150,6 +170,8 @@ func (d *Daemon) finishLocked(j *job, res *build.Result, err error) {
 	}
 	b.CPUUsec, b.MemoryPeak, b.TasksPeak = j.stats.CPUUsec, j.stats.MemoryPeak, j.stats.TasksPeak
 	close(j.ended) // finishLocked runs once per job: it leaves d.queue or d.run with it
+	j.phases.Mark("finish")
+	b.Phases = j.phases.List()
 	j.notifyLocked()
 	snap := j.snapshotLocked()
 	d.updateStatusLocked()

@@ -1,16 +1,19 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/sdbuild/sdbuild/api"
 )
 
 // benchCase is one way of running /bin/true that the benchmark times.
@@ -23,22 +26,31 @@ type benchCase struct {
 // benchRow is what was measured for a case.
 type benchRow struct {
 	name           string
+	lat            []time.Duration // in run order, one per round
 	p50, p90, mean time.Duration
 	throughput     float64 // runs per second with the parallel clients
 	skipped        string
 }
+
+// benchInputs are the inputs every sandboxed case gets: /bin/true and its
+// libraries on a merged-/usr system.
+var benchInputs = []string{"/usr", "/bin", "/lib", "/lib64"}
 
 func newBenchCommand() *cobra.Command {
 	var n, parallel int
 	var local bool
 	cmd := &cobra.Command{
 		Use:   "bench",
-		Short: "Time /bin/true builds through the daemon beside systemd-run --scope and unshare",
-		Long: `Runs /bin/true n times one after another (latency) and n times from
-parallel clients (throughput): as a build through the CLI and the daemon
-(each run a new sdbuild process, as a user would run it), and for
-comparison as systemd-run --scope, as a bare unshare of the same
-namespaces, and with --local as sdbuild run --local. Prints a Markdown table.`,
+		Short: "Time /bin/true builds through the daemon beside systemd-run --scope with bwrap, systemd-run and unshare",
+		Long: `Runs /bin/true n times in rounds, each round running every case once
+in turn (latency; the ratios compare the daemon with systemd-run --scope
+and bubblewrap round by round, so that both see the same load), then n
+times per case from parallel clients (throughput). Every run is a new
+process, as a user would start it: a build through the CLI and the
+daemon, systemd-run --scope -p Delegate=yes bwrap with the same inputs,
+systemd-run --scope alone, a bare unshare of the same namespaces, and with
+--local sdbuild run --local. Prints Markdown tables: the cases, the
+ratios, and where the time of one daemon build goes by the daemon's clock.`,
 		Example: `  sdbuild bench
   sdbuild bench -n 50 --parallel 4 --local`,
 		Args: cobra.NoArgs,
@@ -52,28 +64,16 @@ namespaces, and with --local as sdbuild run --local. Prints a Markdown table.`,
 			if err != nil {
 				return err
 			}
-			daemonName, sdRunName := "sdbuild run (daemon, scope, sandbox)", "systemd-run --scope /bin/true"
-			sdRun := []string{"systemd-run", "--scope", "--quiet", "--collect", "/bin/true"}
-			if user {
-				daemonName, sdRunName = "sdbuild run (your own daemon, scope, sandbox)", "systemd-run --user --scope /bin/true"
-				sdRun = []string{"systemd-run", "--user", "--scope", "--quiet", "--collect", "/bin/true"}
-			}
-			cases := []benchCase{
-				{name: daemonName, argv: []string{self, "run", "-i", "/usr", "-i", "/bin", "-i", "/lib", "-i", "/lib64", "--", "/bin/true"}},
-			}
-			if local {
-				cases = append(cases, benchCase{name: "sdbuild run --local (sandbox, no scope)", argv: []string{self, "run", "--local", "-i", "/usr", "-i", "/bin", "-i", "/lib", "-i", "/lib64", "--", "/bin/true"}})
-			}
-			cases = append(cases,
-				benchCase{name: sdRunName, argv: sdRun, need: "systemd-run"},
-				benchCase{name: "unshare -Umpiun --fork /bin/true", argv: []string{"unshare", "-Umpiun", "--fork", "/bin/true"}, need: "unshare"},
-				benchCase{name: "/bin/true", argv: []string{"/bin/true"}},
-			)
-			var rows []benchRow
-			for _, c := range cases {
-				rows = append(rows, runBench(c, n, parallel))
+			cases := benchCases(self, user, local)
+			rows := runRounds(cases, n)
+			for i := range rows {
+				if rows[i].skipped == "" {
+					rows[i].throughput, rows[i].skipped = runParallel(cases[i], n, parallel)
+				}
 			}
 			printBench(rows, n, parallel)
+			printRatios(rows, parallel)
+			printPhases(self, n)
 			return nil
 		},
 	}
@@ -83,41 +83,100 @@ namespaces, and with --local as sdbuild run --local. Prints a Markdown table.`,
 	return cmd
 }
 
-func runBench(c benchCase, n, parallel int) benchRow {
-	row := benchRow{name: c.name}
-	if c.need != "" {
-		if _, err := exec.LookPath(c.need); err != nil {
-			row.skipped = c.need + " not found"
-			return row
-		}
-	}
-	once := func() error {
-		cmd := exec.Command(c.argv[0], c.argv[1:]...)
-		if out, err := cmd.CombinedOutput(); err != nil {
-			return fmt.Errorf("%s: %v: %s", c.name, err, strings.Join(strings.Fields(string(out)), " "))
-		}
-		return nil
-	}
-	if err := once(); err != nil { // warm up, and fail early
-		row.skipped = err.Error()
-		return row
-	}
-	lat := make([]time.Duration, 0, n)
-	for i := 0; i < n; i++ {
-		start := time.Now()
-		if err := once(); err != nil {
-			row.skipped = err.Error()
-			return row
-		}
-		lat = append(lat, time.Since(start))
-	}
-	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
-	var sum time.Duration
-	for _, d := range lat {
-		sum += d
-	}
-	row.p50, row.p90, row.mean = lat[len(lat)/2], lat[len(lat)*9/10], sum/time.Duration(len(lat))
+// The rows the ratios compare.
+const (
+	rowDaemon = iota
+	rowBwrap
+	rowSdRun
+)
 
+func benchCases(self string, user, local bool) []benchCase {
+	in := func(flag string) []string {
+		var a []string
+		for _, i := range benchInputs {
+			if flag == "--ro-bind" {
+				a = append(a, flag, i, i)
+			} else {
+				a = append(a, flag, i)
+			}
+		}
+		return a
+	}
+	daemonName, sdRun := "sdbuild run (daemon, scope, sandbox)", []string{"systemd-run", "--scope", "--quiet", "--collect"}
+	if user {
+		daemonName, sdRun = "sdbuild run (your own daemon, scope, sandbox)", []string{"systemd-run", "--user", "--scope", "--quiet", "--collect"}
+	}
+	bwrap := append(append([]string{"bwrap", "--unshare-all"}, in("--ro-bind")...), "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "/bin/true")
+	cases := []benchCase{
+		rowDaemon: {name: daemonName, argv: append(append([]string{self, "run"}, in("-i")...), "--", "/bin/true")},
+		rowBwrap: {name: strings.Join(sdRun[:len(sdRun)-2], " ") + " -p Delegate=yes bwrap --unshare-all …",
+			argv: append(append(append([]string(nil), sdRun...), "-p", "Delegate=yes"), bwrap...), need: "bwrap"},
+		rowSdRun: {name: strings.Join(sdRun[:len(sdRun)-2], " ") + " /bin/true", argv: append(append([]string(nil), sdRun...), "/bin/true"), need: "systemd-run"},
+	}
+	if local {
+		cases = append(cases, benchCase{name: "sdbuild run --local (sandbox, no scope)", argv: append(append([]string{self, "run", "--local"}, in("-i")...), "--", "/bin/true")})
+	}
+	return append(cases,
+		benchCase{name: "unshare -Umpiun --fork /bin/true", argv: []string{"unshare", "-Umpiun", "--fork", "/bin/true"}, need: "unshare"},
+		benchCase{name: "/bin/true", argv: []string{"/bin/true"}},
+	)
+}
+
+func runOnce(c benchCase) error {
+	cmd := exec.Command(c.argv[0], c.argv[1:]...)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("%s: %v: %s", c.name, err, strings.Join(strings.Fields(string(out)), " "))
+	}
+	return nil
+}
+
+// runRounds times n rounds, each running every case once in turn.
+func runRounds(cases []benchCase, n int) []benchRow {
+	rows := make([]benchRow, len(cases))
+	for i, c := range cases {
+		rows[i].name = c.name
+		if c.need != "" {
+			if _, err := exec.LookPath(c.need); err != nil {
+				rows[i].skipped = c.need + " not found"
+				continue
+			}
+		}
+		if err := runOnce(c); err != nil { // warm up, and fail early
+			rows[i].skipped = err.Error()
+		}
+	}
+	for round := 0; round < n; round++ {
+		for i, c := range cases {
+			if rows[i].skipped != "" {
+				continue
+			}
+			start := time.Now()
+			if err := runOnce(c); err != nil {
+				rows[i].skipped = err.Error()
+				continue
+			}
+			rows[i].lat = append(rows[i].lat, time.Since(start))
+		}
+	}
+	for i := range rows {
+		r := &rows[i]
+		if r.skipped != "" || len(r.lat) == 0 {
+			continue
+		}
+		sorted := slices.Clone(r.lat)
+		slices.Sort(sorted)
+		var sum time.Duration
+		for _, d := range sorted {
+			sum += d
+		}
+		r.p50, r.p90, r.mean = sorted[len(sorted)/2], sorted[len(sorted)*9/10], sum/time.Duration(len(sorted))
+	}
+	return rows
+}
+
+// runParallel runs c n times from parallel clients and returns runs per
+// second, or why it could not.
+func runParallel(c benchCase, n, parallel int) (float64, string) {
 	var next atomic.Int64
 	var failed atomic.Value
 	var wg sync.WaitGroup
@@ -127,7 +186,7 @@ func runBench(c benchCase, n, parallel int) benchRow {
 		go func() {
 			defer wg.Done()
 			for next.Add(1) <= int64(n) {
-				if err := once(); err != nil {
+				if err := runOnce(c); err != nil {
 					failed.Store(err)
 					return
 				}
@@ -136,17 +195,16 @@ func runBench(c benchCase, n, parallel int) benchRow {
 	}
 	wg.Wait()
 	if err, _ := failed.Load().(error); err != nil {
-		row.skipped = err.Error()
-		return row
+		return 0, err.Error()
 	}
-	row.throughput = float64(n) / time.Since(start).Seconds()
-	return row
+	return float64(n) / time.Since(start).Seconds(), ""
 }
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.1f", float64(d)/float64(time.Millisecond)) }
 
 func printBench(rows []benchRow, n, parallel int) {
 	fmt.Printf("| /bin/true, %d runs each | p50 ms | p90 ms | mean ms | runs/s, %d clients |\n", n, parallel)
 	fmt.Println("|---|---|---|---|---|")
-	ms := func(d time.Duration) string { return fmt.Sprintf("%.1f", float64(d)/float64(time.Millisecond)) }
 	for _, r := range rows {
 		if r.skipped != "" {
 			fmt.Printf("| %s | – | – | – | skipped: %s |\n", r.name, r.skipped)
@@ -154,4 +212,105 @@ func printBench(rows []benchRow, n, parallel int) {
 		}
 		fmt.Printf("| %s | %s | %s | %s | %.0f |\n", r.name, ms(r.p50), ms(r.p90), ms(r.mean), r.throughput)
 	}
+}
+
+// printRatios compares the daemon with its peers: latency as the median of
+// the per-round ratios (both ran within the same round, under the same
+// load), throughput as the ratio of runs per second.
+func printRatios(rows []benchRow, parallel int) {
+	d, b, s := rows[rowDaemon], rows[rowBwrap], rows[rowSdRun]
+	fmt.Println()
+	fmt.Println("| ratio | measured | goal |")
+	fmt.Println("|---|---|---|")
+	if d.skipped == "" && b.skipped == "" && len(d.lat) == len(b.lat) && len(d.lat) > 0 {
+		r := make([]float64, len(d.lat))
+		for i := range d.lat {
+			r[i] = float64(d.lat[i]) / float64(b.lat[i])
+		}
+		slices.Sort(r)
+		fmt.Printf("| latency: %s / %s, median of %d rounds | %.2f | ≤ 0.70 |\n", "sdbuild run", "systemd-run --scope + bwrap", len(r), r[len(r)/2])
+	}
+	if d.skipped == "" && s.skipped == "" && s.throughput > 0 {
+		fmt.Printf("| throughput, %d clients: sdbuild run / systemd-run --scope | %.2f | ≥ 1.50 |\n", parallel, d.throughput/s.throughput)
+	}
+}
+
+// printPhases runs n builds through the daemon with --json, one after
+// another, and prints the median of each phase the daemon recorded, and
+// the rest of the client's wall time: starting the client, reading its
+// configuration, connecting, and storing the final record.
+func printPhases(self string, n int) {
+	type sample struct {
+		wall   time.Duration
+		phases []api.Phase
+	}
+	var samples []sample
+	argv := []string{"run", "--json"}
+	for _, i := range benchInputs {
+		argv = append(argv, "-i", i)
+	}
+	argv = append(argv, "--", "/bin/true")
+	for i := 0; i < n; i++ {
+		start := time.Now()
+		out, err := exec.Command(self, argv...).Output()
+		wall := time.Since(start)
+		var b api.Build
+		if err == nil {
+			err = json.Unmarshal(out, &b)
+		}
+		if err != nil {
+			fmt.Printf("\nno phases: sdbuild run --json: %v\n", err)
+			return
+		}
+		if len(b.Phases) == 0 {
+			fmt.Println("\nno phases: the daemon records none (an older sdbuildd?)")
+			return
+		}
+		samples = append(samples, sample{wall, b.Phases})
+	}
+	// Phases in the order the first build had them.
+	var names []string
+	for _, p := range samples[0].phases {
+		names = append(names, p.Name)
+	}
+	median := func(f func(s sample) (float64, bool)) float64 {
+		var v []float64
+		for _, s := range samples {
+			if x, ok := f(s); ok {
+				v = append(v, x)
+			}
+		}
+		if len(v) == 0 {
+			return 0
+		}
+		slices.Sort(v)
+		return v[len(v)/2]
+	}
+	fmt.Println()
+	fmt.Printf("| one daemon build, phase (median of %d) | ms |\n", n)
+	fmt.Println("|---|---|")
+	for _, name := range names {
+		fmt.Printf("| %s | %.2f |\n", name, median(func(s sample) (float64, bool) {
+			for _, p := range s.phases {
+				if p.Name == name {
+					return p.Ms, true
+				}
+			}
+			return 0, false
+		}))
+	}
+	summed := func(s sample) float64 {
+		var t float64
+		for _, p := range s.phases {
+			if !strings.Contains(p.Name, "not summed") {
+				t += p.Ms
+			}
+		}
+		return t
+	}
+	fmt.Printf("| daemon, request to final record | %.2f |\n", median(func(s sample) (float64, bool) { return summed(s), true }))
+	fmt.Printf("| client: start, config, connect, exit; final record stored | %.2f |\n", median(func(s sample) (float64, bool) {
+		return float64(s.wall.Microseconds())/1000 - summed(s), true
+	}))
+	fmt.Printf("| whole client process | %.2f |\n", median(func(s sample) (float64, bool) { return float64(s.wall.Microseconds()) / 1000, true }))
 }
