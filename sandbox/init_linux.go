@@ -41,7 +41,29 @@ func initMain() int {
 		return 1
 	}
 	spec := m.Spec
-	if err := setupLocked(spec); err != nil {
+	var awaitRequest func() (*Spec, error)
+	if m.Prepared {
+		// Prepared ahead of demand: say ready once the common part of the
+		// root is built, then wait, as long as it takes, for the build's
+		// own part. The parent sends it, or closes the socket, or dies and
+		// takes init with it (parent-death signal).
+		awaitRequest = func() (*Spec, error) {
+			if err := ctl.send(message{Step: stepReady}, nil); err != nil {
+				return nil, err
+			}
+			m, fd, err := ctl.recv(stepRequest, noDeadline)
+			closeFile(fd)
+			switch {
+			case err != nil:
+			case m.Spec == nil:
+				err = fmt.Errorf("wait for %s: message without a spec", stepRequest)
+			case m.Spec.BuildID != spec.BuildID || m.Spec.Dir != spec.Dir || m.Spec.Features != spec.Features || (m.Spec.UserNS == nil) != (spec.UserNS == nil) || m.Spec.Action != nil:
+				err = fmt.Errorf("%s: the spec's build id, directory, features or user namespace changed", stepRequest)
+			}
+			return m.Spec, err
+		}
+	}
+	if err := setupLocked(spec, awaitRequest); err != nil {
 		ctl.send(message{Step: stepError, Error: err.Error()}, nil)
 		return 1
 	}

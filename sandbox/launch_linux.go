@@ -55,6 +55,8 @@ type Process struct {
 	proc   *os.Process
 	net    *network // the route out, with the network feature
 	spec   *Spec
+	// prepared: started by SpawnPrepared and not filled yet.
+	prepared bool
 
 	closeOnce  sync.Once
 	resultOnce sync.Once
@@ -81,10 +83,56 @@ func Start(s *Spec) (*Process, error) {
 // Spawn validates s, starts init and hands it the spec. It returns while
 // init builds the root, so that the caller can place init (in a systemd
 // scope, say) meanwhile; Ready waits for the root.
-func Spawn(s *Spec) (_ *Process, err error) {
+func Spawn(s *Spec) (*Process, error) {
 	if err := s.Validate(); err != nil {
 		return nil, err
 	}
+	return spawn(s, false)
+}
+
+// SpawnPrepared starts a sandbox ahead of demand: init builds what every
+// build has alike (a fresh root with /etc, /dev, /proc and the empty build
+// directories) from s, which has no Args, Inputs, Env or Client and no
+// slot's ids yet (HostID, HostGID and IDCount are ignored), and Ready
+// returns once that is done. Fill then hands it the build's own part, and
+// Ready waits for init to finish the root with it; only then may Go run the
+// builder. Nothing of one build is ever given to another: a prepared
+// sandbox is filled once. It is for a caller with root (no UserNS: init's
+// own user namespace would be mapped to the slot's ids) and without
+// features (their devices and mounts depend on the slot).
+func SpawnPrepared(s *Spec) (*Process, error) {
+	c := *s
+	c.Args, c.HostID, c.HostGID, c.IDCount = []string{"/prepared"}, 1, 0, 1
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	if s.UserNS != nil || s.Features != (Features{}) || s.Action != nil {
+		return nil, fmt.Errorf("%w: a prepared sandbox is for a caller with root and a build without features that is not an action", ErrInvalidSpec)
+	}
+	return spawn(s, true)
+}
+
+// Fill gives a prepared sandbox (SpawnPrepared) the build's own part: s is
+// the whole spec, the same as the prepared one but for Args, Env, Inputs,
+// Client and the slot's ids. Ready then waits for the finished root.
+func (p *Process) Fill(s *Spec) error {
+	if !p.prepared {
+		return fmt.Errorf("fill sandbox %s: not a prepared sandbox, or filled already", p.spec.BuildID)
+	}
+	if s.BuildID != p.spec.BuildID || s.Dir != p.spec.Dir || s.Features != p.spec.Features || s.UserNS != nil || s.Action != nil {
+		return fmt.Errorf("%w: fill sandbox %s: the build id, directory, features, user namespace or action differ from the prepared ones", ErrInvalidSpec, p.spec.BuildID)
+	}
+	if err := s.Validate(); err != nil {
+		return err
+	}
+	p.prepared, p.spec = false, s
+	if err := p.ctl.send(message{Step: stepRequest, Spec: s}, nil); err != nil {
+		return fmt.Errorf("fill sandbox %s: %w", s.BuildID, err)
+	}
+	return nil
+}
+
+func spawn(s *Spec, prepared bool) (_ *Process, err error) {
 	parentEnd, childEnd, err := socketPair("sdbuild-control", true)
 	if err != nil {
 		return nil, err
@@ -97,7 +145,7 @@ func Spawn(s *Spec) (_ *Process, err error) {
 	}
 	defer logW.Close()
 
-	p := &Process{Log: logR, ctl: newConn(parentEnd), exited: make(chan struct{}), spec: s}
+	p := &Process{Log: logR, ctl: newConn(parentEnd), exited: make(chan struct{}), spec: s, prepared: prepared}
 	var errW *os.File
 	if s.Action != nil {
 		var errR *os.File
@@ -141,7 +189,7 @@ func Spawn(s *Spec) (_ *Process, err error) {
 			return nil, fmt.Errorf("start sandbox init: %w", err)
 		}
 	}
-	if err := p.ctl.send(message{Step: stepSpec, Spec: s}, nil); err != nil {
+	if err := p.ctl.send(message{Step: stepSpec, Spec: s, Prepared: prepared}, nil); err != nil {
 		p.Kill()
 		<-p.exited
 		p.close()
@@ -160,7 +208,7 @@ func (p *Process) Ready() error {
 		p.close()
 		return err
 	}
-	if s.Features.Network && !s.builderNetwork() {
+	if s.Features.Network && !s.builderNetwork() && p.net == nil {
 		var err error
 		if p.net, err = startNetwork(p.pid); err != nil {
 			p.Kill()

@@ -9,8 +9,13 @@ const (
 	stepMapped = "mapped"
 	// parent → init: the Spec.
 	stepSpec = "spec"
-	// init → parent: the root is built; init waits to be placed.
+	// init → parent: the root is built; init waits to be placed. A
+	// prepared sandbox says it twice: once the common part is built (then
+	// it waits for "request"), and once the build's own part is.
 	stepReady = "ready"
+	// parent → prepared init: the whole Spec, the build's own part filled
+	// in (see SpawnPrepared).
+	stepRequest = "request"
 	// parent → init: start the builder; with the systemd-cgroup feature
 	// the fd of the cgroup directory it is created in.
 	stepGo = "go"
@@ -30,11 +35,14 @@ const (
 
 // message is one message on a control socket.
 type message struct {
-	Step   string    `json:"step"`
-	Spec   *Spec     `json:"spec,omitempty"`
-	Result *Result   `json:"result,omitempty"`
-	Exec   *execSpec `json:"exec,omitempty"`
-	Error  string    `json:"error,omitempty"`
+	Step string `json:"step"`
+	Spec *Spec  `json:"spec,omitempty"`
+	// Prepared, with the spec: build only the common part of the root,
+	// say ready, and wait for "request".
+	Prepared bool      `json:"prepared,omitempty"`
+	Result   *Result   `json:"result,omitempty"`
+	Exec     *execSpec `json:"exec,omitempty"`
+	Error    string    `json:"error,omitempty"`
 }
 
 // execSpec is the builder the payload stage execs.

@@ -13,7 +13,13 @@ import (
 // setupLocked builds the sandbox root and pivots into it. It runs as root
 // of the caller's user namespace (or, for a caller without root, of its
 // own), in init's own mount, pid, ipc, uts and network namespaces.
-func setupLocked(s *Spec) error {
+//
+// For a prepared sandbox (see SpawnPrepared), awaitRequest is not nil: the
+// steps before it build what every build has alike, then awaitRequest
+// returns the whole spec, the build's own part filled in, and the steps
+// after it add what is the build's own (its slot's ids, its inputs) and
+// close the root. Nothing of the build is in the root before that step.
+func setupLocked(s *Spec, awaitRequest func() (*Spec, error)) error {
 	// The build must not be able to read init's memory or its /proc
 	// entries (/proc/1/exe is our binary: CVE-2019-5736).
 	if err := unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0); err != nil {
@@ -37,15 +43,27 @@ func setupLocked(s *Spec) error {
 		do   func() error
 	}{
 		{"etc", func() error { return writeEtc(rootfd, s) }},
-		{"inputs", func() error { return mountInputs(rootfd, s) }},
 		{"dev", func() error { return setupDev(rootfd, s) }},
 		{"proc", func() error {
 			return mountFS(rootfd, "/proc", "proc", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "")
 		}},
 		{"sys and run", func() error { return setupSystemdMounts(rootfd, s) }},
 		{"cgroup delegation", func() error { return readDelegateFiles(s) }},
-		{"build dirs owner", func() error { return chownBuildDirsLocked(s) }},
 		{"build dirs", func() error { return bindBuildDirs(rootfd, s) }},
+		// Inputs may not lie on /proc, /dev, /sys, /run or the build dirs
+		// (reserved), so mounting them after those changes nothing.
+		{"request", func() error {
+			if awaitRequest == nil {
+				return nil
+			}
+			full, err := awaitRequest()
+			if err == nil {
+				*s = *full
+			}
+			return err
+		}},
+		{"build dirs owner", func() error { return chownBuildDirsLocked(s) }},
+		{"inputs", func() error { return mountInputs(rootfd, s) }},
 		{"action dirs", func() error { return bindActionDirs(rootfd, s) }},
 		{"pivot_root", func() error { return pivotInto(rootfd) }},
 		{"read-only root", func() error { return setReadOnly("/", unix.MOUNT_ATTR_NODEV) }},

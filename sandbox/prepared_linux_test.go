@@ -1,0 +1,101 @@
+package sandbox
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestPrepared: a sandbox prepared ahead of demand runs its build the same
+// as one started for it: the inputs given with the request are there and
+// read-only (locked), the build dirs belong to the slot's first id, and
+// the builder's output and $out come through.
+func TestPrepared(t *testing.T) {
+	s := newSpec(t, `echo hello > $out/greeting; stat -c %u /build; touch /usr/x 2>/dev/null || echo ro`)
+	if err := PrepareDir(s.Dir); err != nil {
+		t.Fatal(err)
+	}
+	base := &Spec{BuildID: s.BuildID, Dir: s.Dir}
+	p, err := SpawnPrepared(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var log bytes.Buffer
+	copied := make(chan struct{})
+	go func() { io.Copy(&log, p.Log); close(copied) }()
+	if err := p.Ready(); err != nil {
+		t.Fatalf("Ready (prepared): %v", err)
+	}
+	if err := p.Go(); err == nil {
+		// init refuses to run a builder it was given no request for.
+		if _, err := p.Wait(); !errors.Is(err, ErrSetup) {
+			t.Errorf("Go before Fill: Wait = %v, want ErrSetup", err)
+		}
+		<-copied
+	} else {
+		t.Fatal(err)
+	}
+
+	// A second prepared sandbox, filled this time.
+	if err := os.RemoveAll(s.Dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := PrepareDir(s.Dir); err != nil {
+		t.Fatal(err)
+	}
+	p, err = SpawnPrepared(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log.Reset()
+	copied = make(chan struct{})
+	go func() { io.Copy(&log, p.Log); close(copied) }()
+	if err := p.Ready(); err != nil {
+		t.Fatalf("Ready (prepared): %v", err)
+	}
+	wrong := *s
+	wrong.BuildID = "other"
+	if err := p.Fill(&wrong); !errors.Is(err, ErrInvalidSpec) {
+		t.Errorf("Fill with another build id = %v, want ErrInvalidSpec", err)
+	}
+	if err := p.Fill(s); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Fill(s); err == nil {
+		t.Error("a second Fill was accepted")
+	}
+	if err := p.Ready(); err != nil {
+		t.Fatalf("Ready (filled): %v", err)
+	}
+	if err := p.Go(); err != nil {
+		t.Fatal(err)
+	}
+	res, err := p.Wait()
+	<-copied
+	if err != nil || res.ExitCode != 0 {
+		t.Fatalf("build: %v %+v\n%s", err, res, log.String())
+	}
+	if got, want := strings.Fields(log.String()), []string{"1000", "ro"}; strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("log = %q, want %q", got, want)
+	}
+	if b, err := os.ReadFile(filepath.Join(s.Dir, "out", "greeting")); err != nil || string(b) != "hello\n" {
+		t.Errorf("out/greeting = %q, %v", b, err)
+	}
+}
+
+// TestPreparedRefused: features and a caller's own user namespace are not
+// prepared ahead (their setup depends on the slot).
+func TestPreparedRefused(t *testing.T) {
+	for _, s := range []*Spec{
+		{BuildID: "x", Dir: "/x", Features: Features{UIDRange: true}},
+		{BuildID: "x", Dir: "/x", UserNS: &UserNS{UID: 1000, GID: 1000}},
+	} {
+		if _, err := SpawnPrepared(s); !errors.Is(err, ErrInvalidSpec) {
+			t.Errorf("SpawnPrepared(%+v) = %v, want ErrInvalidSpec", s, err)
+		}
+	}
+}
