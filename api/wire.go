@@ -56,13 +56,16 @@ const HeaderVersion = "Sdbuild-Version"
 
 // DaemonStatus is the daemon's state.
 type DaemonStatus struct {
-	Version     string       `json:"version,omitempty"` // the daemon's build (internal/version); absent from daemons before it
-	PID         int          `json:"pid"`
-	Running     int          `json:"running"`
-	Queued      int          `json:"queued"`
-	Slots       int          `json:"slots"`
-	SlotsFree   int          `json:"slots_free"`
-	MaxJobs     int          `json:"max_jobs"`
+	Version   string `json:"version,omitempty"` // the daemon's build (internal/version); absent from daemons before it
+	PID       int    `json:"pid"`
+	Running   int    `json:"running"`
+	Queued    int    `json:"queued"`
+	Slots     int    `json:"slots"`
+	SlotsFree int    `json:"slots_free"`
+	MaxJobs   int    `json:"max_jobs"`
+	// Prepared is how many sandboxes wait, prepared ahead of demand, for a
+	// build (each in its own scope, holding no slot).
+	Prepared    int          `json:"prepared"`
 	Quarantined []Quarantine `json:"quarantined,omitempty"`
 	Since       time.Time    `json:"since"`
 }

@@ -18,7 +18,10 @@ import (
 )
 
 // PlaceFunc puts a started, held sandbox (init's pid) where it belongs
-// before its builder runs (the daemon: a transient systemd scope).
+// before its builder runs (the daemon: a transient systemd scope). req is
+// nil for a sandbox prepared ahead of demand (Prepare): the placement then
+// says that it waits, and Claim tells it the build's request once one
+// takes it.
 type PlaceFunc func(ctx context.Context, id string, pid int, req *Request) (*Placement, error)
 
 // Placement is where a build runs.
@@ -30,6 +33,9 @@ type Placement struct {
 	BuilderCgroup string
 	// End runs when only init is left; it ends the placement.
 	End func()
+	// Claim, when set, runs once a build takes a prepared sandbox, with
+	// its request, before its builder starts.
+	Claim func(req *Request)
 }
 
 // Options configure a Runner.
@@ -68,6 +74,7 @@ func NewRunner(opt Options) (*Runner, error) {
 	if err := os.Chmod(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("chmod %s: %w", dir, err)
 	}
+	removePrepared(dir)
 	return &Runner{opt: opt, buildDir: dir}, nil
 }
 
@@ -138,6 +145,7 @@ type Lease struct {
 	r  *Runner
 	id string
 	l  *slots.Lease
+	pr *Prepared // the build's prepared sandbox, if it has one
 }
 
 // Lease takes a UID slot for build id. It fails with an error wrapping
@@ -150,28 +158,53 @@ func (r *Runner) Lease(id string) (*Lease, error) {
 	return &Lease{r: r, id: id, l: l}, nil
 }
 
+// LeasePrepared takes a UID slot for the build a prepared sandbox was made
+// for (pr.ID()); the build runs in pr. On error pr is untouched; once the
+// lease is made, pr is the lease's (Release discards it).
+func (r *Runner) LeasePrepared(pr *Prepared) (*Lease, error) {
+	l, err := r.opt.Pool.Acquire(pr.id)
+	if err != nil {
+		return nil, err
+	}
+	return &Lease{r: r, id: pr.id, l: l, pr: pr}, nil
+}
+
 // Slot is the leased slot's number.
 func (l *Lease) Slot() int { return l.l.Slot }
 
-// Release gives the slot back unused.
-func (l *Lease) Release() { l.l.Release() }
+// Release gives the slot back unused, and discards the build's prepared
+// sandbox if it had one: no other build may use it.
+func (l *Lease) Release() {
+	if l.pr != nil {
+		l.pr.Discard()
+	}
+	l.l.Release()
+}
 
 // Run runs a checked build on the lease to its end, and releases the slot
 // once every process of the build is dead. Its errors do not name the
 // build: the caller, who chose the id, does. Cancelling ctx kills the
 // build.
 func (l *Lease) Run(ctx context.Context, c *Checked, log io.Writer) (*Result, error) {
-	return l.r.runLeased(ctx, l.id, c, l.l, log)
+	return l.r.runLeased(ctx, l.id, c, l.l, l.pr, log)
 }
 
-func (r *Runner) runLeased(ctx context.Context, id string, c *Checked, lease *slots.Lease, log io.Writer) (*Result, error) {
+func (r *Runner) runLeased(ctx context.Context, id string, c *Checked, lease *slots.Lease, pr *Prepared, log io.Writer) (*Result, error) {
 	req := c.req
 	ph := NewPhases(time.Now())
 	defer lease.Release()
 	// The directory is named after the slot: the lease makes it ours alone,
 	// so whatever a crashed earlier holder left there (its processes are
-	// dead: the pool cleared the slot) can go.
+	// dead: the pool cleared the slot) can go. A prepared sandbox has its
+	// own, made with it.
 	dir := filepath.Join(r.buildDir, fmt.Sprintf("slot-%d", lease.Slot))
+	if pr != nil {
+		if !r.Preparable(c) {
+			pr.Discard()
+			return nil, fmt.Errorf("build %s: its request cannot run in a prepared sandbox", id)
+		}
+		dir = pr.dir
+	}
 	spec := &sandbox.Spec{
 		BuildID: id, Args: req.Args, Env: req.Env, Features: c.features,
 		Inputs: c.inputs, Dir: dir, HostID: lease.FirstID, IDCount: lease.Count,
@@ -208,7 +241,9 @@ func (r *Runner) runLeased(ctx context.Context, id string, c *Checked, lease *sl
 		// the client's paths lead to by the time the build starts.
 		spec.Client = &fscred.Cred{UID: req.Owner.UID, GID: req.Owner.GID, Groups: req.Owner.Groups}
 	}
-	if err := removeDir(spec, false); err != nil {
+	if pr != nil {
+		// Made fresh with the sandbox, and used by no build before.
+	} else if err := removeDir(spec, false); err != nil {
 		// A tree that cannot be deleted (a hostile build's, nested deeper
 		// than the fd limit, say) must not take the slot out of service:
 		// it is moved aside, for an administrator, and named in the log.
@@ -218,8 +253,10 @@ func (r *Runner) runLeased(ctx context.Context, id string, c *Checked, lease *sl
 		}
 		fmt.Fprintf(log, "sdbuild: could not remove the leftover build directory of slot %d (%v); moved it to %s\n", lease.Slot, err, stale)
 	}
-	if err := sandbox.PrepareDir(spec.Dir); err != nil {
-		return nil, err
+	if pr == nil {
+		if err := sandbox.PrepareDir(spec.Dir); err != nil {
+			return nil, err
+		}
 	}
 	ph.Mark("build dir")
 	// Whatever the build left in its directory is deleted without
@@ -231,7 +268,7 @@ func (r *Runner) runLeased(ctx context.Context, id string, c *Checked, lease *sl
 		ph.Mark("clean up")
 		res.Phases = ph.List()
 	}()
-	reclaimed, err := r.runSandbox(ctx, spec, lease, c, res, log, ph)
+	reclaimed, err := r.runSandbox(ctx, spec, lease, c, res, log, ph, pr)
 	if err != nil {
 		return nil, err
 	}
@@ -275,9 +312,11 @@ func removeDir(s *sandbox.Spec, reclaimed bool) error {
 // runSandbox starts the sandbox, places it, lets it run under its limits
 // and fills in res. reclaimed says that init handed the build's files back
 // to the caller (see sandbox.Reclaim).
-func (r *Runner) runSandbox(ctx context.Context, spec *sandbox.Spec, lease *slots.Lease, c *Checked, res *Result, log io.Writer, ph *Phases) (reclaimed bool, err error) {
-	p, err := sandbox.Spawn(spec)
-	if err != nil {
+func (r *Runner) runSandbox(ctx context.Context, spec *sandbox.Spec, lease *slots.Lease, c *Checked, res *Result, log io.Writer, ph *Phases, pr *Prepared) (reclaimed bool, err error) {
+	var p *sandbox.Process
+	if pr != nil {
+		p = pr.p
+	} else if p, err = sandbox.Spawn(spec); err != nil {
 		return false, err
 	}
 	pumping := false
@@ -290,7 +329,29 @@ func (r *Runner) runSandbox(ctx context.Context, spec *sandbox.Spec, lease *slot
 	holder := slots.Holder{PID: p.PID()}
 	end := func() {}
 	var pl *Placement
-	if r.opt.Place != nil {
+	if pr != nil {
+		// Started, placed and its common root built ahead of demand: hand
+		// it the build's own part and wait for init to finish the root.
+		pl = pr.pl
+		if pl != nil {
+			end = pl.End
+			holder.Unit, holder.Cgroup, res.Unit = pl.Unit, pl.Cgroup, pl.Unit
+		}
+		err := p.Fill(spec)
+		if err == nil {
+			err = p.Ready()
+		}
+		if err != nil {
+			p.Kill()
+			p.Wait()
+			end()
+			return false, err
+		}
+		ph.Mark("root (prepared: inputs)")
+		if pl != nil && pl.Claim != nil {
+			pl.Claim(c.req)
+		}
+	} else if r.opt.Place != nil {
 		// Placing init (a systemd scope start: one D-Bus job and a cgroup
 		// migration that waits for an RCU grace period in the kernel) runs
 		// while init builds the sandbox root; the builder starts only once

@@ -38,6 +38,9 @@ type Options struct {
 	// Runner, when set, runs the builds instead of the build runner over
 	// the daemon's slot pool: the queue's tests use a fake.
 	Runner Runner
+	// Prepared is how many sandboxes to keep prepared ahead of demand
+	// (PreparedSandboxes; 0: none), on a daemon with root.
+	Prepared int
 }
 
 // Daemon runs builds for clients.
@@ -59,6 +62,7 @@ type Daemon struct {
 	queue    []*job          // protected by mu: FIFO of queued builds
 	running  int             // protected by mu
 	stopping bool            // protected by mu
+	prepared int             // sandboxes to keep prepared
 	wg       sync.WaitGroup  // running builds
 }
 
@@ -88,7 +92,7 @@ func New(opt Options) (*Daemon, error) {
 	d := &Daemon{
 		cfg: cfg, scopes: opt.Scopes, log: opt.Log, notify: opt.Notify, pool: pool, store: store,
 		logDir: filepath.Join(cfg.StateDir, "logs"), since: time.Now(),
-		wake: make(chan struct{}, 1), jobs: map[string]*job{},
+		wake: make(chan struct{}, 1), jobs: map[string]*job{}, prepared: opt.Prepared,
 	}
 	if d.runner = opt.Runner; d.runner == nil {
 		ropt := build.RunnerOptions(cfg)
@@ -98,7 +102,7 @@ func New(opt Options) (*Daemon, error) {
 			d.Close()
 			return nil, err
 		}
-		d.runner = builds{r}
+		d.runner = &builds{r: r}
 	}
 	return d, nil
 }

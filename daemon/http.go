@@ -244,6 +244,9 @@ func (d *Daemon) Status() *api.DaemonStatus {
 		MaxJobs: d.cfg.MaxJobs, Since: d.since,
 	}
 	s.SlotsFree = d.freeSlotsLocked(len(qs))
+	if pp, ok := d.runner.(preparer); ok {
+		s.Prepared = pp.preparedCount()
+	}
 	for _, q := range qs {
 		s.Quarantined = append(s.Quarantined, api.Quarantine{Slot: q.Slot, Reason: q.Reason})
 	}

@@ -53,13 +53,18 @@ func parseProperties(ss []string) ([]scope.Property, error) {
 // 10-20 ms on the machines measured) unless cgroup2 is mounted with
 // favordynmods.
 func (d *Daemon) place(ctx context.Context, id string, pid int, req *build.Request) (*build.Placement, error) {
+	prepared := req == nil
+	if prepared {
+		req = &build.Request{}
+	}
 	props, err := parseProperties(req.Properties)
 	if err != nil {
 		return nil, err
 	}
-	desc := fmt.Sprintf("sdbuild build %s", id)
-	if req.Name != "" {
-		desc = fmt.Sprintf("sdbuild build %s (%s)", id, req.Name)
+	desc := description(id, req)
+	if prepared {
+		// systemctl shows it for what it is until a build takes it.
+		desc = fmt.Sprintf("sdbuild build %s: sandbox prepared, waiting for a request", id)
 	}
 	unit := UnitName(id)
 	sctx, cancel := context.WithTimeout(ctx, scopeTimeout)
@@ -81,22 +86,45 @@ func (d *Daemon) place(ctx context.Context, id string, pid int, req *build.Reque
 			return nil, fmt.Errorf("feature %s: %w", sandbox.FeatureSystemdCgroup, err)
 		}
 	}
-	slot := -1
-	d.mu.Lock()
-	if j := d.jobs[id]; j != nil {
-		j.b.Unit, slot, j.initPID, j.cgroup = unit, j.b.Slot, pid, pl.Cgroup
-		j.log.SetUnit(unit)
-		j.notifyLocked()
+	// What init used while it prepared the sandbox is not the build's.
+	var before cgroup2.Stats
+	claim := func(req *build.Request) {
+		slot := -1
+		d.mu.Lock()
+		if j := d.jobs[id]; j != nil {
+			j.b.Unit, slot, j.initPID, j.cgroup = unit, j.b.Slot, pid, pl.Cgroup
+			j.log.SetUnit(unit)
+			j.notifyLocked()
+		}
+		d.mu.Unlock()
+		buildlog.Started(id, unit, slot)
 	}
-	d.mu.Unlock()
-	buildlog.Started(id, unit, slot)
-	end := func() {
+	if prepared {
+		pl.Claim = func(req *build.Request) {
+			before = cgroup2.ReadStats(sc.Cgroup)
+			claim(req)
+			if sd, ok := d.scopes.(describer); ok {
+				// Off the build's path: the description is for people.
+				go func() {
+					ctx, cancel := context.WithTimeout(context.Background(), scopeTimeout)
+					defer cancel()
+					if err := sd.SetDescription(ctx, unit, description(id, req)); err != nil {
+						d.log.Warn("describe scope", "unit", unit, "err", err)
+					}
+				}()
+			}
+		}
+	} else {
+		claim(req)
+	}
+	pl.End = func() {
 		// Every process of the build but init is dead by now; read what
 		// the cgroup measured while the scope still exists.
 		st := cgroup2.ReadStats(sc.Cgroup)
 		// Without the memory controller there is no memory.events, and
 		// no OOM kill to report.
 		ev, _ := cgroup2.ReadMemoryEvents(sc.Cgroup)
+		st.CPUUsec -= min(st.CPUUsec, before.CPUUsec)
 		d.mu.Lock()
 		if j := d.jobs[id]; j != nil {
 			j.stats, j.oomKills, j.initPID = st, ev.OOMKill, 0
@@ -104,8 +132,21 @@ func (d *Daemon) place(ctx context.Context, id string, pid int, req *build.Reque
 		d.mu.Unlock()
 		d.killScope(unit, sc.Cgroup)
 	}
-	pl.End = end
 	return pl, nil
+}
+
+// description is a build's scope's description.
+func description(id string, req *build.Request) string {
+	if req.Name != "" {
+		return fmt.Sprintf("sdbuild build %s (%s)", id, req.Name)
+	}
+	return fmt.Sprintf("sdbuild build %s", id)
+}
+
+// describer is a Scopes that can change a running scope's description
+// (scope.Manager).
+type describer interface {
+	SetDescription(ctx context.Context, name, desc string) error
 }
 
 // killScope ends what is left in a build's scope. cgroup.kill does it in

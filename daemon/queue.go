@@ -40,8 +40,16 @@ func (d *Daemon) submitJobAt(p *peer, req *build.Request, received time.Time) (*
 		return nil, nil, err
 	}
 	id := build.NewID()
+	if pp, ok := d.runner.(preparer); ok {
+		if pid, ok := pp.claimPrepared(c); ok {
+			id = pid
+		}
+	}
 	lg, err := buildlog.Create(d.logDir, id, "")
 	if err != nil {
+		if pp, ok := d.runner.(preparer); ok {
+			pp.dropPrepared(id)
+		}
 		return nil, nil, fmt.Errorf("build %s: %w", id, err)
 	}
 	ph.Mark("request")
@@ -57,6 +65,9 @@ func (d *Daemon) submitJobAt(p *peer, req *build.Request, received time.Time) (*
 		d.mu.Unlock()
 		cancel()
 		lg.Close()
+		if pp, ok := d.runner.(preparer); ok {
+			pp.dropPrepared(id)
+		}
 		return nil, nil, ErrShuttingDown
 	}
 	d.jobs[id] = j
@@ -153,6 +164,9 @@ func (d *Daemon) run(j *job, lease Lease, snap *api.Build) {
 
 // finishLocked makes j's record final, stores it and wakes its watchers.
 func (d *Daemon) finishLocked(j *job, res *build.Result, err error) {
+	if pp, ok := d.runner.(preparer); ok {
+		pp.dropPrepared(j.id) // unless it ran: then its lease had it
+	}
 	b := j.b
 	b.Finished = time.Now().UTC()
 	j.result = res

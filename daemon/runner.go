@@ -33,12 +33,26 @@ type Lease interface {
 	Release()
 }
 
-// builds is the build runner as the queue's Runner.
-type builds struct{ r *build.Runner }
+// builds is the build runner as the queue's Runner, with the sandboxes
+// it keeps prepared ahead of demand (see prepared.go).
+type builds struct {
+	r *build.Runner
+	prepared
+}
 
-func (b builds) Check(req *build.Request) (*build.Checked, error) { return b.r.Check(req) }
+func (b *builds) Check(req *build.Request) (*build.Checked, error) { return b.r.Check(req) }
 
-func (b builds) Lease(id string) (Lease, error) {
+// Lease leases a slot for build id, in the sandbox prepared for it if it
+// was given one when it was queued.
+func (b *builds) Lease(id string) (Lease, error) {
+	if pr := b.claimedFor(id); pr != nil {
+		l, err := b.r.LeasePrepared(pr)
+		if err != nil {
+			return nil, err // pr stays the build's for its next try
+		}
+		b.leased(id)
+		return l, nil
+	}
 	l, err := b.r.Lease(id)
 	if err != nil {
 		return nil, err // not a typed nil in the interface

@@ -42,6 +42,9 @@ func (d *Daemon) Serve(ctx context.Context, o ServeOptions) error {
 		ConnState:         idle.connState,
 	}
 	go d.dispatch(ctx)
+	if pp, ok := d.runner.(preparer); ok && d.cfg.Rootless == nil && d.prepared > 0 {
+		go pp.keepPrepared(ctx, d.log, d.prepared)
+	}
 	errc := make(chan error, len(o.Listeners)+len(o.RunnerListeners))
 	var runner *grpc.Server
 	if len(o.RunnerListeners) > 0 {
@@ -126,6 +129,9 @@ func (d *Daemon) shutdown() {
 	d.wg.Wait()
 	for _, c := range done {
 		<-c
+	}
+	if pp, ok := d.runner.(preparer); ok {
+		pp.discardPrepared()
 	}
 }
 

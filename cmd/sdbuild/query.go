@@ -247,8 +247,12 @@ func newStatusCommand() *cobra.Command {
 			if asJSON {
 				return printJSON(s)
 			}
-			fmt.Printf("sdbuildd %s (pid %d) up since %s: %d running, %d queued, %d of %d slots free, max-jobs %d\n",
+			fmt.Printf("sdbuildd %s (pid %d) up since %s: %d running, %d queued, %d of %d slots free, max-jobs %d",
 				dash(s.Version), s.PID, s.Since.Local().Format(systemdTime), s.Running, s.Queued, s.SlotsFree, s.Slots, s.MaxJobs)
+			if s.Prepared > 0 {
+				fmt.Printf(", %d sandboxes prepared", s.Prepared)
+			}
+			fmt.Println()
 			for _, q := range s.Quarantined {
 				fmt.Printf("slot %d quarantined: %s\n", q.Slot, q.Reason)
 			}

@@ -92,7 +92,8 @@ func run(fs *pflag.FlagSet, listen string, idle time.Duration) error {
 	defer scopes.Close()
 	d, err := daemon.New(daemon.Options{
 		Config: cfg, Scopes: scopes, Log: log, Unusable: unusable,
-		Notify: func(s string) { sddaemon.SdNotify(false, s) },
+		Notify:   func(s string) { sddaemon.SdNotify(false, s) },
+		Prepared: daemon.PreparedSandboxes,
 	})
 	if err != nil {
 		return err
