@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/sdbuild/sdbuild/api"
@@ -34,7 +35,8 @@ type Placement struct {
 	// End runs when only init is left; it ends the placement.
 	End func()
 	// Claim, when set, runs once a build takes a prepared sandbox, with
-	// its request, before its builder starts.
+	// its request, beside init's finishing the root; the builder starts
+	// once it has returned.
 	Claim func(req *Request)
 }
 
@@ -50,6 +52,15 @@ type Options struct {
 	// NoSubIDs, when set, is why builds cannot have a range of ids
 	// (uid-range): a user without subordinate ids.
 	NoSubIDs error
+	// BackgroundCleanup lets Run return once the result is known and the
+	// outputs copied, leaving init's exit, the directory's removal and the
+	// slot's release to a goroutine (the caller outlives Run, as the daemon
+	// does; see Wait).
+	BackgroundCleanup bool
+	// Released, when set, runs once a build's slot is free again (after
+	// Run returned, with BackgroundCleanup): a queue waiting for a slot
+	// tries again.
+	Released func()
 	// Unusable, when set, is why no build can be sandboxed on this host
 	// (unprivileged user namespaces disabled): every build is refused.
 	Unusable error
@@ -59,7 +70,13 @@ type Options struct {
 type Runner struct {
 	opt      Options
 	buildDir string
+	cleanups sync.WaitGroup // what builds do after their results
 }
+
+// Wait waits until every build that returned its result has also ended
+// its init, removed its directory and released its slot
+// (BackgroundCleanup).
+func (r *Runner) Wait() { r.cleanups.Wait() }
 
 // NewRunner prepares the state directory. Builds live in
 // <state-dir>/builds, which only root may enter (CVE-2024-38531).
@@ -192,7 +209,51 @@ func (l *Lease) Run(ctx context.Context, c *Checked, log io.Writer) (*Result, er
 func (r *Runner) runLeased(ctx context.Context, id string, c *Checked, lease *slots.Lease, pr *Prepared, log io.Writer) (*Result, error) {
 	req := c.req
 	ph := NewPhases(time.Now())
-	defer lease.Release()
+	// What is left once the result is known and the directory removed,
+	// init's exit and the slot, runs after Run returns when the runner may
+	// (BackgroundCleanup) and init sent a result (waitInit): only init is
+	// left then, and the slot stays leased until it is gone.
+	var (
+		res       *Result
+		spec      *sandbox.Spec
+		made      bool // spec.Dir is this build's
+		reclaimed bool // the build's files are the caller's again
+		waitInit  func()
+	)
+	defer func() {
+		if waitInit != nil && r.opt.BackgroundCleanup {
+			// init's mounts are in its own namespace: the host's view of
+			// the directory can go while it lives.
+			if made {
+				removeDir(spec, reclaimed)
+			}
+			ph.Mark("clean up")
+			if res != nil {
+				res.Phases = ph.List()
+			}
+			r.cleanups.Add(1)
+			go func() {
+				defer r.cleanups.Done()
+				waitInit()
+				lease.Release()
+				if r.opt.Released != nil {
+					r.opt.Released()
+				}
+			}()
+			return
+		}
+		if waitInit != nil {
+			waitInit()
+		}
+		if made {
+			removeDir(spec, reclaimed)
+		}
+		lease.Release()
+		ph.Mark("clean up")
+		if res != nil {
+			res.Phases = ph.List()
+		}
+	}()
 	// The directory is named after the slot: the lease makes it ours alone,
 	// so whatever a crashed earlier holder left there (its processes are
 	// dead: the pool cleared the slot) can go. A prepared sandbox has its
@@ -205,7 +266,7 @@ func (r *Runner) runLeased(ctx context.Context, id string, c *Checked, lease *sl
 		}
 		dir = pr.dir
 	}
-	spec := &sandbox.Spec{
+	spec = &sandbox.Spec{
 		BuildID: id, Args: req.Args, Env: req.Env, Features: c.features,
 		Inputs: c.inputs, Dir: dir, HostID: lease.FirstID, IDCount: lease.Count,
 	}
@@ -258,17 +319,13 @@ func (r *Runner) runLeased(ctx context.Context, id string, c *Checked, lease *sl
 			return nil, err
 		}
 	}
-	ph.Mark("build dir")
 	// Whatever the build left in its directory is deleted without
 	// following a single symlink in it.
-	res := &Result{Slot: lease.Slot, Started: time.Now()}
-	reclaimed := false // the build's files are the caller's again
-	defer func() {
-		removeDir(spec, reclaimed)
-		ph.Mark("clean up")
-		res.Phases = ph.List()
-	}()
-	reclaimed, err := r.runSandbox(ctx, spec, lease, c, res, log, ph, pr)
+	made = true
+	ph.Mark("build dir")
+	res = &Result{Slot: lease.Slot, Started: time.Now()}
+	var err error
+	reclaimed, waitInit, err = r.runSandbox(ctx, spec, lease, c, res, log, ph, pr)
 	if err != nil {
 		return nil, err
 	}
@@ -286,8 +343,9 @@ func (r *Runner) runLeased(ctx context.Context, id string, c *Checked, lease *sl
 	if res.Status != api.StatusSucceeded || c.output == "" {
 		return res, nil
 	}
-	// Every process of the build is dead now (the sandbox's Wait returned),
-	// so nothing can change the tree while it is copied into fresh inodes.
+	// Every process of the build is dead now (the sandbox's Result or
+	// Wait returned), so nothing can change the tree while it is copied
+	// into fresh inodes.
 	if err := outputs.Copy(filepath.Join(dir, "out"), c.output, req.Owner); err != nil {
 		res.Status, res.Error = api.StatusFailed, err.Error()
 		return res, fmt.Errorf("%w: %w", ErrOutputRejected, err)
@@ -312,12 +370,12 @@ func removeDir(s *sandbox.Spec, reclaimed bool) error {
 // runSandbox starts the sandbox, places it, lets it run under its limits
 // and fills in res. reclaimed says that init handed the build's files back
 // to the caller (see sandbox.Reclaim).
-func (r *Runner) runSandbox(ctx context.Context, spec *sandbox.Spec, lease *slots.Lease, c *Checked, res *Result, log io.Writer, ph *Phases, pr *Prepared) (reclaimed bool, err error) {
+func (r *Runner) runSandbox(ctx context.Context, spec *sandbox.Spec, lease *slots.Lease, c *Checked, res *Result, log io.Writer, ph *Phases, pr *Prepared) (reclaimed bool, waitInit func(), err error) {
 	var p *sandbox.Process
 	if pr != nil {
 		p = pr.p
 	} else if p, err = sandbox.Spawn(spec); err != nil {
-		return false, err
+		return false, nil, err
 	}
 	pumping := false
 	defer func() {
@@ -337,20 +395,24 @@ func (r *Runner) runSandbox(ctx context.Context, spec *sandbox.Spec, lease *slot
 			end = pl.End
 			holder.Unit, holder.Cgroup, res.Unit = pl.Unit, pl.Cgroup, pl.Unit
 		}
+		claimed := make(chan struct{})
+		if pl != nil && pl.Claim != nil {
+			go func() { pl.Claim(c.req); close(claimed) }()
+		} else {
+			close(claimed)
+		}
 		err := p.Fill(spec)
 		if err == nil {
 			err = p.Ready()
 		}
+		<-claimed
 		if err != nil {
 			p.Kill()
 			p.Wait()
 			end()
-			return false, err
+			return false, nil, err
 		}
 		ph.Mark("root (prepared: inputs)")
-		if pl != nil && pl.Claim != nil {
-			pl.Claim(c.req)
-		}
 	} else if r.opt.Place != nil {
 		// Placing init (a systemd scope start: one D-Bus job and a cgroup
 		// migration that waits for an RCU grace period in the kernel) runs
@@ -377,17 +439,17 @@ func (r *Runner) runSandbox(ctx context.Context, spec *sandbox.Spec, lease *slot
 			if got.err == nil {
 				got.pl.End()
 			}
-			return false, rerr
+			return false, nil, rerr
 		case got.err != nil:
 			p.Kill()
 			p.Wait()
-			return false, got.err
+			return false, nil, got.err
 		}
 		pl = got.pl
 		end = pl.End
 		holder.Unit, holder.Cgroup, res.Unit = pl.Unit, pl.Cgroup, pl.Unit
 	} else if err := p.Ready(); err != nil {
-		return false, err
+		return false, nil, err
 	} else {
 		ph.Mark("root")
 	}
@@ -395,7 +457,7 @@ func (r *Runner) runSandbox(ctx context.Context, spec *sandbox.Spec, lease *slot
 		p.Kill()
 		p.Wait()
 		end()
-		return false, err
+		return false, nil, err
 	}
 	w := newWatch(p, c.req.Timeout, c.req.MaxSilentTime)
 	pumped := make(chan struct{})
@@ -426,10 +488,18 @@ func (r *Runner) runSandbox(ctx context.Context, spec *sandbox.Spec, lease *slot
 	ph.Mark("holder, go")
 	sres, err := p.Result()
 	ph.Mark("exec, run, wait")
-	// Only init is left, alone in the placement: end it there (the daemon
-	// reads what the scope's cgroup measured first), then wait for init.
+	// With a result only init is left, alone in the placement: end it
+	// there (the daemon reads what the scope's cgroup measured first). The
+	// log has ended (init closed its ends before the result), and the
+	// wait for init's exit, which tears down its namespaces, is the
+	// caller's to run when it likes. Without a result, processes of the
+	// build may live until init is gone: wait for it here.
 	end()
-	p.Wait()
+	if err == nil {
+		waitInit = func() { p.Wait() }
+	} else {
+		p.Wait()
+	}
 	<-pumped
 	if outT != nil {
 		res.ActionErr = cmp.Or(outT.err, errT.err)
@@ -446,7 +516,7 @@ func (r *Runner) runSandbox(ctx context.Context, spec *sandbox.Spec, lease *slot
 	case errors.Is(err, sandbox.ErrKilled):
 		res.Status, res.Error = api.StatusFailed, "killed"
 	case err != nil:
-		return false, err
+		return false, waitInit, err
 	case sres.ExecError != "":
 		res.Status, res.ExitCode, res.Error = api.StatusFailed, sres.ExitCode, sres.ExecError
 	case sres.ExitCode != 0:
@@ -455,7 +525,7 @@ func (r *Runner) runSandbox(ctx context.Context, spec *sandbox.Spec, lease *slot
 	default:
 		res.Status = api.StatusSucceeded
 	}
-	return err == nil && sres.Reclaimed, nil
+	return err == nil && sres.Reclaimed, waitInit, nil
 }
 
 // release lets init start the builder, in its delegated cgroup when the

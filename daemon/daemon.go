@@ -97,6 +97,9 @@ func New(opt Options) (*Daemon, error) {
 	if d.runner = opt.Runner; d.runner == nil {
 		ropt := build.RunnerOptions(cfg)
 		ropt.Pool, ropt.Place, ropt.Unusable = pool, d.place, opt.Unusable
+		// A build's record is final once its result is known and its
+		// outputs copied; init's exit and the slot's release follow.
+		ropt.BackgroundCleanup, ropt.Released = true, d.kick
 		r, err := build.NewRunner(ropt)
 		if err != nil {
 			d.Close()

@@ -104,14 +104,14 @@ func (d *Daemon) place(ctx context.Context, id string, pid int, req *build.Reque
 			before = cgroup2.ReadStats(sc.Cgroup)
 			claim(req)
 			if sd, ok := d.scopes.(describer); ok {
-				// Off the build's path: the description is for people.
-				go func() {
-					ctx, cancel := context.WithTimeout(context.Background(), scopeTimeout)
-					defer cancel()
-					if err := sd.SetDescription(ctx, unit, description(id, req)); err != nil {
-						d.log.Warn("describe scope", "unit", unit, "err", err)
-					}
-				}()
+				// The runner waits for it beside init's finishing the
+				// root: the scope says what it holds before the builder
+				// runs. A failure is for the log; the build runs.
+				ctx, cancel := context.WithTimeout(context.Background(), scopeTimeout)
+				defer cancel()
+				if err := sd.SetDescription(ctx, unit, description(id, req)); err != nil {
+					d.log.Warn("describe scope", "unit", unit, "err", err)
+				}
 			}
 		}
 	} else {

@@ -40,6 +40,9 @@ type builds struct {
 	prepared
 }
 
+// wait waits for what finished builds still do (build.Runner.Wait).
+func (b *builds) wait() { b.r.Wait() }
+
 func (b *builds) Check(req *build.Request) (*build.Checked, error) { return b.r.Check(req) }
 
 // Lease leases a slot for build id, in the sandbox prepared for it if it

@@ -133,6 +133,9 @@ func (d *Daemon) shutdown() {
 	if pp, ok := d.runner.(preparer); ok {
 		pp.discardPrepared()
 	}
+	if w, ok := d.runner.(interface{ wait() }); ok {
+		w.wait() // builds that returned their results end their inits
+	}
 }
 
 // idleFor is how long the daemon has had no build and no client.

@@ -113,6 +113,10 @@ func initMain() int {
 			res.Reclaimed = true
 		}
 	}
+	// Nothing of the build runs any more: close init's own ends of the
+	// build log, so that the parent reads the log to its end now rather
+	// than once init exits (Result's caller may wait for init later).
+	closeLogLocked(spec)
 	if err := ctl.send(message{Step: stepResult, Result: &res}, nil); err != nil {
 		fmt.Fprintf(os.Stderr, "sdbuild init: %v\n", err)
 		return 1
@@ -172,4 +176,19 @@ func rusageOf(ru *unix.Rusage) *Rusage {
 		MinFlt: ru.Minflt, MajFlt: ru.Majflt, InBlock: ru.Inblock, OuBlock: ru.Oublock,
 		NVCSw: ru.Nvcsw, NIVCSw: ru.Nivcsw,
 	}
+}
+
+// closeLogLocked points init's stdout and stderr, the build log, and an
+// action's stderr pipe, at /dev/null.
+func closeLogLocked(s *Spec) {
+	fd, err := unix.Open("/dev/null", unix.O_WRONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return // the log then ends when init does
+	}
+	unix.Dup3(fd, 1, 0)
+	unix.Dup3(fd, 2, 0)
+	if s.Action != nil {
+		unix.Dup3(fd, actionStderrFd, 0)
+	}
+	unix.Close(fd)
 }

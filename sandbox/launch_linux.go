@@ -41,7 +41,8 @@ var noDeadline time.Time
 // Go is called.
 type Process struct {
 	// Log carries the builder's stdout and stderr (and init's own
-	// complaints), until every process of the build has exited.
+	// complaints), until every process of the build has exited: it ends
+	// before Result returns a result.
 	Log io.ReadCloser
 	// Stderr, for an Action, carries the builder's stderr (Log then
 	// carries its stdout and init's complaints); nil otherwise.
