@@ -35,6 +35,8 @@ type preparer interface {
 	discardPrepared()
 	// preparedCount is how many are prepared and not yet any build's.
 	preparedCount() int
+	// builtOne says a build ended: time to replace what it took.
+	builtOne()
 }
 
 // prepared is the pool of a builds runner.
@@ -66,7 +68,10 @@ func (b *builds) claimPrepared(c *build.Checked) (string, bool) {
 		b.claimed = map[string]*build.Prepared{}
 	}
 	b.claimed[pr.ID()] = pr
-	b.kickLocked()
+	// Not replaced yet: preparing one now would compete with this build
+	// for the CPUs and for systemd (whose scope start waits in the kernel
+	// for an RCU grace period, holding up the build's own calls), on the
+	// build's critical path. builtOne replaces it once the build is done.
 	return pr.ID(), true
 }
 
@@ -94,6 +99,12 @@ func (b *builds) dropPrepared(id string) {
 		// the caller may hold.
 		go pr.Discard()
 	}
+}
+
+func (b *builds) builtOne() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.kickLocked()
 }
 
 func (b *builds) preparedCount() int {

@@ -160,6 +160,9 @@ func (d *Daemon) run(j *job, lease Lease, snap *api.Build) {
 	d.finishLocked(j, res, err)
 	d.mu.Unlock()
 	d.kick()
+	if pp, ok := d.runner.(preparer); ok {
+		pp.builtOne()
+	}
 }
 
 // finishLocked makes j's record final, stores it and wakes its watchers.
