@@ -1,0 +1,89 @@
+//go:build integration
+
+package integration
+
+import (
+	"encoding/json"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/sdbuild/sdbuild/api"
+)
+
+// preparedScopes are the build scopes whose sandbox waits for a request,
+// as systemctl shows them, by build id.
+func preparedScopes(t *testing.T) []string {
+	t.Helper()
+	out := systemctl(t, "list-units", "--plain", "--no-legend", "--state=active", "sdbuild-*.scope")
+	re := regexp.MustCompile(`^sdbuild-([0-9a-f]{12})\.scope .*sdbuild build [0-9a-f]{12}: sandbox prepared, waiting for a request$`)
+	var ids []string
+	for _, l := range strings.Split(out, "\n") {
+		if m := re.FindStringSubmatch(strings.Join(strings.Fields(l), " ")); m != nil {
+			ids = append(ids, m[1])
+		}
+	}
+	return ids
+}
+
+// Sandboxes prepared ahead of demand are visible (a scope each, described
+// as waiting, counted by status), hold no slot, and each serves exactly
+// one build, the one that takes its id; a build with a feature starts the
+// ordinary way.
+func TestPreparedSandboxes(t *testing.T) {
+	var waiting []string
+	waitFor(t, "prepared sandboxes", func() bool { waiting = preparedScopes(t); return len(waiting) > 0 })
+	r := sdbuild(t, nil, "status", "--json")
+	var st api.DaemonStatus
+	if err := json.Unmarshal([]byte(r.stdout), &st); err != nil {
+		t.Fatalf("status --json: %v %q", err, r.stdout)
+	}
+	if st.Prepared == 0 || st.SlotsFree != st.Slots {
+		t.Errorf("status: %d prepared, %d of %d slots free; want some prepared, holding no slot", st.Prepared, st.SlotsFree, st.Slots)
+	}
+
+	seen := map[string]bool{}
+	for i := 0; i < 3; i++ {
+		waitFor(t, "a prepared sandbox", func() bool { waiting = preparedScopes(t); return len(waiting) > 0 })
+		r := sdbuild(t, nil, runArgs([]string{"--json", "--name", "prepared-test"}, `echo hi > $out/x; cat /proc/self/cgroup`)...)
+		var b api.Build
+		if err := json.Unmarshal([]byte(r.stdout), &b); err != nil || r.code != 0 {
+			t.Fatalf("run: %d %v %q %q", r.code, err, r.stdout, r.stderr)
+		}
+		if !slices.Contains(waiting, b.ID) {
+			t.Errorf("build %s did not take a prepared sandbox (waiting: %v)", b.ID, waiting)
+		}
+		if seen[b.ID] {
+			t.Errorf("build id %s used twice", b.ID)
+		}
+		seen[b.ID] = true
+		if slices.Contains(preparedScopes(t), b.ID) {
+			t.Errorf("the scope of finished build %s still says it waits", b.ID)
+		}
+		if !strings.Contains(r.stderr, "0::/\n") {
+			t.Errorf("build %s: its cgroup namespace is not rooted at its own cgroup: %q", b.ID, r.stderr)
+		}
+	}
+
+	// Described as its build while it runs.
+	r = sdbuild(t, nil, runArgs([]string{"--detach", "--name", "prepared-desc"}, `sleep 1000`)...)
+	id := strings.TrimSpace(r.stdout)
+	unit := "sdbuild-" + id + ".scope"
+	waitFor(t, "the build's scope", func() bool {
+		return strings.Contains(systemctl(t, "show", "-p", "Description", unit), "sdbuild build "+id+" (prepared-desc)")
+	})
+	sdbuild(t, nil, "cancel", id)
+	waitGone(t, unit, func() string { return systemctl(t, "is-active", unit) })
+
+	// A build with a feature does not take one.
+	waitFor(t, "a prepared sandbox", func() bool { waiting = preparedScopes(t); return len(waiting) > 0 })
+	r = sdbuild(t, nil, runArgs([]string{"--json", "--feature", "uid-range"}, `true`)...)
+	var b api.Build
+	if err := json.Unmarshal([]byte(r.stdout), &b); err != nil || r.code != 0 {
+		t.Fatalf("run --feature uid-range: %d %v %q %q", r.code, err, r.stdout, r.stderr)
+	}
+	if slices.Contains(waiting, b.ID) {
+		t.Errorf("build %s with a feature took a prepared sandbox", b.ID)
+	}
+}
