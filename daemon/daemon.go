@@ -63,7 +63,10 @@ type Daemon struct {
 	running  int             // protected by mu
 	stopping bool            // protected by mu
 	prepared int             // sandboxes to keep prepared
-	wg       sync.WaitGroup  // running builds
+	// describers describe a prepared sandbox's scope as its build's, by
+	// build id, until the scope ends. protected by mu
+	describers map[string]func(*build.Request)
+	wg         sync.WaitGroup // running builds
 }
 
 // New opens the daemon's state: slot pool, history, log directory.
@@ -93,6 +96,7 @@ func New(opt Options) (*Daemon, error) {
 		cfg: cfg, scopes: opt.Scopes, log: opt.Log, notify: opt.Notify, pool: pool, store: store,
 		logDir: filepath.Join(cfg.StateDir, "logs"), since: time.Now(),
 		wake: make(chan struct{}, 1), jobs: map[string]*job{}, prepared: opt.Prepared,
+		describers: map[string]func(*build.Request){},
 	}
 	if d.runner = opt.Runner; d.runner == nil {
 		ropt := build.RunnerOptions(cfg)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/sdbuild/sdbuild/build"
@@ -100,19 +101,30 @@ func (d *Daemon) place(ctx context.Context, id string, pid int, req *build.Reque
 		buildlog.Started(id, unit, slot)
 	}
 	if prepared {
-		pl.Claim = func(req *build.Request) {
-			before = cgroup2.ReadStats(sc.Cgroup)
-			claim(req)
-			if sd, ok := d.scopes.(describer); ok {
-				// The runner waits for it beside init's finishing the
-				// root: the scope says what it holds before the builder
-				// runs. A failure is for the log; the build runs.
+		// The scope says what it holds before the builder runs: the daemon
+		// starts describing it when the build is queued (describePrepared)
+		// and Claim waits for that. A failure is for the log; the build runs.
+		var once sync.Once
+		describe := func(req *build.Request) {
+			once.Do(func() {
+				sd, ok := d.scopes.(describer)
+				if !ok {
+					return
+				}
 				ctx, cancel := context.WithTimeout(context.Background(), scopeTimeout)
 				defer cancel()
 				if err := sd.SetDescription(ctx, unit, description(id, req)); err != nil {
 					d.log.Warn("describe scope", "unit", unit, "err", err)
 				}
-			}
+			})
+		}
+		d.mu.Lock()
+		d.describers[id] = describe
+		d.mu.Unlock()
+		pl.Claim = func(req *build.Request) {
+			before = cgroup2.ReadStats(sc.Cgroup)
+			claim(req)
+			describe(req)
 		}
 	} else {
 		claim(req)
@@ -126,6 +138,7 @@ func (d *Daemon) place(ctx context.Context, id string, pid int, req *build.Reque
 		ev, _ := cgroup2.ReadMemoryEvents(sc.Cgroup)
 		st.CPUUsec -= min(st.CPUUsec, before.CPUUsec)
 		d.mu.Lock()
+		delete(d.describers, id)
 		if j := d.jobs[id]; j != nil {
 			j.stats, j.oomKills, j.initPID = st, ev.OOMKill, 0
 		}
@@ -133,6 +146,17 @@ func (d *Daemon) place(ctx context.Context, id string, pid int, req *build.Reque
 		d.killScope(unit, sc.Cgroup)
 	}
 	return pl, nil
+}
+
+// describePrepared starts describing the scope of the prepared sandbox a
+// queued build took as that build's, off the request's path.
+func (d *Daemon) describePrepared(id string, req *build.Request) {
+	d.mu.Lock()
+	f := d.describers[id]
+	d.mu.Unlock()
+	if f != nil {
+		go f(req)
+	}
 }
 
 // description is a build's scope's description.

@@ -80,6 +80,7 @@ func (d *Daemon) submitJobAt(p *peer, req *build.Request, received time.Time) (*
 		d.log.Error("record build", "id", id, "err", err)
 	}
 	buildlog.Queued(id, "")
+	d.describePrepared(id, req)
 	d.kick()
 	return j, snap, nil
 }

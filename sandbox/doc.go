@@ -35,4 +35,13 @@
 // result. When init exits the kernel kills every process left in the
 // build's pid namespace before the parent's wait returns, so nothing the
 // build started outlives it.
+//
+// A sandbox can be prepared ahead of demand ([SpawnPrepared]): init builds
+// the part of the root every build has alike (a fresh tmpfs with /etc,
+// /dev, /proc and the empty build directories), says ready, and waits;
+// [Process.Fill] later hands it one build's own part (argv, environment,
+// inputs, the client's credentials, the slot's ids), after which init
+// mounts the inputs, gives the build directories to the slot and pivots,
+// exactly as for a sandbox started for its build. A prepared sandbox is
+// filled once, and is for a caller with root and a build without features.
 package sandbox
