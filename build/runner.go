@@ -405,14 +405,15 @@ func (r *Runner) runSandbox(ctx context.Context, spec *sandbox.Spec, lease *slot
 		if err == nil {
 			err = p.Ready()
 		}
+		ph.Mark("root (prepared: inputs)")
 		<-claimed
+		ph.Mark("scope described")
 		if err != nil {
 			p.Kill()
 			p.Wait()
 			end()
 			return false, nil, err
 		}
-		ph.Mark("root (prepared: inputs)")
 	} else if r.opt.Place != nil {
 		// Placing init (a systemd scope start: one D-Bus job and a cgroup
 		// migration that waits for an RCU grace period in the kernel) runs

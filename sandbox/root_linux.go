@@ -50,6 +50,9 @@ func setupLocked(s *Spec, awaitRequest func() (*Spec, error)) error {
 		{"sys and run", func() error { return setupSystemdMounts(rootfd, s) }},
 		{"cgroup delegation", func() error { return readDelegateFiles(s) }},
 		{"build dirs", func() error { return bindBuildDirs(rootfd, s) }},
+		{"hostname", setHostname},
+		{"loopback", loopbackUp},
+		{"limits", limitLocked},
 		// Inputs may not lie on /proc, /dev, /sys, /run or the build dirs
 		// (reserved), so mounting them after those changes nothing.
 		{"request", func() error {
@@ -68,9 +71,6 @@ func setupLocked(s *Spec, awaitRequest func() (*Spec, error)) error {
 		{"pivot_root", func() error { return pivotInto(rootfd) }},
 		{"read-only root", func() error { return setReadOnly("/", unix.MOUNT_ATTR_NODEV) }},
 		{"read-only dev", func() error { return setReadOnly("/dev", unix.MOUNT_ATTR_NOEXEC) }},
-		{"hostname", setHostname},
-		{"loopback", loopbackUp},
-		{"limits", limitLocked},
 	}
 	for _, st := range steps {
 		if err := st.do(); err != nil {
