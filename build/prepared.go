@@ -37,6 +37,17 @@ type Prepared struct {
 // ID is the build id the sandbox was prepared for.
 func (pr *Prepared) ID() string { return pr.id }
 
+// Alive reports whether init still waits (its scope stopped by hand, say,
+// it would not).
+func (pr *Prepared) Alive() bool {
+	select {
+	case <-pr.p.Exited():
+		return false
+	default:
+		return true
+	}
+}
+
 // Preparable reports whether a checked build can run in a prepared
 // sandbox: one without features or scope properties that is not an
 // action, on a daemon with root (see sandbox.SpawnPrepared).

@@ -59,6 +59,13 @@ func (b *builds) claimPrepared(c *build.Checked) (string, bool) {
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	// One whose init has gone (its scope stopped by hand, say) is no use:
+	// it is discarded, and the next one tried.
+	for len(b.free) > 0 && !b.free[0].Alive() {
+		go b.free[0].Discard()
+		b.free = b.free[1:]
+		b.kickLocked()
+	}
 	if len(b.free) == 0 {
 		return "", false
 	}

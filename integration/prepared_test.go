@@ -32,6 +32,7 @@ func preparedScopes(t *testing.T) []string {
 // one build, the one that takes its id; a build with a feature starts the
 // ordinary way.
 func TestPreparedSandboxes(t *testing.T) {
+	sdbuild(t, nil, "status") // the first call starts the daemon
 	var waiting []string
 	waitFor(t, "prepared sandboxes", func() bool { waiting = preparedScopes(t); return len(waiting) > 0 })
 	r := sdbuild(t, nil, "status", "--json")
@@ -85,5 +86,19 @@ func TestPreparedSandboxes(t *testing.T) {
 	}
 	if slices.Contains(waiting, b.ID) {
 		t.Errorf("build %s with a feature took a prepared sandbox", b.ID)
+	}
+
+	// Prepared sandboxes whose scopes were stopped by hand are passed
+	// over: the next build still runs.
+	waitFor(t, "a prepared sandbox", func() bool { waiting = preparedScopes(t); return len(waiting) > 0 })
+	for _, id := range waiting {
+		systemctl(t, "stop", "sdbuild-"+id+".scope")
+	}
+	r = sdbuild(t, nil, runArgs([]string{"--json"}, `true`)...)
+	if err := json.Unmarshal([]byte(r.stdout), &b); err != nil || r.code != 0 {
+		t.Fatalf("run after the prepared scopes were stopped: %d %v %q %q", r.code, err, r.stdout, r.stderr)
+	}
+	if slices.Contains(waiting, b.ID) {
+		t.Errorf("build %s ran in a sandbox whose scope was stopped", b.ID)
 	}
 }

@@ -48,10 +48,17 @@ func initMain() int {
 		// own part. The parent sends it, or closes the socket, or dies and
 		// takes init with it (parent-death signal).
 		awaitRequest = func() (*Spec, error) {
+			// Until a build takes it, nothing of a build runs here: a
+			// stop of its scope (SIGTERM) ends it at once rather than
+			// after systemd's stop timeout. (Set before "ready", after
+			// which the parent may place it and anyone stop it.)
+			stop := exitOnTerm()
 			if err := ctl.send(message{Step: stepReady}, nil); err != nil {
+				stop()
 				return nil, err
 			}
 			m, fd, err := ctl.recv(stepRequest, noDeadline)
+			stop()
 			closeFile(fd)
 			switch {
 			case err != nil:
@@ -191,4 +198,23 @@ func closeLogLocked(s *Spec) {
 		unix.Dup3(fd, actionStderrFd, 0)
 	}
 	unix.Close(fd)
+}
+
+// exitOnTerm makes init exit on SIGTERM, SIGINT or SIGHUP until the
+// returned stop is called; the signals stay handled (not ignored) after.
+func exitOnTerm() (stop func()) {
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, unix.SIGTERM, unix.SIGINT, unix.SIGHUP)
+	done := make(chan struct{})
+	go func() {
+		select {
+		case <-sigs:
+			os.Exit(1)
+		case <-done:
+		}
+	}()
+	return func() {
+		signal.Stop(sigs)
+		close(done)
+	}
 }

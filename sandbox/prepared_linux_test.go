@@ -8,6 +8,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // TestPrepared: a sandbox prepared ahead of demand runs its build the same
@@ -98,4 +101,31 @@ func TestPreparedRefused(t *testing.T) {
 			t.Errorf("SpawnPrepared(%+v) = %v, want ErrInvalidSpec", s, err)
 		}
 	}
+}
+
+// TestPreparedEndsOnTerm: a prepared sandbox no build has taken ends at
+// once on SIGTERM (its scope stopped), as nothing of a build runs in it.
+func TestPreparedEndsOnTerm(t *testing.T) {
+	s := newSpec(t, "true")
+	if err := PrepareDir(s.Dir); err != nil {
+		t.Fatal(err)
+	}
+	p, err := SpawnPrepared(&Spec{BuildID: s.BuildID, Dir: s.Dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go io.Copy(io.Discard, p.Log)
+	if err := p.Ready(); err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Kill(p.PID(), unix.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-p.Exited():
+	case <-time.After(10 * time.Second):
+		p.Kill()
+		t.Fatal("a prepared sandbox's init did not end on SIGTERM")
+	}
+	p.Wait()
 }
