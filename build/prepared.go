@@ -39,14 +39,7 @@ func (pr *Prepared) ID() string { return pr.id }
 
 // Alive reports whether init still waits (its scope stopped by hand, say,
 // it would not).
-func (pr *Prepared) Alive() bool {
-	select {
-	case <-pr.p.Exited():
-		return false
-	default:
-		return true
-	}
-}
+func (pr *Prepared) Alive() bool { return pr.p.Alive() }
 
 // Preparable reports whether a checked build can run in a prepared
 // sandbox: one without features or scope properties that is not an

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"syscall"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -294,6 +295,21 @@ func (p *Process) Kill() error {
 	return nil
 }
 
+// Alive reports whether init has not exited, whether or not it has been
+// reaped yet (Exited closes only once it has).
+func (p *Process) Alive() bool {
+	select {
+	case <-p.exited:
+		return false
+	default:
+	}
+	var info unix.Siginfo
+	err := unix.Waitid(unix.P_PID, p.pid, &info, unix.WEXITED|unix.WNOHANG|unix.WNOWAIT, nil)
+	// A pid field of 0 means init has not exited; WNOWAIT leaves it for
+	// the goroutine that waits for it.
+	return err == nil && siginfoPID(&info) == 0
+}
+
 // Exited is closed once init, and with it every process of the build, is
 // gone.
 func (p *Process) Exited() <-chan struct{} { return p.exited }
@@ -363,4 +379,11 @@ func (p *Process) close() {
 			p.net.stop()
 		}
 	})
+}
+
+// siginfoPID is si_pid of a SIGCHLD siginfo, which x/sys's Siginfo keeps
+// in its padding: the union that starts after signo, errno, code and the
+// alignment word (offset 16 on every 64-bit Linux) begins with si_pid.
+func siginfoPID(info *unix.Siginfo) int32 {
+	return *(*int32)(unsafe.Add(unsafe.Pointer(info), 16))
 }

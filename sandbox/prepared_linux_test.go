@@ -118,6 +118,9 @@ func TestPreparedEndsOnTerm(t *testing.T) {
 	if err := p.Ready(); err != nil {
 		t.Fatal(err)
 	}
+	if !p.Alive() {
+		t.Error("Alive = false while init waits for a request")
+	}
 	if err := unix.Kill(p.PID(), unix.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
@@ -126,6 +129,9 @@ func TestPreparedEndsOnTerm(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		p.Kill()
 		t.Fatal("a prepared sandbox's init did not end on SIGTERM")
+	}
+	if p.Alive() {
+		t.Error("Alive = true once init has exited")
 	}
 	p.Wait()
 }
