@@ -15,7 +15,7 @@ import (
 // An entered command runs under util-linux nsenter, which joins the
 // builder's user, mount, ipc, uts, network and cgroup namespaces and execs
 // it (a Go process cannot join a user namespace: the runtime is
-// multi-threaded). It is born in the build's pid namespace (startLocked).
+// multi-threaded). It is born in the build's pid namespace (startOnThread).
 //
 // nsenter does not start as root. Between joining the builder's user
 // namespace and its setuid, a root nsenter is a process of host uid 0 in
@@ -39,7 +39,7 @@ var nsenterCaps = []uintptr{
 }
 
 // nsenterArgs joins the namespaces of builder but its pid namespace (see
-// startLocked), takes the identity the build runs as inside them, and
+// startOnThread), takes the identity the build runs as inside them, and
 // starts in the build's /build, which nsenter opens through the builder's
 // root before it joins (util-linux 2.38 opens a --wd path as given, in the
 // mount namespace it starts in).
@@ -52,7 +52,7 @@ func nsenterArgs(builder int, id identity, args []string) []string {
 	}, args...)
 }
 
-// startLocked starts cmd from a thread of its own, which first joins a
+// startOnThread starts cmd from a thread of its own, which first joins a
 // new, empty session keyring (an entered command, like the builder, must
 // hold no key of the daemon's; keyrings belong to a thread's credentials,
 // which the child inherits) and sets the pid namespace for its children to
@@ -62,7 +62,7 @@ func nsenterArgs(builder int, id identity, args []string) []string {
 // session and process group created outside, which an interactive shell
 // cannot give the terminal back to when it exits. The thread dies with the
 // goroutine, taking its changed state along.
-func startLocked(cmd *exec.Cmd, pidns int) error {
+func startOnThread(cmd *exec.Cmd, pidns int) error {
 	errc := make(chan error, 1)
 	go func() {
 		runtime.LockOSThread()

@@ -73,7 +73,7 @@ func Start(t Target, opt Options) (*Session, error) {
 		CgroupFD:    leafFD,
 	}
 	s.cmd = cmd
-	err = startLocked(cmd, int(bl.pidns.Fd()))
+	err = startOnThread(cmd, int(bl.pidns.Fd()))
 	// The command holds its ends now; the caller must not, or it would
 	// never see the output end.
 	s.childIn.Close()

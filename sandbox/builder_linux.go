@@ -16,14 +16,14 @@ import (
 // roots the builder's view of cgroups at its own.
 const builderCloneflags = unix.CLONE_NEWUSER | unix.CLONE_NEWNS | unix.CLONE_NEWCGROUP
 
-// runBuilderLocked starts the builder and waits for it. It runs on init's
-// locked thread (see limitLocked and MaybeInit). With cgroupDir (the
+// runBuilderOnThread starts the builder and waits for it. It runs on init's
+// locked thread (see limitOnThread and MaybeInit). With cgroupDir (the
 // systemd-cgroup feature) the builder is created in that cgroup and starts
 // as the payload stage, which makes its cgroup namespace and mounts before
 // it execs the builder; with the network feature too, the route out is
 // attached to the builder's network namespace (over ctl) before the
 // payload stage gets its spec.
-func runBuilderLocked(s *Spec, cgroupDir *os.File, ctl *conn) (Result, error) {
+func runBuilderOnThread(s *Spec, cgroupDir *os.File, ctl *conn) (Result, error) {
 	devnull, err := os.Open("/dev/null")
 	if err != nil {
 		return Result{}, fmt.Errorf("open /dev/null: %w", err)

@@ -20,10 +20,10 @@ func readDelegateFiles(s *Spec) error {
 	return err
 }
 
-// chownCgroupLocked gives the build's delegated cgroup, dir, to the
+// chownCgroupOnThread gives the build's delegated cgroup, dir, to the
 // builder's root: the directory and the delegation files. init does it in
 // every mode, as for the build directories.
-func chownCgroupLocked(s *Spec, dir *os.File) error {
+func chownCgroupOnThread(s *Spec, dir *os.File) error {
 	if dir == nil {
 		return nil
 	}

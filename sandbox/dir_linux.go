@@ -44,12 +44,12 @@ func PrepareDir(dir string) error {
 	return nil
 }
 
-// chownBuildDirsLocked gives the directories the builder writes to its
+// chownBuildDirsOnThread gives the directories the builder writes to its
 // first ids. init does it, in every mode: as root, or as root of its own
 // user namespace, where the caller's subordinate ids are mapped (the
 // caller itself cannot chown to them). They are fresh and the build has
 // not run yet; they are opened without following links all the same.
-func chownBuildDirsLocked(s *Spec) error {
+func chownBuildDirsOnThread(s *Spec) error {
 	uid, gid := s.slotBase()
 	dirfd, err := unix.Open(s.Dir, unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 	if err != nil {

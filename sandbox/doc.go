@@ -44,4 +44,9 @@
 // mounts the inputs, gives the build directories to the slot and pivots,
 // exactly as for a sandbox started for its build. A prepared sandbox is
 // filled once, and is for a caller with root and a build without features.
+//
+// Names: a function ending in OnThread changes or relies on state of the
+// OS thread it runs on (credentials, namespaces, the keyring, the
+// parent-death signal) and runs only on a thread locked for good; across
+// sdbuild, …Locked means only that the caller holds a mutex.
 package sandbox

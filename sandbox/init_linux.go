@@ -70,7 +70,7 @@ func initMain() int {
 			return m.Spec, err
 		}
 	}
-	if err := setupLocked(spec, awaitRequest); err != nil {
+	if err := setupOnThread(spec, awaitRequest); err != nil {
 		ctl.send(message{Step: stepError, Error: err.Error()}, nil)
 		return 1
 	}
@@ -87,19 +87,19 @@ func initMain() int {
 		ctl.send(message{Step: stepError, Error: "feature systemd-cgroup: no cgroup for the build was passed"}, nil)
 		return 1
 	}
-	if err := chownCgroupLocked(spec, cgroupDir); err != nil {
+	if err := chownCgroupOnThread(spec, cgroupDir); err != nil {
 		ctl.send(message{Step: stepError, Error: err.Error()}, nil)
 		return 1
 	}
 	if cgroupDir != nil {
 		defer cgroupDir.Close()
 	}
-	res, err := runBuilderLocked(spec, cgroupDir, ctl)
+	res, err := runBuilderOnThread(spec, cgroupDir, ctl)
 	if err != nil {
 		ctl.send(message{Step: stepError, Error: err.Error()}, nil)
 		return 1
 	}
-	if err := killAllLocked(); err != nil {
+	if err := killAllOnThread(); err != nil {
 		ctl.send(message{Step: stepError, Error: err.Error()}, nil)
 		return 1
 	}
@@ -123,7 +123,7 @@ func initMain() int {
 	// Nothing of the build runs any more: close init's own ends of the
 	// build log, so that the parent reads the log to its end now rather
 	// than once init exits (Result's caller may wait for init later).
-	closeLogLocked(spec)
+	closeLogOnThread(spec)
 	if err := ctl.send(message{Step: stepResult, Result: &res}, nil); err != nil {
 		fmt.Fprintf(os.Stderr, "sdbuild init: %v\n", err)
 		return 1
@@ -136,12 +136,12 @@ func initMain() int {
 	return 0
 }
 
-// killAllLocked kills every process of the build but init and reaps them.
+// killAllOnThread kills every process of the build but init and reaps them.
 // kill(-1) from a pid namespace's init reaches every other process in the
 // namespace and in namespaces nested in it; fork fails once SIGKILL is
 // pending, so nothing escapes between the kill and the reaping, which runs
 // until init has no child left.
-func killAllLocked() error {
+func killAllOnThread() error {
 	if err := unix.Kill(-1, unix.SIGKILL); err != nil && !errors.Is(err, unix.ESRCH) {
 		return fmt.Errorf("kill the build's processes: %w", err)
 	}
@@ -185,9 +185,9 @@ func rusageOf(ru *unix.Rusage) *Rusage {
 	}
 }
 
-// closeLogLocked points init's stdout and stderr, the build log, and an
+// closeLogOnThread points init's stdout and stderr, the build log, and an
 // action's stderr pipe, at /dev/null.
-func closeLogLocked(s *Spec) {
+func closeLogOnThread(s *Spec) {
 	fd, err := unix.Open("/dev/null", unix.O_WRONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return // the log then ends when init does

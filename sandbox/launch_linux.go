@@ -165,7 +165,7 @@ func spawn(s *Spec, prepared bool) (_ *Process, err error) {
 		}()
 	}
 	started := make(chan error, 1)
-	go p.runLocked(childEnd, logW, errW, started)
+	go p.runOnThread(childEnd, logW, errW, started)
 	if err := <-started; err != nil {
 		p.close()
 		flags := uintptr(initCloneflags)
@@ -222,10 +222,10 @@ func (p *Process) Ready() error {
 	return nil
 }
 
-// runLocked starts init and waits for it on one locked OS thread: init's
+// runOnThread starts init and waits for it on one locked OS thread: init's
 // parent-death signal fires when the thread that forked it exits, not the
 // process (Go issue 27505), so that thread must outlive init.
-func (p *Process) runLocked(ctl, logW, errW *os.File, started chan<- error) {
+func (p *Process) runOnThread(ctl, logW, errW *os.File, started chan<- error) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	devnull, err := os.Open(os.DevNull)

@@ -10,7 +10,7 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// setupLocked builds the sandbox root and pivots into it. It runs as root
+// setupOnThread builds the sandbox root and pivots into it. It runs as root
 // of the caller's user namespace (or, for a caller without root, of its
 // own), in init's own mount, pid, ipc, uts and network namespaces.
 //
@@ -19,7 +19,7 @@ import (
 // returns the whole spec, the build's own part filled in, and the steps
 // after it add what is the build's own (its slot's ids, its inputs) and
 // close the root. Nothing of the build is in the root before that step.
-func setupLocked(s *Spec, awaitRequest func() (*Spec, error)) error {
+func setupOnThread(s *Spec, awaitRequest func() (*Spec, error)) error {
 	// The build must not be able to read init's memory or its /proc
 	// entries (/proc/1/exe is our binary: CVE-2019-5736).
 	if err := unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0); err != nil {
@@ -52,7 +52,7 @@ func setupLocked(s *Spec, awaitRequest func() (*Spec, error)) error {
 		{"build dirs", func() error { return bindBuildDirs(rootfd, s) }},
 		{"hostname", setHostname},
 		{"loopback", loopbackUp},
-		{"limits", limitLocked},
+		{"limits", limitOnThread},
 		// Inputs may not lie on /proc, /dev, /sys, /run or the build dirs
 		// (reserved), so mounting them after those changes nothing.
 		{"request", func() error {
@@ -65,7 +65,7 @@ func setupLocked(s *Spec, awaitRequest func() (*Spec, error)) error {
 			}
 			return err
 		}},
-		{"build dirs owner", func() error { return chownBuildDirsLocked(s) }},
+		{"build dirs owner", func() error { return chownBuildDirsOnThread(s) }},
 		{"inputs", func() error { return mountInputs(rootfd, s) }},
 		{"action dirs", func() error { return bindActionDirs(rootfd, s) }},
 		{"pivot_root", func() error { return pivotInto(rootfd) }},
@@ -135,12 +135,12 @@ func setHostname() error {
 	return unix.Setdomainname([]byte(Hostname))
 }
 
-// limitLocked sets what the builder inherits: a hard core size of 0 (the
+// limitOnThread sets what the builder inherits: a hard core size of 0 (the
 // kernel's core handler runs on the host) and a fresh, anonymous session
 // keyring, so the build holds no key of its caller. The keyring belongs to
 // this thread's credentials, which is why it runs on init's locked thread,
 // the one that forks the builder.
-func limitLocked() error {
+func limitOnThread() error {
 	// Without uid-range the builder's setgroups is denied, so it would keep
 	// whatever supplementary groups init has; a daemon started with some
 	// would give builds a host group's access. Drop them all (on every

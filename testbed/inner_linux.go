@@ -40,16 +40,16 @@ func Reexec() {
 	report := os.NewFile(reportFD, "report")
 	unix.CloseOnExec(reportFD)
 	unix.CloseOnExec(configFD)
-	err := innerLocked()
-	// innerLocked returns only on failure: systemd was not exec'd.
+	err := innerOnThread()
+	// innerOnThread returns only on failure: systemd was not exec'd.
 	fmt.Fprintf(report, "%v", err)
 	fmt.Fprintf(os.Stderr, "sdbuild-testbed: %v\n", err)
 	os.Exit(1)
 }
 
-// innerLocked builds the mount tree and execs systemd. It returns only on
+// innerOnThread builds the mount tree and execs systemd. It returns only on
 // failure, before systemd started.
-func innerLocked() error {
+func innerOnThread() error {
 	var cfg innerConfig
 	if err := json.NewDecoder(os.NewFile(configFD, "config")).Decode(&cfg); err != nil {
 		return fmt.Errorf("read testbed config: %w", err)
