@@ -105,29 +105,11 @@ func parseBytes(s string) (uint64, bool) {
 			s = s[:n-1]
 		}
 	}
-	f, ok := decimal(s)
+	f, ok := timespan.Decimal(s)
 	if !ok || f*mult >= infinity {
 		return 0, false
 	}
 	return uint64(f * mult), true
-}
-
-// decimal parses digits with at most one decimal point, nothing else (no
-// sign, exponent, hexadecimal, "NaN" or "Inf", which ParseFloat would take).
-func decimal(s string) (float64, bool) {
-	digits := 0
-	for _, c := range s {
-		if c >= '0' && c <= '9' {
-			digits++
-		} else if c != '.' {
-			return 0, false
-		}
-	}
-	if digits == 0 || strings.Count(s, ".") > 1 {
-		return 0, false
-	}
-	f, err := strconv.ParseFloat(s, 64)
-	return f, err == nil
 }
 
 func parseCount(s string) (uint64, bool) {
@@ -149,7 +131,7 @@ func parseCPUQuota(s string) (uint64, bool) {
 	if !ok {
 		return 0, false
 	}
-	f, ok := decimal(pct)
+	f, ok := timespan.Decimal(pct)
 	if !ok || f <= 0 || f > 1e9 {
 		return 0, false
 	}

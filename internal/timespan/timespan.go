@@ -50,7 +50,7 @@ func ParseUsec(s string) (uint64, bool) {
 		if i < 0 {
 			i = len(rest)
 		}
-		num, ok := decimal(rest[:i])
+		num, ok := Decimal(rest[:i])
 		if !ok {
 			return 0, false
 		}
@@ -92,9 +92,11 @@ func Parse(s string) (time.Duration, error) {
 	return time.Duration(us) * time.Microsecond, nil
 }
 
-// decimal parses digits with at most one decimal point, nothing else (no
-// sign, exponent, hexadecimal, "NaN" or "Inf", which ParseFloat would take).
-func decimal(s string) (float64, bool) {
+// Decimal parses digits with at most one decimal point, nothing else (no
+// sign, exponent, hexadecimal, "NaN" or "Inf", which ParseFloat would
+// take), as systemd reads the numbers of its time spans, sizes and
+// percentages.
+func Decimal(s string) (float64, bool) {
 	digits := 0
 	for _, c := range s {
 		if c >= '0' && c <= '9' {
