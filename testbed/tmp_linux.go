@@ -39,10 +39,16 @@ func checkTmpfs(dir string) error {
 }
 
 // fileID tells files apart where names do not: a name in the host's /tmp and
-// one in the testbed's may be equal by chance, a device and inode pair not.
-type fileID struct{ dev, ino uint64 }
+// one in the testbed's may be equal by chance, a device, inode and ctime not.
+type fileID struct {
+	dev, ino uint64
+	// ctime tells a file from a later one that got its inode number
+	// after it was deleted: the host's /tmp churns (go build's own
+	// directories), and a reused number once hid a leftover.
+	ctime unix.Timespec
+}
 
-func idOf(st *unix.Stat_t) fileID { return fileID{dev: st.Dev, ino: st.Ino} }
+func idOf(st *unix.Stat_t) fileID { return fileID{dev: st.Dev, ino: st.Ino, ctime: st.Ctim} }
 
 // hostTmp is, for each of tmpDirs, the files in the host's dir before the
 // testbed booted: those are the host's whatever happens later.
