@@ -26,7 +26,7 @@ func (s *Store) List(f Filter) ([]*api.Build, error) {
 		limit = math.MaxInt
 	}
 	var out []*api.Build
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		before := seqKey(math.MaxUint64) // above every sequence NextSequence gives
 		if f.Before != "" {
 			seq := tx.Bucket(bucketIDs).Get([]byte(f.Before))
@@ -62,7 +62,7 @@ func (s *Store) List(f Filter) ([]*api.Build, error) {
 // the previous daemon stopped.
 func (s *Store) Active() ([]*api.Build, error) {
 	var out []*api.Build
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		builds := tx.Bucket(bucketBuilds)
 		return tx.Bucket(bucketActive).ForEach(func(seq, _ []byte) error {
 			b, err := load(builds, seq)

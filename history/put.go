@@ -20,7 +20,7 @@ func (s *Store) Put(b *api.Build) error {
 		}
 		return fmt.Errorf("put build %q: %w", b.ID, err)
 	}
-	if err := s.db.Update(func(tx *bolt.Tx) error { return putTx(tx, r) }); err != nil {
+	if err := s.update(func(tx *bolt.Tx) error { return putTx(tx, r) }); err != nil {
 		return fmt.Errorf("put build %s: %w", r.id, err)
 	}
 	return nil
@@ -37,7 +37,7 @@ func (s *Store) PutAll(bs []*api.Build) error {
 		}
 		rs[i] = r
 	}
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bolt.Tx) error {
 		for _, r := range rs {
 			if err := putTx(tx, r); err != nil {
 				return fmt.Errorf("build %s: %w", r.id, err)

@@ -3,6 +3,7 @@ package history
 import (
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/sdbuild/sdbuild/api"
@@ -25,7 +26,24 @@ var lockTimeout = time.Second
 // Store is the history database. Its methods are safe for concurrent use.
 type Store struct {
 	path string
-	db   *bolt.DB
+	// mu is held for reading by every transaction and for writing while
+	// Compact replaces the file, and db with it.
+	mu sync.RWMutex
+	db *bolt.DB // protected by mu
+}
+
+// view runs fn in a read transaction.
+func (s *Store) view(fn func(*bolt.Tx) error) error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.db.View(fn)
+}
+
+// update runs fn in a read-write transaction.
+func (s *Store) update(fn func(*bolt.Tx) error) error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.db.Update(fn)
 }
 
 // Open opens or creates the history file at path, conventionally
@@ -72,6 +90,8 @@ func (e *inUseError) Unwrap() []error { return []error{ErrInUse, e.cause} }
 // Close waits for running transactions and closes the file, releasing the
 // lock.
 func (s *Store) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("close history %s: %w", s.path, err)
 	}
@@ -84,7 +104,7 @@ func (s *Store) Path() string { return s.path }
 // Get returns the build with the given id, or an error wrapping ErrNotFound.
 func (s *Store) Get(id string) (*api.Build, error) {
 	var b *api.Build
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		seq := tx.Bucket(bucketIDs).Get([]byte(id))
 		if seq == nil {
 			return ErrNotFound
