@@ -33,6 +33,8 @@ type Config struct {
 	SandboxPaths []string // sandbox-paths
 
 	Runner Runner // runner-*: the runner service (runner.go)
+	// Ops: retention and the limits every build gets (operate.go).
+	Ops Operations
 
 	// Rootless is set for a user's own daemon (Source.User): the user and
 	// the subordinate ids it was granted. nil for the system daemon.
@@ -52,6 +54,7 @@ func Defaults() Config {
 		TrustedUsers: []string{"root"},
 		SandboxPaths: []string{},
 		Runner:       defaultRunner(),
+		Ops:          defaultOperations(),
 	}
 }
 

@@ -48,6 +48,7 @@ func (c *Config) Validate() error {
 	}
 	errs = append(errs, c.idRangeErrors()...)
 	errs = append(errs, c.runnerErrors()...)
+	errs = append(errs, c.operationsErrors()...)
 	return errors.Join(errs...)
 }
 
