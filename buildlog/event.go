@@ -15,6 +15,9 @@ const (
 	EventQueued   = "queued"
 	EventStarted  = "started"
 	EventFinished = "finished"
+	// EventCollected: gc removed what finished builds left. It is about
+	// no one build; its SDBUILD_ID is "gc".
+	EventCollected = "collected"
 )
 
 // Fields of lifecycle entries, besides those of every entry.
@@ -25,6 +28,8 @@ const (
 	FieldDurationUsec = "SDBUILD_DURATION_USEC"
 	FieldCPUUsec      = "SDBUILD_CPU_USEC"
 	FieldMemoryPeak   = "SDBUILD_MEMORY_PEAK"
+	FieldIOReadBytes  = "SDBUILD_IO_READ_BYTES"
+	FieldIOWriteBytes = "SDBUILD_IO_WRITE_BYTES"
 )
 
 // maxFieldName is journald's limit; it drops longer names silently.
@@ -56,6 +61,11 @@ func sendEvent(s sink, id, unit, msg string, fields map[string]string) error {
 		}
 		all[name] = v
 	}
+	pri, mid := classify(all)
+	all[FieldPriority] = strconv.Itoa(int(pri))
+	if mid != "" {
+		all[FieldMessageID] = mid
+	}
 	if err := s.send(msg, all); err != nil {
 		return fmt.Errorf("send event %s for build %s: %w", kind, id, err)
 	}
@@ -67,7 +77,7 @@ func sendEvent(s sink, id, unit, msg string, fields map[string]string) error {
 // sends it anyway, and journald then drops the field without a word.
 func checkField(name string) error {
 	switch name {
-	case "MESSAGE", "PRIORITY", FieldIdentifier, FieldID, FieldUnit, FieldUserUnit:
+	case "MESSAGE", FieldPriority, FieldMessageID, FieldIdentifier, FieldID, FieldUnit, FieldUserUnit:
 		// A second value would make the field an array in the journal.
 		return fmt.Errorf("field %s is set by sdbuild: %w", name, ErrInvalidField)
 	}
@@ -115,6 +125,12 @@ type Outcome struct {
 	Duration   time.Duration // wall clock from start to end
 	CPU        time.Duration // CPU time of the build's cgroup; 0 if not measured
 	MemoryPeak uint64        // bytes; 0 if not measured (no memory controller)
+	// Cause says why a build that did not succeed ended, CancelledBy who
+	// cancelled it (see FieldCause); Error is the reason in words.
+	Cause, CancelledBy, Error string
+	// IOReadBytes and IOWriteBytes are the cgroup's io.stat totals; 0 if
+	// not measured (no io controller).
+	IOReadBytes, IOWriteBytes uint64
 }
 
 // Finished sends the event that build id ended, with o.
@@ -140,6 +156,19 @@ func (o Outcome) message(id string) (string, map[string]string) {
 	if o.MemoryPeak > 0 {
 		f[FieldMemoryPeak] = strconv.FormatUint(o.MemoryPeak, 10)
 		msg += fmt.Sprintf(", memory peak %.1f MiB", float64(o.MemoryPeak)/(1<<20))
+	}
+	if o.IOReadBytes > 0 || o.IOWriteBytes > 0 {
+		f[FieldIOReadBytes] = strconv.FormatUint(o.IOReadBytes, 10)
+		f[FieldIOWriteBytes] = strconv.FormatUint(o.IOWriteBytes, 10)
+	}
+	if o.Cause != "" {
+		f[FieldCause] = o.Cause
+	}
+	if o.CancelledBy != "" {
+		f[FieldCancelledBy] = o.CancelledBy
+	}
+	if o.Error != "" {
+		msg += ": " + o.Error
 	}
 	return msg, f
 }

@@ -20,9 +20,10 @@ func TestSendEvent(t *testing.T) {
 		wantErr error
 	}{
 		{"with unit", "e1", "sdbuild-e1.scope", map[string]string{"SDBUILD_EVENT": "started", "SDBUILD_SLOT": "3"},
-			nil, map[string]string{"SYSLOG_IDENTIFIER": "sdbuild", "SDBUILD_ID": "e1", "OBJECT_SYSTEMD_UNIT": "sdbuild-e1.scope", "SDBUILD_EVENT": "started", "SDBUILD_SLOT": "3"}, nil},
+			nil, map[string]string{"SYSLOG_IDENTIFIER": "sdbuild", "SDBUILD_ID": "e1", "OBJECT_SYSTEMD_UNIT": "sdbuild-e1.scope", "SDBUILD_EVENT": "started", "SDBUILD_SLOT": "3",
+				"PRIORITY": "6", "MESSAGE_ID": MessageStarted}, nil},
 		{"without unit", "e1", "", map[string]string{"SDBUILD_EVENT": "queued"},
-			nil, map[string]string{"SYSLOG_IDENTIFIER": "sdbuild", "SDBUILD_ID": "e1", "SDBUILD_EVENT": "queued"}, nil},
+			nil, map[string]string{"SYSLOG_IDENTIFIER": "sdbuild", "SDBUILD_ID": "e1", "SDBUILD_EVENT": "queued", "PRIORITY": "6", "MESSAGE_ID": MessageQueued}, nil},
 		{"no kind", "e1", "", map[string]string{"SDBUILD_SLOT": "3"}, nil, nil, ErrInvalidField},
 		{"nil fields", "e1", "", nil, nil, nil, ErrInvalidField},
 		{"lower case", "e1", "", map[string]string{"SDBUILD_EVENT": "x", "Slot": "3"}, nil, nil, ErrInvalidField},
@@ -32,7 +33,9 @@ func TestSendEvent(t *testing.T) {
 		{"empty name", "e1", "", map[string]string{"SDBUILD_EVENT": "x", "": "3"}, nil, nil, ErrInvalidField},
 		{"65 characters", "e1", "", map[string]string{"SDBUILD_EVENT": "x", strings.Repeat("A", 65): "3"}, nil, nil, ErrInvalidField},
 		{"64 characters", "e1", "", map[string]string{"SDBUILD_EVENT": "x", strings.Repeat("A", 64): "3"},
-			nil, map[string]string{"SYSLOG_IDENTIFIER": "sdbuild", "SDBUILD_ID": "e1", "SDBUILD_EVENT": "x", strings.Repeat("A", 64): "3"}, nil},
+			nil, map[string]string{"SYSLOG_IDENTIFIER": "sdbuild", "SDBUILD_ID": "e1", "SDBUILD_EVENT": "x", strings.Repeat("A", 64): "3", "PRIORITY": "6"}, nil},
+		{"sets PRIORITY", "e1", "", map[string]string{"SDBUILD_EVENT": "x", "PRIORITY": "2"}, nil, nil, ErrInvalidField},
+		{"sets MESSAGE_ID", "e1", "", map[string]string{"SDBUILD_EVENT": "x", "MESSAGE_ID": "0"}, nil, nil, ErrInvalidField},
 		{"sets MESSAGE", "e1", "", map[string]string{"SDBUILD_EVENT": "x", "MESSAGE": "m"}, nil, nil, ErrInvalidField},
 		{"sets SDBUILD_ID", "e1", "", map[string]string{"SDBUILD_EVENT": "x", "SDBUILD_ID": "other"}, nil, nil, ErrInvalidField},
 		{"sets OBJECT_SYSTEMD_UNIT", "e1", "", map[string]string{"SDBUILD_EVENT": "x", "OBJECT_SYSTEMD_UNIT": "u"}, nil, nil, ErrInvalidField},

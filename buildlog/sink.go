@@ -41,7 +41,8 @@ type sink interface {
 type journald struct{}
 
 func (journald) send(msg string, fields map[string]string) error {
-	return journal.Send(msg, journal.PriInfo, fields)
+	pri, fields := priorityOf(fields)
+	return journal.Send(msg, pri, fields)
 }
 
 // defaultSink is journald when it is running, nil otherwise: then Write
