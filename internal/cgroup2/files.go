@@ -74,10 +74,15 @@ func EnableControllersDir(dir string) error {
 }
 
 // Stats is what a cgroup measured. cpu.stat exists on every cgroup2
-// cgroup; memory.peak and pids.peak only where the hierarchy has those
-// controllers (not on a cgroup-v1 hybrid host).
+// cgroup; memory.peak, memory.events, pids.peak and io.stat only where the
+// hierarchy has those controllers (not on a cgroup-v1 hybrid host).
 type Stats struct {
 	CPUUsec, MemoryPeak, TasksPeak uint64
+	// OOMKills is memory.events' oom_kill: processes of the cgroup the
+	// OOM killer killed.
+	OOMKills uint64
+	// IOReadBytes and IOWriteBytes sum io.stat over every device.
+	IOReadBytes, IOWriteBytes uint64
 }
 
 // ReadStats reads cgroup rel's measurements; what it cannot read stays 0.
@@ -86,12 +91,22 @@ func ReadStats(rel string) Stats {
 	if err != nil || rel == "" {
 		return Stats{}
 	}
+	return readStatsDir(dir)
+}
+
+func readStatsDir(dir string) Stats {
 	var s Stats
 	if b, err := os.ReadFile(filepath.Join(dir, "cpu.stat")); err == nil {
 		s.CPUUsec = parseCPUStat(b)
 	}
 	s.MemoryPeak = readUint(filepath.Join(dir, "memory.peak"))
 	s.TasksPeak = readUint(filepath.Join(dir, "pids.peak"))
+	if b, err := os.ReadFile(filepath.Join(dir, "memory.events")); err == nil {
+		s.OOMKills, _ = ParseFlatKeyed(b, "oom_kill")
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "io.stat")); err == nil {
+		s.IOReadBytes, s.IOWriteBytes = ParseIOStat(b)
+	}
 	return s
 }
 
