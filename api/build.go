@@ -31,9 +31,13 @@ func (s Status) Finished() bool {
 // one shape every front end reports (sdbuild run --local, the daemon's
 // records, the API).
 type Outcome struct {
-	Status   Status `json:"status"`
-	ExitCode int    `json:"exit_code"`        // the builder's exit status; 128+n for signal n
-	Signal   int    `json:"signal,omitempty"` // the signal that killed the builder
+	// Cause says why a build that did not succeed ended, one of the
+	// Cause… values (cause.go); CancelledBy names who cancelled it.
+	Cause       string `json:"cause,omitempty"`
+	CancelledBy string `json:"cancelled_by,omitempty"`
+	Status      Status `json:"status"`
+	ExitCode    int    `json:"exit_code"`        // the builder's exit status; 128+n for signal n
+	Signal      int    `json:"signal,omitempty"` // the signal that killed the builder
 	// CoreDumped: the kernel dumped the killed builder's core (through a
 	// core_pattern pipe: a build's own core limit is 0).
 	CoreDumped bool `json:"core_dumped,omitempty"`
@@ -67,6 +71,16 @@ type Build struct {
 	CPUUsec    uint64 `json:"cpu_usec,omitempty"`
 	MemoryPeak uint64 `json:"memory_peak,omitempty"`
 	TasksPeak  uint64 `json:"tasks_peak,omitempty"`
+	// io.stat's bytes read and written, where the io controller exists.
+	IOReadBytes  uint64 `json:"io_read_bytes,omitempty"`
+	IOWriteBytes uint64 `json:"io_write_bytes,omitempty"`
+	// Request is the whole request the build ran, for sdbuild rerun;
+	// records from before it was stored have none.
+	Request *SubmitRequest `json:"request,omitempty"`
+	// KeptDir is the build directory left for the caller (--keep,
+	// --keep-failed), owned by the caller; gc removes it after
+	// keep-build-dirs.
+	KeptDir string `json:"kept_dir,omitempty"`
 
 	// Phases are how long each step of the build took, by the clock of
 	// the process that ran it, in order (sdbuild bench prints them).

@@ -34,7 +34,7 @@ func (d *Daemon) runAction(ctx context.Context, p *peer, req *build.Request) (*a
 	select {
 	case <-j.ended:
 	case <-ctx.Done():
-		if err := d.cancelBuild(j.id); err != nil {
+		if err := d.cancelBuild(j.id, p.name); err != nil {
 			d.log.Debug("cancel remote action", "id", j.id, "err", err) // it ended meanwhile
 		}
 		<-j.ended

@@ -157,7 +157,7 @@ func (d *Daemon) handleCancel(w http.ResponseWriter, r *http.Request) {
 		writeError(w, fmt.Errorf("%w: build %s already %s", errBadInput, b.ID, b.Status))
 		return
 	}
-	if err := d.cancelBuild(b.ID); err != nil {
+	if err := d.cancelBuild(b.ID, peerFrom(r).name); err != nil {
 		writeError(w, err)
 		return
 	}

@@ -31,6 +31,7 @@ type job struct {
 	changed     chan struct{} // closed and replaced on every change of b or position
 	position    int           // place in the queue, 1 = next; 0 once running
 	interrupted bool          // the daemon is stopping: record it as interrupted
+	cancelledBy string        // the user who cancelled it, if one did
 	stats       cgroup2.Stats // what the scope's cgroup measured
 	oomKills    uint64        // the scope's memory.events oom_kill
 	initPID     int           // the sandbox's init, once placed; 0 before and after

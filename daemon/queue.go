@@ -187,6 +187,11 @@ func (d *Daemon) finishLocked(j *job, res *build.Result, err error) {
 		b.Status, b.Error = api.StatusFailed, err.Error()
 	}
 	b.CPUUsec, b.MemoryPeak, b.TasksPeak = j.stats.CPUUsec, j.stats.MemoryPeak, j.stats.TasksPeak
+	b.IOReadBytes, b.IOWriteBytes = j.stats.IOReadBytes, j.stats.IOWriteBytes
+	b.Cause = causeOf(&b.Outcome, j.oomKills)
+	if b.Status == api.StatusCancelled {
+		b.CancelledBy = j.cancelledBy
+	}
 	close(j.ended) // finishLocked runs once per job: it leaves d.queue or d.run with it
 	j.phases.Mark("finish")
 	b.Phases = j.phases.List()
@@ -205,27 +210,21 @@ func (d *Daemon) finishLocked(j *job, res *build.Result, err error) {
 		d.mu.Lock()
 		delete(d.jobs, j.id)
 		d.mu.Unlock()
-		dur := snap.Finished.Sub(snap.Created)
-		if !snap.Started.IsZero() {
-			dur = snap.Finished.Sub(snap.Started)
-		}
-		buildlog.Finished(j.id, snap.Unit, buildlog.Outcome{
-			Status: string(snap.Status), ExitCode: snap.ExitCode, Duration: dur,
-			CPU: time.Duration(snap.CPUUsec) * time.Microsecond, MemoryPeak: snap.MemoryPeak,
-		})
+		buildlog.Finished(j.id, snap.Unit, journalOutcome(snap))
 		j.cancel()
 		close(j.done)
 	}()
 }
 
-// cancelBuild cancels a queued or running build.
-func (d *Daemon) cancelBuild(id string) error {
+// cancelBuild cancels a queued or running build on behalf of user by.
+func (d *Daemon) cancelBuild(id, by string) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	j, ok := d.jobs[id]
 	if !ok {
 		return fmt.Errorf("cancel build %s: %w (it may have finished)", id, ErrNotFound)
 	}
+	j.cancelledBy = by
 	if j.b.Status == api.StatusQueued {
 		d.removeQueuedLocked(j)
 		j.log.Close()

@@ -223,19 +223,20 @@ func TestQueueCancel(t *testing.T) {
 	if ra := nextRun(t, f); ra.id != a {
 		t.Fatalf("started %s, want %s", ra.id, a)
 	}
-	if err := d.cancelBuild(b); err != nil {
+	if err := d.cancelBuild(b, "alice"); err != nil {
 		t.Fatal(err)
 	}
-	if got := final(t, d, b); got.Status != api.StatusCancelled || got.Error != "cancelled while queued" || !got.Started.IsZero() {
+	if got := final(t, d, b); got.Status != api.StatusCancelled || got.Error != "cancelled while queued" || !got.Started.IsZero() ||
+		got.Cause != api.CauseCancelled || got.CancelledBy != "alice" {
 		t.Errorf("record of queued %s after cancel = %+v, want cancelled while queued, never started", b, got)
 	}
 	if p := position(d, c); p != 1 {
 		t.Errorf("%s is at position %d after the build before it was cancelled, want 1", c, p)
 	}
-	if err := d.cancelBuild(a); err != nil {
+	if err := d.cancelBuild(a, "alice"); err != nil {
 		t.Fatal(err)
 	}
-	if got := final(t, d, a); got.Status != api.StatusCancelled {
+	if got := final(t, d, a); got.Status != api.StatusCancelled || got.Cause != api.CauseCancelled || got.CancelledBy != "alice" {
 		t.Errorf("record of running %s after cancel = %+v, want cancelled", a, got.Outcome)
 	}
 	if rc := nextRun(t, f); rc.id != c {
@@ -243,7 +244,7 @@ func TestQueueCancel(t *testing.T) {
 	} else {
 		rc.end <- api.Outcome{Status: api.StatusSucceeded}
 	}
-	if err := d.cancelBuild(a); !errors.Is(err, ErrNotFound) {
+	if err := d.cancelBuild(a, "alice"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("cancel of a finished build = %v, want ErrNotFound", err)
 	}
 }
@@ -262,7 +263,7 @@ func TestQueueShutdown(t *testing.T) {
 		t.Fatal("shutdown did not end the running build")
 	}
 	for _, id := range []string{a, b} {
-		if got := final(t, d, id); got.Status != api.StatusInterrupted || got.Finished.IsZero() {
+		if got := final(t, d, id); got.Status != api.StatusInterrupted || got.Finished.IsZero() || got.Cause != api.CauseDaemonStopped {
 			t.Errorf("record of %s after shutdown = %+v, want interrupted and finished", id, got)
 		}
 	}
@@ -317,7 +318,7 @@ func TestRecover(t *testing.T) {
 	}
 	for id, want := range map[string]api.Status{"0123456789ab": api.StatusInterrupted, "0123456789ac": api.StatusInterrupted, "0123456789ad": api.StatusSucceeded} {
 		b, err := d.store.Get(id)
-		if err != nil || b.Status != want {
+		if err != nil || b.Status != want || (want == api.StatusInterrupted) != (b.Cause == api.CauseDaemonStopped) {
 			t.Errorf("record of %s after Recover = %+v, %v; want %s", id, b, err, want)
 		}
 	}

@@ -43,13 +43,14 @@ func (d *Daemon) Recover(ctx context.Context) error {
 	for _, b := range active {
 		b.Error = fmt.Sprintf("sdbuildd stopped while the build was %s; it was killed", b.Status)
 		b.Status, b.Finished = api.StatusInterrupted, now
+		b.Cause = api.CauseDaemonStopped
 	}
 	// One commit for all of them, as history.PutAll is for.
 	if err := d.store.PutAll(active); err != nil {
 		return fmt.Errorf("recover: record interrupted builds: %w", err)
 	}
 	for _, b := range active {
-		buildlog.Finished(b.ID, b.Unit, buildlog.Outcome{Status: string(b.Status)})
+		buildlog.Finished(b.ID, b.Unit, journalOutcome(b))
 	}
 	if len(units)+len(active) > 0 {
 		d.log.Info("recovered from an unclean stop", "scopes_killed", len(units), "builds_interrupted", len(active))

@@ -183,6 +183,8 @@ func printBuild(w io.Writer, b *api.Build) {
 	}
 	row("Limit", b.Limit)
 	row("Error", b.Error)
+	row("Cause", b.Cause)
+	row("Cancelled by", b.CancelledBy)
 	row("Output", b.Output)
 	row("Created", b.Created.Local().Format(systemdTime))
 	if !b.Started.IsZero() {
@@ -199,6 +201,10 @@ func printBuild(w io.Writer, b *api.Build) {
 	if b.TasksPeak > 0 {
 		row("Tasks peak", fmt.Sprint(b.TasksPeak))
 	}
+	if b.IOReadBytes > 0 || b.IOWriteBytes > 0 {
+		row("I/O", formatBytes(b.IOReadBytes)+" read, "+formatBytes(b.IOWriteBytes)+" written")
+	}
+	row("Kept directory", b.KeptDir)
 	tw.Flush()
 }
 
