@@ -67,7 +67,10 @@ type DaemonStatus struct {
 	// build (each in its own scope, holding no slot).
 	Prepared    int          `json:"prepared"`
 	Quarantined []Quarantine `json:"quarantined,omitempty"`
-	Since       time.Time    `json:"since"`
+	// Finished counts the builds that ended since the daemon started, by
+	// status (as GET /v1/metrics does).
+	Finished map[string]int `json:"finished,omitempty"`
+	Since    time.Time      `json:"since"`
 }
 
 // Quarantine is a slot that is not handed out because processes with its

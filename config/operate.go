@@ -17,6 +17,10 @@ type Operations struct {
 	KeepHistory string // keep-history
 	KeepLogs    string // keep-logs
 	KeepDirs    string // keep-build-dirs
+	// KeptRoot holds kept build directories, one directory per user;
+	// "" is <state-dir>-kept, beside the state directory, which only
+	// root may enter.
+	KeptRoot string // kept-build-dirs
 
 	// Timeout and MaxSilentTime apply to a build that sets none ("": no
 	// limit); a build may ask for a shorter one, never a longer one.
@@ -43,6 +47,8 @@ func init() {
 			func(c *Config) any { return &c.Ops.KeepLogs }},
 		key{"keep-build-dirs", `age after which build directories kept by --keep-failed are removed (empty: 7d)`,
 			func(c *Config) any { return &c.Ops.KeepDirs }},
+		key{"kept-build-dirs", `absolute path of the directory that holds kept build directories (empty: <state-dir>-kept)`,
+			func(c *Config) any { return &c.Ops.KeptRoot }},
 		key{"default-timeout", `time limit of a build that sets none, and the longest one may set (empty: none)`,
 			func(c *Config) any { return &c.Ops.Timeout }},
 		key{"default-max-silent-time", `silence after which a build is killed, for builds that set none, and the longest one may set (empty: none)`,
@@ -67,6 +73,14 @@ func (o *Operations) Ages() (history, logs, dirs time.Duration) {
 		dirs = DefaultKeepDirs
 	}
 	return history, logs, dirs
+}
+
+// KeptRoot is the directory that holds kept build directories.
+func (c *Config) KeptRoot() string {
+	if c.Ops.KeptRoot != "" {
+		return c.Ops.KeptRoot
+	}
+	return c.StateDir + "-kept"
 }
 
 // Limits returns default-timeout and default-max-silent-time, 0 for none. The
@@ -112,6 +126,11 @@ func (c *Config) operationsErrors() []error {
 	} {
 		if _, err := ParseAge(a.v); err != nil {
 			bad("%s = %q: %v", a.key, a.v, err)
+		}
+	}
+	if o.KeptRoot != "" {
+		if rule := pathRule(o.KeptRoot); rule != "" {
+			bad("kept-build-dirs = %q: %s", o.KeptRoot, rule)
 		}
 	}
 	for _, l := range []struct {

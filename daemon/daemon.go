@@ -67,6 +67,9 @@ type Daemon struct {
 	// build id, until the scope ends. protected by mu
 	describers map[string]func(*build.Request)
 	wg         sync.WaitGroup // running builds
+
+	collectMu sync.Mutex // one gc at a time (gc.go)
+	metrics   metrics    // protected by mu: builds since start (metrics.go)
 }
 
 // New opens the daemon's state: slot pool, history, log directory.
@@ -96,7 +99,7 @@ func New(opt Options) (*Daemon, error) {
 		cfg: cfg, scopes: opt.Scopes, log: opt.Log, notify: opt.Notify, pool: pool, store: store,
 		logDir: filepath.Join(cfg.StateDir, "logs"), since: time.Now(),
 		wake: make(chan struct{}, 1), jobs: map[string]*job{}, prepared: opt.Prepared,
-		describers: map[string]func(*build.Request){},
+		describers: map[string]func(*build.Request){}, metrics: newMetrics(),
 	}
 	if d.runner = opt.Runner; d.runner == nil {
 		ropt := build.RunnerOptions(cfg)

@@ -34,6 +34,9 @@ func (d *Daemon) Handler() http.Handler {
 	mux.HandleFunc("POST "+api.PathCancel, d.handleCancel)
 	mux.HandleFunc("POST "+api.PathEnter, d.handleEnter)
 	mux.HandleFunc("GET "+api.PathStatus, d.handleStatus)
+	mux.HandleFunc("GET "+api.PathMetrics, d.handleMetrics) // metrics.go
+	mux.HandleFunc("POST "+api.PathGC, d.handleGC)          // gc.go
+	mux.HandleFunc("POST "+api.PathRerun, d.handleRerun)    // rerun.go
 	return withVersion(mux)
 }
 
@@ -107,29 +110,42 @@ func (d *Daemon) handleSubmit(w http.ResponseWriter, r *http.Request) {
 		writeError(w, fmt.Errorf("%w: request body: %w", errBadInput, err))
 		return
 	}
-	if sr.Output != "" && !filepath.IsAbs(sr.Output) {
-		writeError(w, fmt.Errorf("%w: output %q: must be absolute (the daemon does not know your working directory)", errBadInput, sr.Output))
+	b, err := d.submitFromAt(p, &sr, -1, received)
+	if err != nil {
+		writeError(w, err)
 		return
+	}
+	writeJSON(w, http.StatusCreated, b)
+}
+
+// submitFrom checks a client's request as the client, applies the daemon's
+// limits to it, and queues it, avoiding slot avoidSlot unless it is -1.
+func (d *Daemon) submitFrom(p *peer, sr *api.SubmitRequest, avoidSlot int) (*api.Build, error) {
+	return d.submitFromAt(p, sr, avoidSlot, time.Now())
+}
+
+// submitFromAt is submitFrom of a request received at received.
+func (d *Daemon) submitFromAt(p *peer, sr *api.SubmitRequest, avoidSlot int, received time.Time) (*api.Build, error) {
+	recorded := *sr // as the client sent it: a rerun applies the limits of its day
+	if err := applyLimits(&d.cfg.Ops, sr); err != nil {
+		return nil, fmt.Errorf("%w: %w", errBadInput, err)
+	}
+	if sr.Output != "" && !filepath.IsAbs(sr.Output) {
+		return nil, fmt.Errorf("%w: output %q: must be absolute (the daemon does not know your working directory)", errBadInput, sr.Output)
 	}
 	if err := checkHost(&submitChecks{properties: sr.Properties, allowUnenforced: sr.AllowUnenforcedLimits, ownCgroup: d.cfg.Rootless != nil}); err != nil {
-		writeError(w, fmt.Errorf("%w: %w", errBadInput, err))
-		return
+		return nil, fmt.Errorf("%w: %w", errBadInput, err)
 	}
 	if err := checkAccess(p, sr.Inputs, sr.Output); err != nil {
-		writeError(w, fmt.Errorf("%w: %w", ErrForbidden, err))
-		return
+		return nil, fmt.Errorf("%w: %w", ErrForbidden, err)
 	}
 	req := &build.Request{
 		Name: sr.Name, Args: sr.Args, Env: sr.Env, Inputs: sr.Inputs, Output: sr.Output,
 		Features: sr.Features, Properties: sr.Properties, Timeout: time.Duration(sr.Timeout), MaxSilentTime: time.Duration(sr.MaxSilentTime),
 		Owner: outputs.Owner{UID: int(p.uid), GID: int(p.gid), Groups: p.groupIDs()},
 	}
-	b, err := d.submitAt(p, req, received)
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	writeJSON(w, http.StatusCreated, b)
+	_, b, err := d.submitWith(p, req, submitExtra{request: &recorded, avoidSlot: avoidSlot, received: received})
+	return b, err
 }
 
 // lookup finds the build the request's id names among those the caller
@@ -247,6 +263,7 @@ func (d *Daemon) Status() *api.DaemonStatus {
 	if pp, ok := d.runner.(preparer); ok {
 		s.Prepared = pp.preparedCount()
 	}
+	s.Finished = d.metrics.finishedCountsLocked()
 	for _, q := range qs {
 		s.Quarantined = append(s.Quarantined, api.Quarantine{Slot: q.Slot, Reason: q.Reason})
 	}

@@ -25,6 +25,9 @@ type job struct {
 	// runner service answers on it, so that the history's fsync is not
 	// on a remote action's critical path.
 	ended chan struct{}
+	// avoidSlot is a slot the build should not run on (a rerun --check
+	// of a build that ran there), or -1.
+	avoidSlot int
 
 	// protected by Daemon.mu
 	b           *api.Build

@@ -25,16 +25,16 @@ func (d *Daemon) submitJob(p *peer, req *build.Request) (*job, *api.Build, error
 	return d.submitJobAt(p, req, time.Now())
 }
 
-// submitAt is submit of a request received at received (the phases of
-// the build's record start there).
-func (d *Daemon) submitAt(p *peer, req *build.Request, received time.Time) (*api.Build, error) {
-	_, b, err := d.submitJobAt(p, req, received)
-	return b, err
+// submitJobAt is submitJob of a request received at received (the
+// phases of the build's record start there).
+func (d *Daemon) submitJobAt(p *peer, req *build.Request, received time.Time) (*job, *api.Build, error) {
+	return d.submitWith(p, req, submitExtra{received: received, avoidSlot: -1})
 }
 
-// submitJobAt is submitJob of a request received at received.
-func (d *Daemon) submitJobAt(p *peer, req *build.Request, received time.Time) (*job, *api.Build, error) {
-	ph := build.NewPhases(received)
+// submitWith is submitJobAt with what the API adds: the request as the
+// client sent it, recorded for reruns, and a slot to avoid (rerun.go).
+func (d *Daemon) submitWith(p *peer, req *build.Request, x submitExtra) (*job, *api.Build, error) {
+	ph := build.NewPhases(x.received)
 	c, err := d.runner.Check(req)
 	if err != nil {
 		return nil, nil, err
@@ -58,7 +58,9 @@ func (d *Daemon) submitJobAt(p *peer, req *build.Request, received time.Time) (*
 		id: id, checked: c, log: lg, ctx: ctx, cancel: cancel, done: make(chan struct{}), ended: make(chan struct{}),
 		changed: make(chan struct{}), b: build.NewRecord(id, req, p.name, p.uid), phases: ph,
 		memoryLimit: memoryLimit(req.Properties),
+		avoidSlot:   x.avoidSlot,
 	}
+	j.b.Request = x.request
 	d.mu.Lock()
 	j.b.Created = time.Now().UTC() // under the lock: creation order is queue order
 	if d.stopping {
@@ -113,7 +115,7 @@ func (d *Daemon) startNext() bool {
 	// Acquire may take a while when it clears what a crashed holder left;
 	// it runs without the lock.
 	j.phases.Mark("queue")
-	lease, err := d.runner.Lease(j.id)
+	lease, err := d.lease(j)
 	j.phases.Mark("slot")
 	if errors.Is(err, slots.ErrNoFreeSlot) {
 		return false // a finishing build kicks us
@@ -197,6 +199,7 @@ func (d *Daemon) finishLocked(j *job, res *build.Result, err error) {
 	b.Phases = j.phases.List()
 	j.notifyLocked()
 	snap := j.snapshotLocked()
+	d.metrics.observeLocked(snap)
 	d.updateStatusLocked()
 	// Storing and journalling happen off the lock, before done closes, so
 	// that a watcher woken by done finds the record in the history. The

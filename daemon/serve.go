@@ -45,6 +45,9 @@ func (d *Daemon) Serve(ctx context.Context, o ServeOptions) error {
 	if pp, ok := d.runner.(preparer); ok && d.cfg.Rootless == nil && d.prepared > 0 {
 		go pp.keepPrepared(ctx, d.log, d.prepared)
 	}
+	cctx, stopCollect := context.WithCancel(ctx)
+	collected := make(chan struct{})
+	go func() { defer close(collected); d.collectLoop(cctx) }() // keep-history, keep-logs, keep-build-dirs
 	errc := make(chan error, len(o.Listeners)+len(o.RunnerListeners))
 	var runner *grpc.Server
 	if len(o.RunnerListeners) > 0 {
@@ -97,6 +100,10 @@ loop:
 		}
 	}
 	d.notify("STOPPING=1")
+	// A collection under way ends before the history closes; it commits
+	// a chunk at a time, so this waits for one chunk or one compaction.
+	stopCollect()
+	<-collected
 	sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
 	srv.Shutdown(sctx)
 	scancel()

@@ -1,0 +1,137 @@
+package daemon
+
+import (
+	"fmt"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/sdbuild/sdbuild/api"
+	"github.com/sdbuild/sdbuild/config"
+	"github.com/sdbuild/sdbuild/internal/timespan"
+	"github.com/sdbuild/sdbuild/scope"
+)
+
+// envCores tells a build how many CPUs it may keep busy, as NIX_BUILD_CORES
+// does for Nix builds: make -j"$SDBUILD_BUILD_CORES".
+const envCores = "SDBUILD_BUILD_CORES"
+
+// applyLimits gives a request the daemon's limits: default-timeout and
+// default-max-silent-time where it sets none, and refuses longer ones; the
+// default-properties it does not set; max-properties as caps on what it
+// sets and as values where it sets none; and SDBUILD_BUILD_CORES from its
+// CPUQuota=. It never changes the slices sr had: the caller keeps the
+// request as the client sent it.
+func applyLimits(o *config.Operations, sr *api.SubmitRequest) error {
+	timeout, silent := o.Limits()
+	t, err := capSpan("timeout", "default-timeout", time.Duration(sr.Timeout), timeout)
+	if err != nil {
+		return err
+	}
+	s, err := capSpan("max-silent-time", "default-max-silent-time", time.Duration(sr.MaxSilentTime), silent)
+	if err != nil {
+		return err
+	}
+	sr.Timeout, sr.MaxSilentTime = api.Duration(t), api.Duration(s)
+	if sr.Properties, err = capProperties(sr.Properties, o.DefaultProperties, o.MaxProperties); err != nil {
+		return err
+	}
+	sr.Env = withCores(sr.Env, sr.Properties, runtime.NumCPU())
+	return nil
+}
+
+// capSpan is a build's limit what under the daemon's setting key: the
+// daemon's where the build sets none.
+func capSpan(what, key string, asked, limit time.Duration) (time.Duration, error) {
+	switch {
+	case limit == 0:
+		return asked, nil
+	case asked == 0:
+		return limit, nil
+	case asked > limit:
+		return 0, fmt.Errorf("%s %s: longer than this daemon allows (%s = %s); ask for %s or less",
+			what, timespan.Format(asked), key, timespan.Format(limit), timespan.Format(limit))
+	}
+	return asked, nil
+}
+
+// capProperties returns asked with the defaults and caps applied.
+func capProperties(asked, defaults, caps []string) ([]string, error) {
+	out := slices.Clone(asked)
+	set := map[string]bool{}
+	for _, p := range asked {
+		name, _, _ := strings.Cut(p, "=")
+		set[name] = true
+	}
+	for _, p := range defaults {
+		if name, _, _ := strings.Cut(p, "="); !set[name] {
+			out = append(out, p)
+			set[name] = true
+		}
+	}
+	for _, c := range caps {
+		name, _, _ := strings.Cut(c, "=")
+		if !set[name] {
+			out = append(out, c)
+			continue
+		}
+		// Every value of the name counts, not just the last: systemd
+		// applies the last, and none may be above the cap.
+		for _, p := range out {
+			if n, _, _ := strings.Cut(p, "="); n != name {
+				continue
+			}
+			above, err := exceeds(p, c)
+			if err != nil {
+				return nil, err
+			}
+			if above {
+				return nil, fmt.Errorf("property %s: above what this daemon allows (max-properties %s); ask for less", p, c)
+			}
+		}
+	}
+	return out, nil
+}
+
+// exceeds reports whether property p's value is above cap's, both numeric
+// scope properties of the same name ("infinity" is the largest).
+func exceeds(p, limit string) (bool, error) {
+	pp, err := scope.ParseProperty(p)
+	if err != nil {
+		return false, err
+	}
+	cp, err := scope.ParseProperty(limit)
+	if err != nil {
+		return false, fmt.Errorf("max-properties %s: %w", limit, err)
+	}
+	a, ok1 := pp.Value.Value().(uint64)
+	b, ok2 := cp.Value.Value().(uint64)
+	if !ok1 || !ok2 {
+		return false, fmt.Errorf("max-properties %s: not a numeric property; remove it from max-properties", limit)
+	}
+	return a > b, nil
+}
+
+// withCores adds SDBUILD_BUILD_CORES to env, unless env sets it: the
+// CPUs the last CPUQuota= in props allows, rounded up, else ncpu.
+func withCores(env, props []string, ncpu int) []string {
+	for _, e := range env {
+		if strings.HasPrefix(e, envCores+"=") {
+			return env
+		}
+	}
+	cores := ncpu
+	for _, p := range props {
+		if !strings.HasPrefix(p, "CPUQuota=") {
+			continue
+		}
+		if pp, err := scope.ParseProperty(p); err == nil {
+			if usec, ok := pp.Value.Value().(uint64); ok && usec > 0 {
+				cores = min(ncpu, int((usec+999_999)/1_000_000)) // µs per second per CPU
+			}
+		}
+	}
+	return append(slices.Clone(env), envCores+"="+strconv.Itoa(max(cores, 1)))
+}

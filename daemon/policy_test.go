@@ -1,0 +1,80 @@
+package daemon
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sdbuild/sdbuild/api"
+	"github.com/sdbuild/sdbuild/config"
+)
+
+func TestApplyLimits(t *testing.T) {
+	o := &config.Operations{
+		Timeout: "4h", MaxSilentTime: "20m",
+		DefaultProperties: []string{"TasksMax=4096", "MemoryHigh=8G"},
+		MaxProperties:     []string{"MemoryMax=16G", "CPUQuota=400%"},
+	}
+	for _, tt := range []struct {
+		name    string
+		in      api.SubmitRequest
+		timeout time.Duration
+		props   []string
+		err     string
+	}{
+		{name: "defaults", in: api.SubmitRequest{},
+			timeout: 4 * time.Hour, props: []string{"TasksMax=4096", "MemoryHigh=8G", "MemoryMax=16G", "CPUQuota=400%"}},
+		{name: "own values within the caps", in: api.SubmitRequest{Timeout: api.Duration(time.Hour), Properties: []string{"TasksMax=100", "MemoryMax=2G", "CPUQuota=150%"}},
+			timeout: time.Hour, props: []string{"TasksMax=100", "MemoryMax=2G", "CPUQuota=150%", "MemoryHigh=8G"}},
+		{name: "longer timeout", in: api.SubmitRequest{Timeout: api.Duration(5 * time.Hour)}, err: "timeout 5h: longer than this daemon allows (default-timeout = 4h); ask for 4h or less"},
+		{name: "above a cap", in: api.SubmitRequest{Properties: []string{"MemoryMax=32G"}}, err: "property MemoryMax=32G: above what this daemon allows (max-properties MemoryMax=16G)"},
+		{name: "infinity above a cap", in: api.SubmitRequest{Properties: []string{"MemoryMax=infinity"}}, err: "above what this daemon allows"},
+		{name: "an earlier value above a cap", in: api.SubmitRequest{Properties: []string{"MemoryMax=32G", "MemoryMax=1G"}}, err: "MemoryMax=32G"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			sr := tt.in
+			orig := slices.Clone(sr.Properties)
+			err := applyLimits(o, &sr)
+			if tt.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.err) {
+					t.Fatalf("applyLimits(%+v) = %v, want %q", tt.in, err, tt.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if time.Duration(sr.Timeout) != tt.timeout || time.Duration(sr.MaxSilentTime) != 20*time.Minute || !slices.Equal(sr.Properties, tt.props) {
+				t.Errorf("applyLimits(%+v) = timeout %v, silent %v, properties %q; want %v, 20m, %q", tt.in, sr.Timeout, sr.MaxSilentTime, sr.Properties, tt.timeout, tt.props)
+			}
+			if !slices.Equal(tt.in.Properties, orig) {
+				t.Errorf("applyLimits changed the caller's properties: %q", tt.in.Properties)
+			}
+		})
+	}
+	// No settings: the request is unchanged but for the cores.
+	sr := api.SubmitRequest{Timeout: api.Duration(time.Minute), Properties: []string{"MemoryMax=1G"}}
+	if err := applyLimits(&config.Operations{}, &sr); err != nil || time.Duration(sr.Timeout) != time.Minute || len(sr.Properties) != 1 {
+		t.Errorf("applyLimits(no settings) = %+v, %v", sr, err)
+	}
+}
+
+func TestWithCores(t *testing.T) {
+	for _, tt := range []struct {
+		env, props []string
+		want       string
+	}{
+		{nil, nil, "SDBUILD_BUILD_CORES=8"},
+		{nil, []string{"CPUQuota=200%"}, "SDBUILD_BUILD_CORES=2"},
+		{nil, []string{"CPUQuota=150%"}, "SDBUILD_BUILD_CORES=2"},
+		{nil, []string{"CPUQuota=50%"}, "SDBUILD_BUILD_CORES=1"},
+		{nil, []string{"CPUQuota=1600%"}, "SDBUILD_BUILD_CORES=8"},
+		{[]string{"SDBUILD_BUILD_CORES=3"}, []string{"CPUQuota=200%"}, "SDBUILD_BUILD_CORES=3"},
+	} {
+		got := withCores(tt.env, tt.props, 8)
+		if !slices.Contains(got, tt.want) || len(got) != max(len(tt.env), 1) {
+			t.Errorf("withCores(%q, %q, 8) = %q, want %s", tt.env, tt.props, got, tt.want)
+		}
+	}
+}
