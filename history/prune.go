@@ -50,6 +50,9 @@ type Pruned struct {
 // and returns them. Each chunk of removals commits on its own: an error
 // leaves the chunks before it removed (and returned).
 func (s *Store) Prune(r Retention) ([]Pruned, error) {
+	if r.FinishedBefore.IsZero() && r.Keep <= 0 {
+		return nil, nil // keep everything: no need to read the history
+	}
 	var victims [][]byte
 	var out []Pruned
 	err := s.view(func(tx *bolt.Tx) error {
