@@ -259,6 +259,9 @@ func newStatusCommand() *cobra.Command {
 				fmt.Printf(", %d sandboxes prepared", s.Prepared)
 			}
 			fmt.Println()
+			if line := finishedLine(s.Finished); line != "" {
+				fmt.Println(line)
+			}
 			for _, q := range s.Quarantined {
 				fmt.Printf("slot %d quarantined: %s\n", q.Slot, q.Reason)
 			}

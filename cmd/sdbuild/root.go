@@ -31,6 +31,7 @@ func newRootCommand() *cobra.Command {
 	root.AddCommand(newRunCommand(), newListCommand(), newShowCommand(), newLogsCommand(),
 		newCancelCommand(), newStatusCommand(), newInstallUnitsCommand(), newBenchCommand(),
 		newEnterCommand(), newDoctorCommand())
+	root.AddCommand(newGCCommand(), newRerunCommand()) // gc.go, rerun.go
 	for _, c := range taggedCommands {
 		root.AddCommand(c())
 	}

@@ -1,0 +1,5 @@
+package treediff
+
+import "syscall"
+
+const noFollow = syscall.O_NOFOLLOW

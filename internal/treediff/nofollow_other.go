@@ -1,0 +1,5 @@
+//go:build !linux
+
+package treediff
+
+const noFollow = 0
