@@ -30,6 +30,9 @@ type SubmitRequest struct {
 	// AllowUnenforcedLimits runs the build even when the host cannot
 	// enforce some of Properties (its cgroup2 lacks the controller).
 	AllowUnenforcedLimits bool `json:"allow_unenforced_limits,omitempty"`
+	// Keep leaves a copy of the build's /build to the client: "failed"
+	// when it does not succeed, "always", or "" never.
+	Keep string `json:"keep,omitempty"`
 }
 
 // EventType names what an Event reports.

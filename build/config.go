@@ -9,7 +9,7 @@ import (
 // placement: state, sandbox paths and, for a user's own daemon, the user
 // namespace every build's init gets.
 func RunnerOptions(cfg *config.Config) Options {
-	opt := Options{StateDir: cfg.StateDir, SandboxPaths: cfg.SandboxPaths}
+	opt := Options{StateDir: cfg.StateDir, SandboxPaths: cfg.SandboxPaths, KeptRoot: cfg.KeptRoot()}
 	if r := cfg.Rootless; r != nil {
 		opt.UserNS = &sandbox.UserNS{UID: r.UID, GID: r.GID, Sub: r.HasSubIDs()}
 		if !r.HasSubIDs() {

@@ -35,6 +35,9 @@ type Request struct {
 	// Action, when set, is a remote-execution action's part (the runner
 	// service); it never travels as JSON.
 	Action *Action `json:"-"`
+	// Keep leaves a copy of /build to Owner: KeepFailed, KeepAlways or
+	// KeepNever (keep.go).
+	Keep string `json:"keep,omitempty"`
 }
 
 // Checked is a request that passed every check that needs no slot.
@@ -65,6 +68,12 @@ func (r *Runner) checkRequest(req *Request) (*Checked, error) {
 	}
 	if req.Timeout < 0 || req.MaxSilentTime < 0 {
 		return nil, fmt.Errorf("timeout %s / max-silent-time %s: must not be negative", req.Timeout, req.MaxSilentTime)
+	}
+	if err := checkKeep(req.Keep); err != nil {
+		return nil, err
+	}
+	if req.Keep != KeepNever && r.opt.KeptRoot == "" {
+		return nil, fmt.Errorf("keep %s: build directories are kept by the sdbuild daemon only; run without --local", req.Keep)
 	}
 	f, err := sandbox.ParseFeatures(req.Features)
 	if err != nil {

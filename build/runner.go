@@ -64,6 +64,9 @@ type Options struct {
 	// Unusable, when set, is why no build can be sandboxed on this host
 	// (unprivileged user namespaces disabled): every build is refused.
 	Unusable error
+	// KeptRoot holds build directories kept for their owners (keep.go);
+	// "" keeps none.
+	KeptRoot string
 }
 
 // Runner runs builds.
@@ -101,6 +104,7 @@ type Result struct {
 	Slot     int
 	Unit     string // the systemd unit it ran in, if placed
 	Output   string // the output directory it made, if any
+	KeptDir  string // the copy of /build kept for the owner, if any
 	Started  time.Time
 	Finished time.Time
 	// Rusage is the builder's, when it ran.
@@ -126,6 +130,7 @@ func NewRecord(id string, req *Request, user string, uid uint32) *api.Build {
 // its unit, slot and times where b has none yet.
 func (res *Result) Record(b *api.Build) {
 	b.Outcome = res.Outcome
+	b.KeptDir = res.KeptDir
 	if b.Unit == "" {
 		b.Unit = res.Unit
 	}
@@ -339,6 +344,9 @@ func (r *Runner) runLeased(ctx context.Context, id string, c *Checked, lease *sl
 		}
 		reclaimed = true
 		ph.Mark("reclaim")
+	}
+	if req.keeps(res.Status) {
+		r.keep(filepath.Join(dir, "build"), id, req, res, log)
 	}
 	if res.Status != api.StatusSucceeded || c.output == "" {
 		return res, nil

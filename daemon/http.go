@@ -142,7 +142,7 @@ func (d *Daemon) submitFromAt(p *peer, sr *api.SubmitRequest, avoidSlot int, rec
 	req := &build.Request{
 		Name: sr.Name, Args: sr.Args, Env: sr.Env, Inputs: sr.Inputs, Output: sr.Output,
 		Features: sr.Features, Properties: sr.Properties, Timeout: time.Duration(sr.Timeout), MaxSilentTime: time.Duration(sr.MaxSilentTime),
-		Owner: outputs.Owner{UID: int(p.uid), GID: int(p.gid), Groups: p.groupIDs()},
+		Owner: outputs.Owner{UID: int(p.uid), GID: int(p.gid), Groups: p.groupIDs()}, Keep: sr.Keep,
 	}
 	_, b, err := d.submitWith(p, req, submitExtra{request: &recorded, avoidSlot: avoidSlot, received: received})
 	return b, err

@@ -77,7 +77,7 @@ func runRemote(cmd *cobra.Command, f *runFlags, args []string) error {
 	sr := &api.SubmitRequest{
 		Name: req.Name, Args: req.Args, Env: req.Env, Inputs: req.Inputs, Output: req.Output, Features: req.Features,
 		Properties: req.Properties, Timeout: api.Duration(req.Timeout), MaxSilentTime: api.Duration(req.MaxSilentTime),
-		AllowUnenforcedLimits: f.unenforced,
+		AllowUnenforcedLimits: f.unenforced, Keep: f.keep(),
 	}
 	ctx := context.Background()
 	b, err := c.Submit(ctx, sr)

@@ -37,6 +37,8 @@ type runFlags struct {
 	properties    []string
 	detach        bool
 	unenforced    bool
+	keepFailed    bool // keep.go
+	keepAlways    bool
 }
 
 func newRunCommand() *cobra.Command {
@@ -63,8 +65,8 @@ sdbuild doctor --help).`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if f.local {
-				if len(f.properties) > 0 || f.detach {
-					return errors.New("run --local: --property and --detach need the daemon's scope; drop --local")
+				if len(f.properties) > 0 || f.detach || f.keep() != "" {
+					return errors.New("run --local: --property, --detach and --keep-failed need the daemon; drop --local")
 				}
 				return runLocal(cmd, &f, args)
 			}
@@ -92,6 +94,7 @@ sdbuild doctor --help).`,
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "print nothing but the build's output")
 	fl.StringArrayVarP(&f.properties, "property", "p", nil, "set a property of the build's scope, as systemd-run -p `NAME=VALUE` (repeatable)")
 	fl.BoolVar(&f.detach, "detach", false, "queue the build, print its id and return")
+	addKeepFlags(fl, &f)
 	fl.BoolVar(&f.unenforced, "allow-unenforced-limits", false, "run even if this host cannot enforce some --property limits (no such cgroup2 controller)")
 	config.AddDaemonFlags(fl)
 	// They matter to --local alone: hidden, so run's help is about runs.
