@@ -8,6 +8,7 @@ func Diagnose(h *Host) Report {
 	checks = append(checks, checkUnprivileged(h)...)
 	checks = append(checks, checkIDRange(h)...)
 	checks = append(checks, checkQuarantine(h)...)
+	checks = append(checks, checkLinger(h)...)
 	checks = append(checks, checkSystemd(h)...)
 	checks = append(checks, checkCgroup(h)...)
 	checks = append(checks, checkControllers(h)...)

@@ -53,6 +53,9 @@ func Gather(ctx context.Context, o Options) *Host {
 			h.HasKill = err == nil
 		}
 	}
+	if o.Config != nil && o.Config.Rootless != nil {
+		paths = append(paths, lingerFile(o.Config.Rootless.Name))
+	}
 	for _, p := range paths {
 		readInto(h, p)
 	}

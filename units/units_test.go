@@ -76,3 +76,18 @@ func TestUnitsVerify(t *testing.T) {
 		}
 	}
 }
+
+// Both slices ship the memory-pressure policy systemd-oomd acts on.
+func TestSliceOOMPolicy(t *testing.T) {
+	for _, s := range []Set{System, User} {
+		b, err := s.Render("sdbuild.slice", "/usr/bin")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range []string{"[Slice]\n", "ManagedOOMMemoryPressure=kill\n", "ManagedOOMMemoryPressureLimit=80%\n"} {
+			if !strings.Contains(string(b), want) {
+				t.Errorf("%s sdbuild.slice lacks %q:\n%s", s, want, b)
+			}
+		}
+	}
+}
