@@ -58,7 +58,7 @@ func requestedPolicy(o *config.Operations, r *api.GCRequest, now time.Time) (pol
 		return policy{}, fmt.Errorf("%w: older-than: %w", errBadInput, err)
 	}
 	p := policy{r: history.Retention{Keep: r.Keep}}
-	if age > 0 {
+	if r.OlderThan != "" { // "0s" too: everything finished by now
 		p.r.FinishedBefore = now.Add(-age)
 		p.logsBefore, p.dirsBefore = p.r.FinishedBefore, p.r.FinishedBefore
 	}

@@ -126,14 +126,16 @@ func (d *Daemon) submitFrom(p *peer, sr *api.SubmitRequest, avoidSlot int) (*api
 
 // submitFromAt is submitFrom of a request received at received.
 func (d *Daemon) submitFromAt(p *peer, sr *api.SubmitRequest, avoidSlot int, received time.Time) (*api.Build, error) {
-	recorded := *sr // as the client sent it: a rerun applies the limits of its day
-	if err := applyLimits(&d.cfg.Ops, sr); err != nil {
-		return nil, fmt.Errorf("%w: %w", errBadInput, err)
-	}
 	if sr.Output != "" && !filepath.IsAbs(sr.Output) {
 		return nil, fmt.Errorf("%w: output %q: must be absolute (the daemon does not know your working directory)", errBadInput, sr.Output)
 	}
 	if err := checkHost(&submitChecks{properties: sr.Properties, allowUnenforced: sr.AllowUnenforcedLimits, ownCgroup: d.cfg.Rootless != nil}); err != nil {
+		return nil, fmt.Errorf("%w: %w", errBadInput, err)
+	}
+	// The client's own properties were checked against the host; the
+	// administrator's defaults and caps are applied whatever it lacks.
+	recorded := *sr // as the client sent it: a rerun applies the limits of its day
+	if err := applyLimits(&d.cfg.Ops, sr); err != nil {
 		return nil, fmt.Errorf("%w: %w", errBadInput, err)
 	}
 	if err := checkAccess(p, sr.Inputs, sr.Output); err != nil {

@@ -74,6 +74,9 @@ func TestRequestedPolicy(t *testing.T) {
 	if err != nil || !p.r.FinishedBefore.Equal(now.Add(-30*24*time.Hour)) || p.r.Keep != 10 || !p.logsBefore.Equal(p.r.FinishedBefore) {
 		t.Errorf("requestedPolicy(30d, 10) = %+v, %v", p, err)
 	}
+	if p, _ := requestedPolicy(&d.cfg.Ops, &api.GCRequest{OlderThan: "0s"}, now); !p.r.FinishedBefore.Equal(now) {
+		t.Errorf("requestedPolicy(0s) = %+v, want everything finished by now", p)
+	}
 	if _, err := requestedPolicy(&d.cfg.Ops, &api.GCRequest{OlderThan: "a while"}, now); !errors.Is(err, errBadInput) {
 		t.Errorf("requestedPolicy(a while) = %v, want errBadInput", err)
 	}
