@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -13,6 +15,8 @@ import (
 	"time"
 
 	"github.com/sdbuild/sdbuild/api"
+	"github.com/sdbuild/sdbuild/build"
+	"github.com/sdbuild/sdbuild/config"
 	"github.com/sdbuild/sdbuild/history"
 )
 
@@ -198,5 +202,58 @@ func TestJournalOutcome(t *testing.T) {
 	o := journalOutcome(b)
 	if o.Cause != api.CauseCancelled || o.CancelledBy != "alice" || o.Duration != 2*time.Second || o.IOReadBytes != 1 {
 		t.Errorf("journalOutcome = %+v", o)
+	}
+}
+
+// startingRunner's builds are cancelled while they start: Run ends with
+// the context's error, as a scope start or a sandbox spawn would.
+type startingRunner struct{ *fakeRunner }
+
+func (s startingRunner) Lease(id string) (Lease, error) {
+	l, err := s.fakeRunner.Lease(id)
+	if err != nil {
+		return nil, err
+	}
+	return startingLease{l.(*fakeLease)}, nil
+}
+
+type startingLease struct{ *fakeLease }
+
+func (l startingLease) Run(ctx context.Context, _ *build.Checked, _ io.Writer) (*build.Result, error) {
+	defer l.Release()
+	l.f.runs <- &fakeRun{id: l.id}
+	<-ctx.Done()
+	return nil, fmt.Errorf("start scope sdbuild-%s.scope: %w", l.id, ctx.Err())
+}
+
+// A build cancelled while it starts is recorded cancelled, by whom, not
+// failed; one the daemon's stop ends then is interrupted.
+func TestCancelWhileStarting(t *testing.T) {
+	cfg := config.Defaults()
+	cfg.StateDir = t.TempDir()
+	cfg.StartID, cfg.IDCount, cfg.IDsPerBuild = 0xE4000000, 2*65536, 65536
+	cfg.MaxJobs = 2
+	f := newFakeRunner(2)
+	d, err := New(Options{Config: &cfg, Scopes: noScopes{}, Runner: startingRunner{f}, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go d.dispatch(ctx)
+	a := submit(t, d, "a")
+	nextRun(t, f)
+	if err := d.cancelBuild(a, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	if b := final(t, d, a); b.Status != api.StatusCancelled || b.Cause != api.CauseCancelled || b.CancelledBy != "alice" {
+		t.Errorf("cancelled while starting: %+v", b.Outcome)
+	}
+	c := submit(t, d, "c")
+	nextRun(t, f)
+	d.shutdown()
+	if b := final(t, d, c); b.Status != api.StatusInterrupted || b.Cause != api.CauseDaemonStopped {
+		t.Errorf("stopped while starting: %+v", b.Outcome)
 	}
 }

@@ -186,7 +186,16 @@ func (d *Daemon) finishLocked(j *job, res *build.Result, err error) {
 		b.Status = api.StatusFailed
 	}
 	if err != nil {
-		b.Status, b.Error = api.StatusFailed, err.Error()
+		// A build cancelled, or stopped with the daemon, while it was
+		// being started (its scope, its sandbox) ends with the context's
+		// error: that is why it ended, not a failure of sdbuild's.
+		switch {
+		case errors.Is(err, context.Canceled) && j.interrupted:
+		case errors.Is(err, context.Canceled) && j.cancelledBy != "":
+			b.Status, b.Error = api.StatusCancelled, "cancelled while it started"
+		default:
+			b.Status, b.Error = api.StatusFailed, err.Error()
+		}
 	}
 	b.CPUUsec, b.MemoryPeak, b.TasksPeak = j.stats.CPUUsec, j.stats.MemoryPeak, j.stats.TasksPeak
 	b.IOReadBytes, b.IOWriteBytes = j.stats.IOReadBytes, j.stats.IOWriteBytes

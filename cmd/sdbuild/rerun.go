@@ -123,8 +123,12 @@ func compareOutputs(w io.Writer, first, rerun *api.Build, show int, asJSON bool)
 	} else if res.Reproduced {
 		fmt.Fprintf(w, "build %s reproduced: %d entries identical (slots %d and %d)\n", first.ID, len(ta), first.Slot, rerun.Slot)
 	} else {
-		fmt.Fprintf(w, "build %s is not reproducible: %d differences between %s and %s (slots %d and %d)\n",
-			first.ID, len(diffs), first.Output, rerun.Output, first.Slot, rerun.Slot)
+		plural := "s"
+		if len(diffs) == 1 {
+			plural = ""
+		}
+		fmt.Fprintf(w, "build %s is not reproducible: %d difference%s between %s and %s (slots %d and %d)\n",
+			first.ID, len(diffs), plural, first.Output, rerun.Output, first.Slot, rerun.Slot)
 		for _, d := range res.Differences {
 			fmt.Fprintln(w, "  "+d)
 		}
