@@ -2,9 +2,10 @@ package config
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
+
+	"github.com/sdbuild/sdbuild/internal/timespan"
 )
 
 // Operations are the settings of a shared builder: how long the daemon
@@ -91,24 +92,16 @@ func (o *Operations) Limits() (timeout, silent time.Duration) {
 	return timeout, silent
 }
 
-// ParseAge reads an age or time span: a Go duration ("36h", "90m"), or a
-// whole number of days or weeks ("30d", "2w"); "" is 0.
+// ParseAge reads an age or time span in systemd's syntax, as the CLI's
+// --timeout takes it ("30d", "2w", "36h", "90min", "1h 30min"; a bare
+// number is seconds); "" is 0.
 func ParseAge(s string) (time.Duration, error) {
 	if s == "" {
 		return 0, nil
 	}
-	for suffix, unit := range map[string]time.Duration{"d": 24 * time.Hour, "w": 7 * 24 * time.Hour} {
-		if n, ok := strings.CutSuffix(s, suffix); ok {
-			v, err := strconv.ParseUint(n, 10, 32)
-			if err != nil {
-				return 0, fmt.Errorf("age %q: want a whole number before %q", s, suffix)
-			}
-			return time.Duration(v) * unit, nil
-		}
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil || d < 0 {
-		return 0, fmt.Errorf("age %q: want a span like 30d, 2w, 36h or 90m", s)
+	d, err := timespan.Parse(s)
+	if err != nil {
+		return 0, fmt.Errorf("age %w", err)
 	}
 	return d, nil
 }

@@ -18,7 +18,9 @@ func TestParseAge(t *testing.T) {
 		{"2w", 14 * 24 * time.Hour, true},
 		{"36h", 36 * time.Hour, true},
 		{"90m", 90 * time.Minute, true},
-		{"1.5d", 0, false},
+		{"1h 30min", 90 * time.Minute, true},
+		{"1.5d", 36 * time.Hour, true},
+		{"600", 10 * time.Minute, true},
 		{"-1h", 0, false},
 		{"soon", 0, false},
 	} {
