@@ -33,17 +33,3 @@ func ParseIOStat(b []byte) (read, write uint64) {
 	}
 	return read, write
 }
-
-// ParseFlatKeyed returns key's value in a flat-keyed cgroup file
-// ("key value" lines: memory.events, pids.events), and whether it is there.
-func ParseFlatKeyed(b []byte, key string) (uint64, bool) {
-	for line := range strings.Lines(string(b)) {
-		k, v, ok := strings.Cut(strings.TrimSpace(line), " ")
-		if !ok || k != key {
-			continue
-		}
-		n, err := strconv.ParseUint(strings.TrimSpace(v), 10, 64)
-		return n, err == nil
-	}
-	return 0, false
-}

@@ -26,35 +26,19 @@ func TestParseIOStat(t *testing.T) {
 	}
 }
 
-func TestParseFlatKeyed(t *testing.T) {
-	events := "low 0\nhigh 12\nmax 3\noom 1\noom_kill 2\noom_group_kill 0\n"
-	for _, tt := range []struct {
-		key  string
-		want uint64
-		ok   bool
-	}{
-		{"oom_kill", 2, true}, {"oom", 1, true}, {"oom_group_kill", 0, true}, {"absent", 0, false},
-	} {
-		if got, ok := ParseFlatKeyed([]byte(events), tt.key); got != tt.want || ok != tt.ok {
-			t.Errorf("ParseFlatKeyed(memory.events, %s) = %d, %v; want %d, %v", tt.key, got, ok, tt.want, tt.ok)
-		}
-	}
-}
-
 // ReadStats reads every figure from a cgroup's files, and leaves 0 where a
 // controller's file is missing.
 func TestReadStatsDir(t *testing.T) {
 	dir := t.TempDir()
 	for name, content := range map[string]string{
-		"cpu.stat":      "usage_usec 1500\nuser_usec 1000\n",
-		"memory.peak":   "104857600\n",
-		"pids.peak":     "17\n",
-		"memory.events": "low 0\nhigh 0\nmax 4\noom 1\noom_kill 1\n",
-		"io.stat":       "8:0 rbytes=4096 wbytes=8192 rios=1 wios=2 dbytes=0 dios=0\n",
+		"cpu.stat":    "usage_usec 1500\nuser_usec 1000\n",
+		"memory.peak": "104857600\n",
+		"pids.peak":   "17\n",
+		"io.stat":     "8:0 rbytes=4096 wbytes=8192 rios=1 wios=2 dbytes=0 dios=0\n",
 	} {
 		os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644)
 	}
-	want := Stats{CPUUsec: 1500, MemoryPeak: 104857600, TasksPeak: 17, OOMKills: 1, IOReadBytes: 4096, IOWriteBytes: 8192}
+	want := Stats{CPUUsec: 1500, MemoryPeak: 104857600, TasksPeak: 17, IOReadBytes: 4096, IOWriteBytes: 8192}
 	if got := readStatsDir(dir); got != want {
 		t.Errorf("readStatsDir = %+v, want %+v", got, want)
 	}

@@ -74,13 +74,10 @@ func EnableControllersDir(dir string) error {
 }
 
 // Stats is what a cgroup measured. cpu.stat exists on every cgroup2
-// cgroup; memory.peak, memory.events, pids.peak and io.stat only where the
+// cgroup; memory.peak, pids.peak and io.stat only where the
 // hierarchy has those controllers (not on a cgroup-v1 hybrid host).
 type Stats struct {
 	CPUUsec, MemoryPeak, TasksPeak uint64
-	// OOMKills is memory.events' oom_kill: processes of the cgroup the
-	// OOM killer killed.
-	OOMKills uint64
 	// IOReadBytes and IOWriteBytes sum io.stat over every device.
 	IOReadBytes, IOWriteBytes uint64
 }
@@ -101,9 +98,6 @@ func readStatsDir(dir string) Stats {
 	}
 	s.MemoryPeak = readUint(filepath.Join(dir, "memory.peak"))
 	s.TasksPeak = readUint(filepath.Join(dir, "pids.peak"))
-	if b, err := os.ReadFile(filepath.Join(dir, "memory.events")); err == nil {
-		s.OOMKills, _ = ParseFlatKeyed(b, "oom_kill")
-	}
 	if b, err := os.ReadFile(filepath.Join(dir, "io.stat")); err == nil {
 		s.IOReadBytes, s.IOWriteBytes = ParseIOStat(b)
 	}
