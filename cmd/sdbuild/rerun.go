@@ -55,6 +55,11 @@ removed.`,
 				if first.Status != api.StatusSucceeded || first.Output == "" {
 					return fmt.Errorf("rerun --check %s: the build %s and kept no output (--output): --check compares output trees", first.ID, first.Status)
 				}
+				// Compared after the rerun: a first output gone by now
+				// is refused before anything runs.
+				if _, err := os.Stat(first.Output); err != nil {
+					return fmt.Errorf("rerun --check %s: the first build's output: %w; --check compares against it", first.ID, err)
+				}
 				if output == "" {
 					output = first.Output + ".check"
 				}
