@@ -249,7 +249,22 @@ func TestDaemonDefaults(t *testing.T) {
 		systemctl(t, "daemon-reload")
 		systemctl(t, "stop", "sdbuild.service") // the next call starts it, with the drop-in
 	}
-	t.Cleanup(func() { os.Remove(dropin); restart() })
+	prepared := func() int {
+		var st api.DaemonStatus
+		json.Unmarshal([]byte(sdbuild(t, nil, "status", "--json").stdout), &st)
+		return st.Prepared
+	}
+	hadPrepared := prepared() > 0
+	t.Cleanup(func() {
+		os.Remove(dropin)
+		restart()
+		// The next test meets a daemon that has settled as the first one
+		// had: the stopped daemon's scopes gone (the new one kills any
+		// left before it answers) and its sandboxes prepared again.
+		if hadPrepared {
+			waitFor(t, "the restarted daemon's prepared sandboxes", func() bool { return prepared() > 0 })
+		}
+	})
 	restart()
 	r := sdbuild(t, nil, runArgs([]string{"--max-silent-time", "1m"}, "true")...)
 	if r.code != 125 || !strings.Contains(r.stderr, "max-silent-time 1min: longer than this daemon allows (default-max-silent-time = 1s)") {
