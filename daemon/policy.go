@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"fmt"
+	"math/bits"
 	"runtime"
 	"slices"
 	"strconv"
@@ -124,12 +125,22 @@ func withCores(env, props []string, ncpu int) []string {
 	}
 	cores := ncpu
 	for _, p := range props {
-		if !strings.HasPrefix(p, "CPUQuota=") {
+		pp, err := scope.ParseProperty(p)
+		if err != nil {
 			continue
 		}
-		if pp, err := scope.ParseProperty(p); err == nil {
-			if usec, ok := pp.Value.Value().(uint64); ok && usec > 0 {
-				cores = min(ncpu, int((usec+999_999)/1_000_000)) // µs per second per CPU
+		switch v := pp.Value.Value().(type) {
+		case uint64: // CPUQuota=, as µs per second
+			if strings.HasPrefix(p, "CPUQuota=") && v > 0 {
+				cores = min(cores, int((v+999_999)/1_000_000))
+			}
+		case []byte: // AllowedCPUs=, a mask
+			n := 0
+			for _, b := range v {
+				n += bits.OnesCount8(b)
+			}
+			if n > 0 {
+				cores = min(cores, n)
 			}
 		}
 	}

@@ -71,6 +71,9 @@ func TestWithCores(t *testing.T) {
 		{nil, []string{"CPUQuota=50%"}, "SDBUILD_BUILD_CORES=1"},
 		{nil, []string{"CPUQuota=1600%"}, "SDBUILD_BUILD_CORES=8"},
 		{[]string{"SDBUILD_BUILD_CORES=3"}, []string{"CPUQuota=200%"}, "SDBUILD_BUILD_CORES=3"},
+		{nil, []string{"AllowedCPUs=0-2,5"}, "SDBUILD_BUILD_CORES=4"},
+		{nil, []string{"AllowedCPUs=0-5", "CPUQuota=300%"}, "SDBUILD_BUILD_CORES=3"},
+		{nil, []string{"CPUQuota=600%", "AllowedCPUs=1 3"}, "SDBUILD_BUILD_CORES=2"},
 	} {
 		got := withCores(tt.env, tt.props, 8)
 		if !slices.Contains(got, tt.want) || len(got) != max(len(tt.env), 1) {

@@ -32,6 +32,9 @@ type propertyParser struct {
 	want       string                      // the accepted form, for errors
 	parse      func(string) (uint64, bool) // false: malformed
 	controller string                      // the cgroup2 controller that enforces it
+	// value, when set, parses a property whose D-Bus value is not a
+	// number (AllowedCPUs: a CPU mask), instead of parse.
+	value func(string) (any, bool)
 }
 
 // by returns p enforced by controller c.
@@ -58,6 +61,8 @@ var properties = map[string]propertyParser{
 	"IOWeight":      weightParser.by("io"),
 	"CPUQuota": {dbusName: "CPUQuotaPerSecUSec", want: `a percentage of one CPU greater than 0, like "50%" or "200%"`,
 		parse: parseCPUQuota, controller: "cpu"},
+	"AllowedCPUs": {want: `CPU numbers and ranges, like "0-3,6"`,
+		value: func(s string) (any, bool) { return ParseCPUList(s) }, controller: "cpuset"},
 	"RuntimeMaxSec": {dbusName: "RuntimeMaxUSec", want: `a time span like "90", "30s", "5min", "1h 30min", or "infinity"`,
 		parse: parseTimespan},
 }
@@ -82,7 +87,12 @@ func ParseProperty(s string) (Property, error) {
 		return Property{}, fmt.Errorf("parse property %s: %w %s; known: %s", s, ErrUnknownProperty, name,
 			strings.Join(slices.Sorted(maps.Keys(properties)), ", "))
 	}
-	v, ok := p.parse(strings.TrimSpace(value))
+	var v any
+	if p.value != nil {
+		v, ok = p.value(strings.TrimSpace(value))
+	} else {
+		v, ok = p.parse(strings.TrimSpace(value))
+	}
 	if !ok {
 		return Property{}, fmt.Errorf("parse property %s: %w: %s wants %s", s, ErrInvalidProperty, name, p.want)
 	}
@@ -145,4 +155,33 @@ func parseTimespan(s string) (uint64, bool) { return timespan.ParseUsec(s) }
 // PropertyNames are the properties -p accepts, sorted, for completion.
 func PropertyNames() []string {
 	return slices.Sorted(maps.Keys(properties))
+}
+
+// maxCPU bounds the CPU numbers AllowedCPUs= takes (the kernel's
+// CONFIG_NR_CPUS tops out at 8192).
+const maxCPU = 8191
+
+// ParseCPUList parses a CPU list ("0-3,6", also space-separated, as
+// systemd reads AllowedCPUs=) into the mask systemd's D-Bus API wants:
+// bit n%8 of byte n/8 for CPU n.
+func ParseCPUList(s string) ([]byte, bool) {
+	var mask []byte
+	for _, item := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' }) {
+		lo, hi, isRange := strings.Cut(item, "-")
+		first, err1 := strconv.Atoi(lo)
+		last, err2 := first, error(nil)
+		if isRange {
+			last, err2 = strconv.Atoi(hi)
+		}
+		if err1 != nil || err2 != nil || first < 0 || last < first || last > maxCPU {
+			return nil, false
+		}
+		for n := first; n <= last; n++ {
+			for len(mask) <= n/8 {
+				mask = append(mask, 0)
+			}
+			mask[n/8] |= 1 << (n % 8)
+		}
+	}
+	return mask, len(mask) > 0
 }

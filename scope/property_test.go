@@ -1,6 +1,7 @@
 package scope
 
 import (
+	"bytes"
 	"errors"
 	"math"
 	"strings"
@@ -115,5 +116,35 @@ func TestPropertyController(t *testing.T) {
 		if err != nil || p.Controller != want {
 			t.Errorf("ParseProperty(%q).Controller = %q (%v), want %q", in, p.Controller, err, want)
 		}
+	}
+}
+
+func TestParseCPUList(t *testing.T) {
+	for _, tt := range []struct {
+		in   string
+		want []byte
+		ok   bool
+	}{
+		{"0", []byte{0x01}, true},
+		{"0-3,6", []byte{0x4f}, true},
+		{"1 9", []byte{0x02, 0x02}, true},
+		{"8-9", []byte{0x00, 0x03}, true},
+		{"", nil, false},
+		{"3-1", nil, false},
+		{"-1", nil, false},
+		{"a", nil, false},
+		{"8192", nil, false},
+	} {
+		got, ok := ParseCPUList(tt.in)
+		if ok != tt.ok || !bytes.Equal(got, tt.want) {
+			t.Errorf("ParseCPUList(%q) = %x, %v; want %x, %v", tt.in, got, ok, tt.want, tt.ok)
+		}
+	}
+	p, err := ParseProperty("AllowedCPUs=0-1")
+	if err != nil || p.Name != "AllowedCPUs" || p.Controller != "cpuset" {
+		t.Fatalf("ParseProperty(AllowedCPUs=0-1) = %+v, %v; want AllowedCPUs enforced by cpuset", p, err)
+	}
+	if v, ok := p.Value.Value().([]byte); !ok || !bytes.Equal(v, []byte{0x03}) {
+		t.Errorf("AllowedCPUs=0-1 value = %v, want the mask 03", p.Value)
 	}
 }
