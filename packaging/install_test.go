@@ -119,7 +119,12 @@ func TestMakeDeb(t *testing.T) {
 	}
 
 	lintian := testutil.RequireBinary(t, "lintian", "lintian")
-	cmd := exec.Command(lintian, "-I", "-E", "--pedantic", "--fail-on", "error,warning,info,pedantic,experimental", deb)
+	// spelling-error-in-binary is left out: lintian reads every printable
+	// run of the Go binaries' machine code as words, and which runs it
+	// flags ("addD") changes with every build of the code, so no override
+	// could stay true.
+	cmd := exec.Command(lintian, "-I", "-E", "--pedantic", "--fail-on", "error,warning,info,pedantic,experimental",
+		"--suppress-tags", "spelling-error-in-binary", deb)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Errorf("lintian %s: %v\n%s", deb, err, out)
 	}
