@@ -45,15 +45,20 @@
 //
 // # Writes
 //
-// Put is one db.Update: a transaction and its fsyncs per Put, about
-// 0.4 ms here (BenchmarkPut). A build writes three records (queued,
-// running, finished) on its critical path, and at sdbuild's rates (a few
-// hundred builds a second) commits queue behind one another cheaply.
-// db.Batch would share commits among concurrent Puts, but its wait for
-// companions makes every lone Put slower (1.7-2.2 ms with a 1 ms window);
-// BenchmarkPut compares the two. PutAll writes many builds in one
-// transaction for callers that have them together, such as marking every
-// active build interrupted at start.
+// Put hands its record to one committer goroutine and returns once the
+// record is committed. Each commit takes every record waiting when it
+// starts, in order, and writes them in one transaction: Puts that arrive
+// while a commit fsyncs share the next one, so n builds at once cost a
+// commit per round instead of n commits one behind another, and a lone
+// Put waits for no one. db.Batch also shares commits, but its window makes
+// every lone Put wait for companions that may never come; BenchmarkPut
+// compares the three. A record that cannot be written fails its own Put
+// alone (its group is then written record by record). A build writes
+// three records (queued, running, finished), each on disk before the
+// daemon goes on, so crash recovery (Active) finds every build that was
+// queued or running. PutAll writes many builds in one transaction for
+// callers that have them together, such as marking every active build
+// interrupted at start.
 //
 // # One daemon
 //

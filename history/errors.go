@@ -11,6 +11,9 @@ var (
 	// history file open.
 	ErrInUse = errors.New("history in use")
 
+	// ErrClosed is wrapped by Put's error after Close.
+	ErrClosed = errors.New("history closed")
+
 	// ErrNoID is wrapped by Put's error for a build without an id.
 	ErrNoID = errors.New("build has no id")
 

@@ -11,7 +11,8 @@ import (
 // Put inserts b, or replaces the stored build with the same ID. A build keeps
 // the position in the history that its first Put gave it. Builds whose status
 // is not final are added to the active set, the others removed from it. When
-// Put returns nil the record is on disk.
+// Put returns nil the record is on disk. Puts made at once share a commit
+// (see commitLoop).
 func (s *Store) Put(b *api.Build) error {
 	r, err := encode(b)
 	if err != nil {
@@ -20,7 +21,17 @@ func (s *Store) Put(b *api.Build) error {
 		}
 		return fmt.Errorf("put build %q: %w", b.ID, err)
 	}
-	if err := s.update(func(tx *bolt.Tx) error { return putTx(tx, r) }); err != nil {
+	done := make(chan error, 1)
+	// The read lock keeps Close from closing s.puts during the send; the
+	// committer answers every request it was sent, closed or not.
+	s.putMu.RLock()
+	if s.closed {
+		s.putMu.RUnlock()
+		return fmt.Errorf("put build %s: %w", r.id, ErrClosed)
+	}
+	s.puts <- putReq{r: r, done: done}
+	s.putMu.RUnlock()
+	if err := <-done; err != nil {
 		return fmt.Errorf("put build %s: %w", r.id, err)
 	}
 	return nil

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sdbuild/sdbuild/api"
@@ -30,6 +31,16 @@ type Store struct {
 	// Compact replaces the file, and db with it.
 	mu sync.RWMutex
 	db *bolt.DB // protected by mu
+
+	puts      chan putReq   // Put to commitLoop; closed by Close
+	committed chan struct{} // closed when commitLoop has returned
+	commits   atomic.Int64  // transactions commitLoop ran, for BenchmarkPut
+
+	// putMu is held for reading while a Put hands its record over, and
+	// for writing while Close closes puts. It is apart from mu, which
+	// the committer takes for every commit.
+	putMu  sync.RWMutex
+	closed bool // protected by putMu: puts is closed
 }
 
 // view runs fn in a read transaction.
@@ -70,7 +81,9 @@ func Open(path string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("initialise history %s: %w", path, err)
 	}
-	return &Store{path: path, db: db}, nil
+	s := &Store{path: path, db: db, puts: make(chan putReq), committed: make(chan struct{})}
+	go s.commitLoop()
+	return s, nil
 }
 
 // inUseError is Open's error when the file lock is held. Its message is
@@ -88,8 +101,15 @@ func (e *inUseError) Error() string {
 func (e *inUseError) Unwrap() []error { return []error{ErrInUse, e.cause} }
 
 // Close waits for running transactions and closes the file, releasing the
-// lock.
+// lock. Puts after Close fail with ErrClosed.
 func (s *Store) Close() error {
+	s.putMu.Lock()
+	if !s.closed {
+		s.closed = true
+		close(s.puts)
+	}
+	s.putMu.Unlock()
+	<-s.committed // the committer ends once it has answered every Put sent
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.db.Close(); err != nil {
