@@ -78,12 +78,17 @@ func (d *Daemon) submitWith(p *peer, req *build.Request, x submitExtra) (*job, *
 	snap := j.snapshotLocked()
 	d.updateStatusLocked()
 	d.mu.Unlock()
-	if err := d.store.Put(snap); err != nil {
-		d.log.Error("record build", "id", id, "err", err)
-	}
+	// The queued record is handed to the history before the dispatcher
+	// is woken, so that it is written before the running record; the
+	// slot's scan then runs while it is committed. The client hears of
+	// the build only once it is on disk.
+	recorded := d.store.PutOrdered(snap)
+	d.kick()
 	buildlog.Queued(id, "")
 	d.describePrepared(id, req)
-	d.kick()
+	if err := recorded(); err != nil {
+		d.log.Error("record build", "id", id, "err", err)
+	}
 	return j, snap, nil
 }
 

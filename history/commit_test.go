@@ -94,3 +94,25 @@ func TestPutAfterClose(t *testing.T) {
 		t.Errorf("Put after Close = %v, want ErrClosed", err)
 	}
 }
+
+// TestPutOrdered: records handed over one after another are written in
+// that order, whoever waits first.
+func TestPutOrdered(t *testing.T) {
+	s := mustOpen(t, testPath(t))
+	var waits []func() error
+	for _, st := range []api.Status{api.StatusQueued, api.StatusRunning, api.StatusSucceeded} {
+		waits = append(waits, s.PutOrdered(testBuild(1, 1000, st, "o")))
+	}
+	for i := len(waits) - 1; i >= 0; i-- {
+		if err := waits[i](); err != nil {
+			t.Fatalf("wait %d: %v", i, err)
+		}
+	}
+	b, err := s.Get(testBuild(1, 1000, "", "").ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.Status != api.StatusSucceeded {
+		t.Errorf("Get().Status = %s, want %s", b.Status, api.StatusSucceeded)
+	}
+}

@@ -14,12 +14,23 @@ import (
 // Put returns nil the record is on disk. Puts made at once share a commit
 // (see commitLoop).
 func (s *Store) Put(b *api.Build) error {
+	return s.PutOrdered(b)()
+}
+
+// PutOrdered is Put in two steps: it hands b to the committer and returns,
+// and wait returns Put's result once the record is on disk. b is written
+// after every record handed over before PutOrdered returned and before
+// every one handed over after, so a caller can start work that will write
+// the same build again while this record's fsync runs.
+func (s *Store) PutOrdered(b *api.Build) (wait func() error) {
 	r, err := encode(b)
 	if err != nil {
 		if b == nil {
-			return fmt.Errorf("put build: %w", err)
+			err = fmt.Errorf("put build: %w", err)
+		} else {
+			err = fmt.Errorf("put build %q: %w", b.ID, err)
 		}
-		return fmt.Errorf("put build %q: %w", b.ID, err)
+		return func() error { return err }
 	}
 	done := make(chan error, 1)
 	// The read lock keeps Close from closing s.puts during the send; the
@@ -27,14 +38,17 @@ func (s *Store) Put(b *api.Build) error {
 	s.putMu.RLock()
 	if s.closed {
 		s.putMu.RUnlock()
-		return fmt.Errorf("put build %s: %w", r.id, ErrClosed)
+		err := fmt.Errorf("put build %s: %w", r.id, ErrClosed)
+		return func() error { return err }
 	}
 	s.puts <- putReq{r: r, done: done}
 	s.putMu.RUnlock()
-	if err := <-done; err != nil {
-		return fmt.Errorf("put build %s: %w", r.id, err)
+	return func() error {
+		if err := <-done; err != nil {
+			return fmt.Errorf("put build %s: %w", r.id, err)
+		}
+		return nil
 	}
-	return nil
 }
 
 // PutAll stores every build in bs as Put does, in one transaction: all or
