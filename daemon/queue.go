@@ -154,11 +154,16 @@ func (d *Daemon) startNext() bool {
 // run runs one build on its lease and records the result.
 func (d *Daemon) run(j *job, lease Lease, snap *api.Build) {
 	defer d.wg.Done()
-	if err := d.store.Put(snap); err != nil {
-		d.log.Error("record build", "id", j.id, "err", err)
-	}
+	// The running record is committed while the build starts, off its
+	// path: the queued record, on disk since the client heard of the
+	// build, already makes Recover find and mark it after a crash, and
+	// the final record is written after this one (PutOrdered).
+	recorded := d.store.PutOrdered(snap)
 	j.phases.Mark("record start")
 	res, err := lease.Run(j.ctx, j.checked, j.log)
+	if err := recorded(); err != nil {
+		d.log.Error("record build", "id", j.id, "err", err)
+	}
 	j.log.Close()
 	if res != nil {
 		j.phases.Append(res.Phases)

@@ -42,6 +42,11 @@ func (d *Daemon) Recover(ctx context.Context) error {
 	now := time.Now().UTC()
 	for _, b := range active {
 		b.Error = fmt.Sprintf("sdbuildd stopped while the build was %s; it was killed", b.Status)
+		if b.Status == api.StatusQueued {
+			// The running record is written while a build starts, so
+			// a build that had just started may still read as queued.
+			b.Error = "sdbuildd stopped while the build was queued or starting; it was killed"
+		}
 		b.Status, b.Finished = api.StatusInterrupted, now
 		b.Cause = api.CauseDaemonStopped
 	}

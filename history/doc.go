@@ -53,10 +53,13 @@
 // Put waits for no one. db.Batch also shares commits, but its window makes
 // every lone Put wait for companions that may never come; BenchmarkPut
 // compares the three. A record that cannot be written fails its own Put
-// alone (its group is then written record by record). A build writes
-// three records (queued, running, finished), each on disk before the
-// daemon goes on, so crash recovery (Active) finds every build that was
-// queued or running. PutAll writes many builds in one transaction for
+// alone (its group is then written record by record). PutOrdered hands a
+// record over and waits apart, keeping the order of records. The daemon
+// writes three per build: queued (on disk before the client hears of the
+// build, so crash recovery (Active) finds every build that may have run),
+// running (committed while the build starts; a crash just after the start
+// leaves it reading as queued) and finished (on disk before the daemon
+// forgets the build). PutAll writes many builds in one transaction for
 // callers that have them together, such as marking every active build
 // interrupted at start.
 //
