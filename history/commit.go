@@ -10,6 +10,12 @@ type putReq struct {
 	done chan error // buffered: the committer never waits for the caller
 }
 
+// maxPending is how many records Put can hand over while a commit runs
+// without waiting for it: an unbuffered hand-over would make PutOrdered
+// wait for the commit in flight, putting its fsync back on the caller's
+// path.
+const maxPending = 256
+
 // maxGroup bounds the records one commit writes, so that the first Put of
 // a burst does not wait for the writes of hundreds behind it.
 const maxGroup = 64

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/sdbuild/sdbuild/api"
 	bolt "go.etcd.io/bbolt"
@@ -114,5 +115,34 @@ func TestPutOrdered(t *testing.T) {
 	}
 	if b.Status != api.StatusSucceeded {
 		t.Errorf("Get().Status = %s, want %s", b.Status, api.StatusSucceeded)
+	}
+}
+
+// TestPutOrderedDoesNotWaitForCommit: handing a record over returns while
+// another commit is in flight, so its fsync stays off the caller's path.
+func TestPutOrderedDoesNotWaitForCommit(t *testing.T) {
+	s := mustOpen(t, testPath(t))
+	// A write transaction held here stalls the committer's first commit.
+	tx, err := s.db.Begin(true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := s.PutOrdered(testBuild(1, 1000, api.StatusQueued, "f"))
+	handed := make(chan func() error, 1)
+	go func() { handed <- s.PutOrdered(testBuild(2, 1000, api.StatusQueued, "s")) }()
+	var second func() error
+	select {
+	case second = <-handed:
+	case <-time.After(10 * time.Second):
+		tx.Rollback()
+		t.Fatal("PutOrdered waited for the commit in flight")
+	}
+	if err := tx.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	for i, wait := range []func() error{first, second} {
+		if err := wait(); err != nil {
+			t.Errorf("wait %d: %v", i, err)
+		}
 	}
 }

@@ -81,7 +81,7 @@ func Open(path string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("initialise history %s: %w", path, err)
 	}
-	s := &Store{path: path, db: db, puts: make(chan putReq), committed: make(chan struct{})}
+	s := &Store{path: path, db: db, puts: make(chan putReq, maxPending), committed: make(chan struct{})}
 	go s.commitLoop()
 	return s, nil
 }
