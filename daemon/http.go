@@ -187,7 +187,7 @@ func (d *Daemon) handleCancel(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, d.final(j))
 }
 
-// final is a finished job's final record (its done is closed: nothing
+// final is a finished job's final record (its ended is closed: nothing
 // changes it any more), without reading it back from the history.
 func (d *Daemon) final(j *job) *api.Build {
 	d.mu.Lock()
@@ -361,8 +361,13 @@ func (d *Daemon) handleEvents(w http.ResponseWriter, r *http.Request) {
 		if !ok {
 			return
 		}
+		// The final event goes out once the build is final in memory,
+		// not after its record's fsync: the job stays in d.jobs, served
+		// from memory, until the record is stored, and Shutdown waits
+		// for that. A crash in between leaves the record as it was
+		// before (queued or running), which Recover marks interrupted.
 		select {
-		case <-j.done:
+		case <-j.ended:
 		case <-ctx.Done():
 			return
 		}
