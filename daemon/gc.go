@@ -2,7 +2,6 @@ package daemon
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -167,10 +166,7 @@ func (d *Daemon) handleGC(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var req api.GCRequest
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, api.MaxRequestBytes))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil {
-		writeError(w, fmt.Errorf("%w: request body: %w", errBadInput, err))
+	if !readRequest(w, r, &req) {
 		return
 	}
 	pol, err := requestedPolicy(&d.cfg.Ops, &req, time.Now())

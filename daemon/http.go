@@ -93,21 +93,40 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 var errBadInput = errors.New("bad input")
 
-func (d *Daemon) handleSubmit(w http.ResponseWriter, r *http.Request) {
-	received := time.Now()
+// submitter is the client of r if it may submit builds; otherwise it
+// answers r with the refusal and returns nil.
+func (d *Daemon) submitter(w http.ResponseWriter, r *http.Request) *peer {
 	p := peerFrom(r)
 	if p == nil || !p.allowed {
 		if p == nil {
 			p = &peer{name: "unknown"}
 		}
 		writeError(w, refusal(p, d.cfg.AllowedUsers))
+		return nil
+	}
+	return p
+}
+
+// readRequest decodes r's JSON body, at most api.MaxRequestBytes and no
+// unknown field, into v; on error it answers r and returns false.
+func readRequest(w http.ResponseWriter, r *http.Request, v any) bool {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, api.MaxRequestBytes))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		writeError(w, fmt.Errorf("%w: request body: %w", errBadInput, err))
+		return false
+	}
+	return true
+}
+
+func (d *Daemon) handleSubmit(w http.ResponseWriter, r *http.Request) {
+	received := time.Now()
+	p := d.submitter(w, r)
+	if p == nil {
 		return
 	}
 	var sr api.SubmitRequest
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, api.MaxRequestBytes))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&sr); err != nil {
-		writeError(w, fmt.Errorf("%w: request body: %w", errBadInput, err))
+	if !readRequest(w, r, &sr) {
 		return
 	}
 	b, err := d.submitFromAt(p, &sr, -1, received)

@@ -1,7 +1,6 @@
 package daemon
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"time"
@@ -39,19 +38,12 @@ func (d *Daemon) lease(j *job) (Lease, error) {
 // caller exactly as a new submission's, so a rerun can read nothing its
 // caller could not read with sdbuild run.
 func (d *Daemon) handleRerun(w http.ResponseWriter, r *http.Request) {
-	p := peerFrom(r)
-	if p == nil || !p.allowed {
-		if p == nil {
-			p = &peer{name: "unknown"}
-		}
-		writeError(w, refusal(p, d.cfg.AllowedUsers))
+	p := d.submitter(w, r)
+	if p == nil {
 		return
 	}
 	var rr api.RerunRequest
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, api.MaxRequestBytes))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&rr); err != nil {
-		writeError(w, fmt.Errorf("%w: request body: %w", errBadInput, err))
+	if !readRequest(w, r, &rr) {
 		return
 	}
 	b, _, err := d.lookup(r)
