@@ -51,6 +51,7 @@ type Daemon struct {
 	notify func(string)
 	pool   *slots.Pool
 	runner Runner
+	prep   preparer // runner's sandboxes prepared ahead of demand; nil when it has none
 	store  *history.Store
 	logDir string
 	since  time.Time
@@ -114,6 +115,7 @@ func New(opt Options) (*Daemon, error) {
 		}
 		d.runner = &builds{r: r}
 	}
+	d.prep, _ = d.runner.(preparer)
 	return d, nil
 }
 

@@ -70,6 +70,8 @@ func requestedPolicy(o *config.Operations, r *api.GCRequest, now time.Time) (pol
 // touched: the history never prunes its active set, and the logs and
 // directories of the daemon's jobs are skipped by id.
 func (d *Daemon) collect(p policy) (*api.GCReport, error) {
+	d.collectMu.Lock()
+	defer d.collectMu.Unlock()
 	rep := &api.GCReport{}
 	pruned, err := d.store.Prune(p.r)
 	rep.Builds = len(pruned)
@@ -141,9 +143,7 @@ func (d *Daemon) collectLoop(ctx context.Context) {
 	t := time.NewTicker(collectEvery)
 	defer t.Stop()
 	for {
-		d.collectMu.Lock()
 		rep, err := d.collect(configuredPolicy(&d.cfg.Ops, time.Now()))
-		d.collectMu.Unlock()
 		if err != nil {
 			d.log.Warn("collect", "err", err)
 		} else if rep.Builds+rep.Logs+rep.Dirs > 0 || rep.Compacted {
@@ -174,9 +174,7 @@ func (d *Daemon) handleGC(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	d.collectMu.Lock()
 	rep, err := d.collect(pol)
-	d.collectMu.Unlock()
 	if err != nil {
 		writeError(w, fmt.Errorf("gc: %w", err))
 		return

@@ -281,7 +281,7 @@ func (d *Daemon) Status() *api.DaemonStatus {
 		MaxJobs: d.cfg.MaxJobs, Since: d.since,
 	}
 	s.SlotsFree = d.freeSlotsLocked(len(qs))
-	if pp, ok := d.runner.(preparer); ok {
+	if pp := d.prep; pp != nil {
 		s.Prepared = pp.preparedCount()
 	}
 	s.Finished = d.metrics.finishedCountsLocked()

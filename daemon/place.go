@@ -88,7 +88,7 @@ func (d *Daemon) place(ctx context.Context, id string, pid int, req *build.Reque
 		}
 	}
 	// What init used while it prepared the sandbox is not the build's.
-	var before cgroup2.Stats
+	var beforeCPU uint64 // what a prepared scope's init used before the build
 	claim := func(req *build.Request) {
 		slot := -1
 		d.mu.Lock()
@@ -122,7 +122,7 @@ func (d *Daemon) place(ctx context.Context, id string, pid int, req *build.Reque
 		d.describers[id] = describe
 		d.mu.Unlock()
 		pl.Claim = func(req *build.Request) {
-			before = cgroup2.ReadStats(sc.Cgroup)
+			beforeCPU = cgroup2.ReadCPUUsec(sc.Cgroup)
 			claim(req)
 			describe(req)
 		}
@@ -136,7 +136,7 @@ func (d *Daemon) place(ctx context.Context, id string, pid int, req *build.Reque
 		// Without the memory controller there is no memory.events, and
 		// no OOM kill to report.
 		ev, _ := cgroup2.ReadMemoryEvents(sc.Cgroup)
-		st.CPUUsec -= min(st.CPUUsec, before.CPUUsec)
+		st.CPUUsec -= min(st.CPUUsec, beforeCPU)
 		d.mu.Lock()
 		delete(d.describers, id)
 		if j := d.jobs[id]; j != nil {

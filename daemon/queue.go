@@ -40,14 +40,14 @@ func (d *Daemon) submitWith(p *peer, req *build.Request, x submitExtra) (*job, *
 		return nil, nil, err
 	}
 	id := build.NewID()
-	if pp, ok := d.runner.(preparer); ok {
+	if pp := d.prep; pp != nil {
 		if pid, ok := pp.claimPrepared(c); ok {
 			id = pid
 		}
 	}
 	lg, err := buildlog.Create(d.logDir, id, "")
 	if err != nil {
-		if pp, ok := d.runner.(preparer); ok {
+		if pp := d.prep; pp != nil {
 			pp.dropPrepared(id)
 		}
 		return nil, nil, fmt.Errorf("build %s: %w", id, err)
@@ -67,7 +67,7 @@ func (d *Daemon) submitWith(p *peer, req *build.Request, x submitExtra) (*job, *
 		d.mu.Unlock()
 		cancel()
 		lg.Close()
-		if pp, ok := d.runner.(preparer); ok {
+		if pp := d.prep; pp != nil {
 			pp.dropPrepared(id)
 		}
 		return nil, nil, ErrShuttingDown
@@ -173,14 +173,14 @@ func (d *Daemon) run(j *job, lease Lease, snap *api.Build) {
 	d.finishLocked(j, res, err)
 	d.mu.Unlock()
 	d.kick()
-	if pp, ok := d.runner.(preparer); ok {
+	if pp := d.prep; pp != nil {
 		pp.builtOne()
 	}
 }
 
 // finishLocked makes j's record final, stores it and wakes its watchers.
 func (d *Daemon) finishLocked(j *job, res *build.Result, err error) {
-	if pp, ok := d.runner.(preparer); ok {
+	if pp := d.prep; pp != nil {
 		pp.dropPrepared(j.id) // unless it ran: then its lease had it
 	}
 	b := j.b

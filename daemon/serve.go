@@ -42,7 +42,7 @@ func (d *Daemon) Serve(ctx context.Context, o ServeOptions) error {
 		ConnState:         idle.connState,
 	}
 	go d.dispatch(ctx)
-	if pp, ok := d.runner.(preparer); ok && d.cfg.Rootless == nil && d.prepared > 0 {
+	if pp := d.prep; pp != nil && d.cfg.Rootless == nil && d.prepared > 0 {
 		go pp.keepPrepared(ctx, d.log, d.prepared)
 	}
 	cctx, stopCollect := context.WithCancel(ctx)
@@ -137,7 +137,7 @@ func (d *Daemon) shutdown() {
 	for _, c := range done {
 		<-c
 	}
-	if pp, ok := d.runner.(preparer); ok {
+	if pp := d.prep; pp != nil {
 		pp.discardPrepared()
 	}
 	if w, ok := d.runner.(interface{ wait() }); ok {

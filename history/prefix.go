@@ -11,7 +11,7 @@ import (
 // short to matter which). The id index is sorted, so this is one seek.
 func (s *Store) IDsWithPrefix(prefix string, max int) ([]string, error) {
 	var ids []string
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketIDs).Cursor()
 		p := []byte(prefix)
 		for k, _ := c.Seek(p); k != nil && bytes.HasPrefix(k, p) && len(ids) < max; k, _ = c.Next() {

@@ -104,6 +104,20 @@ func readStatsDir(dir string) Stats {
 	return s
 }
 
+// ReadCPUUsec reads only cgroup rel's CPU time (cpu.stat's usage_usec),
+// 0 when it cannot.
+func ReadCPUUsec(rel string) uint64 {
+	dir, err := Dir(rel)
+	if err != nil || rel == "" {
+		return 0
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "cpu.stat"))
+	if err != nil {
+		return 0
+	}
+	return parseCPUStat(b)
+}
+
 // parseCPUStat reads usage_usec from a cpu.stat file.
 func parseCPUStat(b []byte) uint64 {
 	for line := range strings.Lines(string(b)) {
