@@ -157,7 +157,7 @@ func (r *Runner) provides(f sandbox.Feature, n sandbox.Needs) error {
 		if _, err := cgroup2.Root(); err != nil {
 			return fmt.Errorf("feature %s: %w", f, err)
 		}
-		if _, err := sandbox.DelegateFiles(); err != nil {
+		if _, err := cgroup2.DelegateFiles(); err != nil {
 			return fmt.Errorf("feature %s: %w", f, err)
 		}
 	}

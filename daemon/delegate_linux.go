@@ -20,7 +20,7 @@ const (
 // delegate splits the scope at scopeDir into init's leaf (moving init
 // there) and the build's leaf, and enables the scope's controllers for
 // them. It returns the build leaf's directory, which sandbox init gives to
-// the build (sandbox.DelegateFiles) before the builder starts in it.
+// the build (cgroup2.DelegateFiles) before the builder starts in it.
 func delegate(scopeDir string, initPID int) (string, error) {
 	initDir, buildDir := filepath.Join(scopeDir, initLeaf), filepath.Join(scopeDir, buildLeaf)
 	for _, d := range []string{initDir, buildDir} {

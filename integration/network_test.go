@@ -48,10 +48,6 @@ func TestRootlessNetworkWithSystemdCgroup(t *testing.T) {
 	if st, err := os.Stat("/dev/net/tun"); err != nil || st.Mode().Perm()&0o006 != 0o006 {
 		t.Skipf("/dev/net/tun is not open to every user here (%v, %v): slirp4netns, run by a user's daemon, cannot open it; udev makes it 0666 on a usual Debian", st.Mode(), err)
 	}
-	if os.Getenv("RLPLAIN") != "" {
-		r := rlUser.sdbuild(t, runArgs([]string{"--feature", "network"}, "grep tap0 /proc/net/dev && echo ok")...)
-		t.Logf("plain network rootless: %d %q %q", r.code, r.stdout, r.stderr)
-	}
 	addr, port, got := hostListener(t)
 	r := rlUser.sdbuild(t, runArgs([]string{"--feature", "network", "--feature", "uid-range", "--feature", "systemd-cgroup"},
 		fmt.Sprintf(`ip link add br0 type bridge && echo bridge-made

@@ -18,7 +18,6 @@ import (
 type dest struct {
 	owner    Owner
 	dst      string // as the caller named it, for messages
-	parent   string // dst's parent, as the caller named it
 	base     string // dst's last element
 	parentFd int    // O_PATH, resolved with the owner's credentials
 	tmpBase  string // the temporary directory's name in parentFd
@@ -32,7 +31,7 @@ type dest struct {
 // with the owner's permissions, as they would be for anything the owner
 // ran; the last element is never followed.
 func openDest(parent, base, dst string, owner Owner) (*dest, error) {
-	d := &dest{owner: owner, dst: dst, parent: parent, base: base, parentFd: -1, tmpFd: -1}
+	d := &dest{owner: owner, dst: dst, base: base, parentFd: -1, tmpFd: -1}
 	err := fscred.Do(owner.cred(), func() error {
 		fd, err := unix.Open(parent, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 		if err != nil {

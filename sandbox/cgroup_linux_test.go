@@ -29,7 +29,7 @@ func delegatedCgroup(t *testing.T) (parent, leaf string) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { removeCgroupTree(parent) })
-	if _, err := DelegateFiles(); err != nil {
+	if _, err := cgroup2.DelegateFiles(); err != nil {
 		t.Skipf("needs cgroup delegation: %v", err)
 	}
 	// The leaf stays root's: init gives it to the build.

@@ -6,10 +6,6 @@ import (
 	"github.com/sdbuild/sdbuild/internal/cgroup2"
 )
 
-// DelegateFiles are the files a delegated cgroup's owner must own; see
-// cgroup2.DelegateFiles, which new code calls directly.
-func DelegateFiles() ([]string, error) { return cgroup2.DelegateFiles() }
-
 // readDelegateFiles reads the delegation files for a systemd-cgroup build
 // while init still sees the host's /sys.
 func readDelegateFiles(s *Spec) error {

@@ -60,20 +60,10 @@ func ParseFeatures(names []string) (Features, error) {
 // Names lists the features in f, sorted.
 func (f Features) Names() []string {
 	var out []string
-	if f.UIDRange {
-		out = append(out, string(FeatureUIDRange))
-	}
-	if f.SystemdCgroup {
-		out = append(out, string(FeatureSystemdCgroup))
-	}
-	if f.Network {
-		out = append(out, string(FeatureNetwork))
-	}
-	if f.KVM {
-		out = append(out, string(FeatureKVM))
-	}
-	if f.TUN {
-		out = append(out, string(FeatureTUN))
+	for _, x := range KnownFeatures() {
+		if f.Has(x) {
+			out = append(out, string(x))
+		}
 	}
 	sort.Strings(out)
 	return out

@@ -24,7 +24,10 @@ func TestNoNetwork(t *testing.T) {
 func TestNetworkFeature(t *testing.T) {
 	testutil.RequireBinary(t, slirpBinary, "slirp4netns")
 	s := newSpec(t, `tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' ' | sort | tr '\n' ' '; echo; grep -q '^tap0[[:space:]]00000000' /proc/net/route && echo default-route-tap0; cat /etc/resolv.conf; test "$(readlink /proc/self/ns/net)" != "$HOSTNS" && echo own-netns`)
-	host, _ := readlinkNS("net")
+	host, err := readlinkNS("net")
+	if err != nil {
+		t.Fatal(err)
+	}
 	s.Env = []string{"HOSTNS=" + host}
 	s.Features.Network = true
 	got := mustRun(t, s)
@@ -54,7 +57,10 @@ func TestNetworkWithSystemdCgroup(t *testing.T) {
 	testutil.RequireBinary(t, slirpBinary, "slirp4netns")
 	_, leaf := delegatedCgroup(t)
 	s := newSpec(t, `tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' ' | sort | tr '\n' ' '; echo; grep -q '^tap0[[:space:]]00000000' /proc/net/route && echo default-route-tap0; cat /etc/resolv.conf; test "$(readlink /proc/self/ns/net)" != "$HOSTNS" && echo own-netns`)
-	host, _ := readlinkNS("net")
+	host, err := readlinkNS("net")
+	if err != nil {
+		t.Fatal(err)
+	}
 	s.Env = []string{"HOSTNS=" + host}
 	s.Features = Features{UIDRange: true, SystemdCgroup: true, Network: true}
 	r := runInCgroup(t, s, leaf)

@@ -2,18 +2,17 @@ package sandbox
 
 import (
 	"io"
-	"os"
 	"testing"
 	"time"
+
+	"github.com/sdbuild/sdbuild/internal/testutil"
 )
 
 // BenchmarkPreparedTrue times a prepared sandbox's build of /bin/true from
 // Fill to its result (what a build waits for once its sandbox is
 // prepared), and from Go to the result.
 func BenchmarkPreparedTrue(b *testing.B) {
-	if os.Geteuid() != 0 {
-		b.Skip("needs root")
-	}
+	testutil.RequireRoot(b, "spawns sandbox init")
 	var fill, run time.Duration
 	for i := 0; i < b.N; i++ {
 		dir := b.TempDir() + "/b"

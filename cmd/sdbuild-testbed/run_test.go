@@ -3,17 +3,16 @@
 package main
 
 import (
-	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/sdbuild/sdbuild/internal/testutil"
 )
 
 // TestRunExitStatus runs commands in real testbeds (so, on the host as root)
 // and checks that `run` exits with the command's status.
 func TestRunExitStatus(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root: boots systemd in new namespaces")
-	}
+	testutil.RequireRoot(t, "boots systemd in new namespaces")
 	tests := []struct {
 		script string
 		want   int

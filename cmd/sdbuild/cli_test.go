@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -10,6 +9,8 @@ import (
 	"github.com/sdbuild/sdbuild/api"
 	"github.com/sdbuild/sdbuild/config"
 	"github.com/sdbuild/sdbuild/internal/version"
+
+	"github.com/sdbuild/sdbuild/internal/testutil"
 )
 
 var t0 = time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)
@@ -231,9 +232,7 @@ func TestEnterArgs(t *testing.T) {
 // Root has no user daemon: --user says so instead of failing on uid 0's
 // "configuration"; install-units --user still installs users' units.
 func TestUserAsRoot(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root: the message is root's")
-	}
+	testutil.RequireRoot(t, "the message is root's")
 	noConfig(t)
 	for _, args := range [][]string{{"--user", "status"}, {"--user", "list"}, {"--user", "run", "--local", "true"}} {
 		_, errOut, code := cli(t, args...)
