@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -87,12 +88,16 @@ func Gather(ctx context.Context, o Options) *Host {
 			devs = append(devs, d.Path)
 		}
 	}
-	for _, bin := range bins {
+	// Features share programs and devices (network and tun both need
+	// /dev/net/tun): each is looked at once.
+	slices.Sort(bins)
+	slices.Sort(devs)
+	for _, bin := range slices.Compact(bins) {
 		if p, err := exec.LookPath(bin); err == nil {
 			h.Executables[bin] = p
 		}
 	}
-	for _, dev := range devs {
+	for _, dev := range slices.Compact(devs) {
 		h.Devices[dev] = statDevice(dev)
 	}
 	return h

@@ -50,9 +50,10 @@ func checkRunner(h *Host) []Item {
 		items = append(items, ok(checkRunnerService, fmt.Sprintf("actions get features %q, properties %q", r.Features, r.Properties)))
 	}
 	f := h.Runner
+	baseErr := sandbox.CheckActionBase(r.BuildDir)
 	switch {
-	case sandbox.CheckActionBase(r.BuildDir) != nil:
-		items = append(items, missing(checkRunnerDir, sandbox.CheckActionBase(r.BuildDir).Error()))
+	case baseErr != nil:
+		items = append(items, missing(checkRunnerDir, baseErr.Error()))
 	case f.DirErr != nil:
 		items = append(items, missing(checkRunnerDir, fmt.Sprintf("%s: %v; create it, or set runner-build-directory to the worker's buildDirectoryPath", r.BuildDir, f.DirErr)))
 	case !f.DirMode.IsDir():

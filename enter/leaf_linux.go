@@ -37,21 +37,25 @@ func makeLeaf(scope string) (rel string, fd int, err error) {
 }
 
 // removeLeaf removes the session's cgroup rel once its processes are gone
-// (the kernel refuses to remove a populated cgroup: EBUSY until then).
+// (the kernel refuses to remove a populated cgroup: EBUSY until then),
+// waiting on its cgroup.events rather than retrying. The session's cgroup
+// has no children: it is root's, and the session runs as the build's ids.
 func removeLeaf(rel string) error {
 	dir, err := cgroup2.Dir(rel)
 	if err != nil {
 		return err
 	}
-	deadline := time.Now().Add(drainTimeout)
-	for {
-		err := unix.Rmdir(dir)
-		switch {
-		case err == nil, errors.Is(err, unix.ENOENT):
-			return nil
-		case time.Now().After(deadline):
-			return fmt.Errorf("remove session cgroup %s: %w", dir, err)
-		}
-		time.Sleep(10 * time.Millisecond)
+	w, err := cgroup2.WatchDir(dir)
+	if err != nil || w == nil {
+		return err // nil: the cgroup is gone already
 	}
+	_, err = w.WaitEmpty(time.Now().Add(drainTimeout))
+	w.Close()
+	if err != nil {
+		return fmt.Errorf("remove session cgroup %s: %w", dir, err)
+	}
+	if err := unix.Rmdir(dir); err != nil && !errors.Is(err, unix.ENOENT) {
+		return fmt.Errorf("remove session cgroup %s: %w", dir, err)
+	}
+	return nil
 }

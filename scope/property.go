@@ -64,7 +64,7 @@ var properties = map[string]propertyParser{
 	"AllowedCPUs": {want: `CPU numbers and ranges, like "0-3,6"`,
 		value: func(s string) (any, bool) { return ParseCPUList(s) }, controller: "cpuset"},
 	"RuntimeMaxSec": {dbusName: "RuntimeMaxUSec", want: `a time span like "90", "30s", "5min", "1h 30min", or "infinity"`,
-		parse: parseTimespan},
+		parse: timespan.ParseUsec},
 }
 
 // reserved properties are set by Start itself.
@@ -85,7 +85,7 @@ func ParseProperty(s string) (Property, error) {
 	p, ok := properties[name]
 	if !ok {
 		return Property{}, fmt.Errorf("parse property %s: %w %s; known: %s", s, ErrUnknownProperty, name,
-			strings.Join(slices.Sorted(maps.Keys(properties)), ", "))
+			strings.Join(PropertyNames(), ", "))
 	}
 	var v any
 	if p.value != nil {
@@ -147,10 +147,6 @@ func parseCPUQuota(s string) (uint64, bool) {
 	}
 	return uint64(f * 10000), true // 1% of a second is 10,000 µs
 }
-
-// parseTimespan parses a systemd time span ("90", "30s", "1h 30min",
-// "infinity") into µs, with the parser every sdbuild duration uses.
-func parseTimespan(s string) (uint64, bool) { return timespan.ParseUsec(s) }
 
 // PropertyNames are the properties -p accepts, sorted, for completion.
 func PropertyNames() []string {
