@@ -3,8 +3,10 @@ package enter
 import (
 	"errors"
 	"fmt"
-	"strconv"
+	"math"
 	"strings"
+
+	"github.com/sdbuild/sdbuild/internal/idmap"
 )
 
 // identity is who an entered command is inside the build's user namespace
@@ -20,23 +22,20 @@ type identity struct {
 // is the builder's own identity either way, so the entered command can do
 // what the build can and nothing more.
 func entryID(idMap string) (inside, outside uint32, err error) {
+	rs, err := idmap.Parse(strings.NewReader(idMap))
+	if err != nil {
+		return 0, 0, err
+	}
 	found := false
-	for _, line := range strings.Split(strings.TrimSpace(idMap), "\n") {
-		f := strings.Fields(line)
-		if len(f) != 3 {
-			return 0, 0, fmt.Errorf("line %q: want 3 fields", line)
+	for _, r := range rs {
+		switch {
+		case r.Count == 0:
+			return 0, 0, fmt.Errorf("id map %d %d %d: empty range", r.Inside, r.Outside, r.Count)
+		case r.Inside > math.MaxUint32 || r.Outside > math.MaxUint32:
+			return 0, 0, fmt.Errorf("id map %d %d %d: an id past 2^32-1", r.Inside, r.Outside, r.Count)
 		}
-		var v [3]uint64
-		for i, s := range f {
-			if v[i], err = strconv.ParseUint(s, 10, 32); err != nil {
-				return 0, 0, fmt.Errorf("line %q: %w", line, err)
-			}
-		}
-		if v[2] == 0 {
-			return 0, 0, fmt.Errorf("line %q: empty range", line)
-		}
-		if !found || v[0] == 0 {
-			inside, outside, found = uint32(v[0]), uint32(v[1]), true
+		if !found || r.Inside == 0 {
+			inside, outside, found = uint32(r.Inside), uint32(r.Outside), true
 		}
 	}
 	if !found {
