@@ -40,7 +40,11 @@ func (d *Daemon) submitWith(p *peer, req *build.Request, x submitExtra) (*job, *
 		return nil, nil, err
 	}
 	id := build.NewID()
-	if pp := d.prep; pp != nil {
+	// A build that must avoid a slot may lease twice (lease, rerun.go):
+	// a prepared sandbox is bound to its build id's first lease, and a
+	// second lease under the same id would start a scope of that name
+	// again. Such builds (rerun --check) start the ordinary way.
+	if pp := d.prep; pp != nil && x.avoidSlot < 0 {
 		if pid, ok := pp.claimPrepared(c); ok {
 			id = pid
 		}
