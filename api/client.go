@@ -173,12 +173,61 @@ func (c *Client) Events(ctx context.Context, id string, fn func(*Event) error) e
 		return err
 	}
 	defer resp.Body.Close()
-	sc := bufio.NewScanner(resp.Body)
+	return readEvents(resp.Body, id, fn)
+}
+
+// SubmitFollow queues a build and streams its events to fn in one request:
+// first EventSubmitted with the build as recorded, then what Events would
+// send. It returns the build as recorded (nil if the daemon refused it).
+// A daemon that answers the submission alone (one from before followed
+// submissions) is followed with Events.
+func (c *Client) SubmitFollow(ctx context.Context, r *SubmitRequest, fn func(*Event) error) (*Build, error) {
+	resp, err := c.do(ctx, http.MethodPost, PathBuilds+"?follow=true", r)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if !strings.HasPrefix(resp.Header.Get("Content-Type"), ContentTypeEvents) {
+		var b Build
+		if err := json.NewDecoder(resp.Body).Decode(&b); err != nil {
+			return nil, fmt.Errorf("POST %s: decode response: %w", PathBuilds, err)
+		}
+		if err := fn(&Event{Type: EventSubmitted, Build: &b}); err != nil {
+			return &b, err
+		}
+		return &b, c.Events(ctx, b.ID, fn)
+	}
+	var b *Build
+	err = readEvents(resp.Body, "", func(e *Event) error {
+		if b == nil {
+			if e.Type != EventSubmitted || e.Build == nil {
+				return fmt.Errorf("events of a submission: first event is %q, not %q", e.Type, EventSubmitted)
+			}
+			b = e.Build
+		}
+		return fn(e)
+	})
+	return b, err
+}
+
+// readEvents decodes an NDJSON event stream of build id ("" before the
+// daemon named it) to fn, until EventFinished.
+func readEvents(body io.Reader, id string, fn func(*Event) error) error {
+	name := func() string {
+		if id == "" {
+			return "the submitted build"
+		}
+		return "build " + id
+	}
+	sc := bufio.NewScanner(body)
 	sc.Buffer(make([]byte, 0, 256<<10), 16<<20)
 	for sc.Scan() {
 		var e Event
 		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
-			return fmt.Errorf("events of build %s: %w", id, err)
+			return fmt.Errorf("events of %s: %w", name(), err)
+		}
+		if e.Type == EventSubmitted && e.Build != nil {
+			id = e.Build.ID
 		}
 		if err := fn(&e); err != nil {
 			return err
@@ -188,9 +237,9 @@ func (c *Client) Events(ctx context.Context, id string, fn func(*Event) error) e
 		}
 	}
 	if err := sc.Err(); err != nil {
-		return fmt.Errorf("events of build %s: %w", id, err)
+		return fmt.Errorf("events of %s: %w", name(), err)
 	}
-	return fmt.Errorf("events of build %s: stream ended before the build finished: %w", id, io.ErrUnexpectedEOF)
+	return fmt.Errorf("events of %s: stream ended before the build finished: %w", name(), io.ErrUnexpectedEOF)
 }
 
 // unreachable is the error for a daemon that did not answer.

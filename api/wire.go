@@ -4,7 +4,7 @@ import "time"
 
 // Paths of the API. Every response body is JSON except a build's raw log.
 const (
-	PathBuilds = "/v1/builds"             // GET: list; POST: submit
+	PathBuilds = "/v1/builds"             // GET: list; POST: submit (?follow=true: and stream its Events)
 	PathStatus = "/v1/status"             // GET: the daemon's status
 	PathBuild  = "/v1/builds/{id}"        // GET: one build
 	PathLog    = "/v1/builds/{id}/log"    // GET: raw log; ?follow=true streams until the build ends
@@ -39,11 +39,16 @@ type SubmitRequest struct {
 type EventType string
 
 const (
-	EventQueued   EventType = "queued"   // waiting; Position is the place in the queue (1: next)
-	EventStarted  EventType = "started"  // running on Build.Slot as Build.Unit
-	EventLog      EventType = "log"      // Data is a chunk of the build's output
-	EventFinished EventType = "finished" // Build is final
+	EventSubmitted EventType = "submitted" // first of a followed submission: Build as recorded
+	EventQueued    EventType = "queued"    // waiting; Position is the place in the queue (1: next)
+	EventStarted   EventType = "started"   // running on Build.Slot as Build.Unit
+	EventLog       EventType = "log"       // Data is a chunk of the build's output
+	EventFinished  EventType = "finished"  // Build is final
 )
+
+// ContentTypeEvents is the media type of an event stream: one JSON Event
+// per line.
+const ContentTypeEvents = "application/x-ndjson"
 
 // Event is one line of a build's event stream.
 type Event struct {

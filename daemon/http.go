@@ -129,44 +129,51 @@ func (d *Daemon) handleSubmit(w http.ResponseWriter, r *http.Request) {
 	if !readRequest(w, r, &sr) {
 		return
 	}
-	b, err := d.submitFromAt(p, &sr, -1, received)
+	j, b, err := d.submitFromAt(p, &sr, -1, received)
 	if err != nil {
 		writeError(w, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, b)
+	if r.URL.Query().Get("follow") != "true" {
+		writeJSON(w, http.StatusCreated, b)
+		return
+	}
+	// Followed: the client learns the build's id from the first event
+	// and its life from the rest, with no second request.
+	d.streamEvents(w, r, http.StatusCreated, &api.Event{Type: api.EventSubmitted, Build: b}, b, j)
 }
 
 // submitFrom checks a client's request as the client, applies the daemon's
 // limits to it, and queues it, avoiding slot avoidSlot unless it is -1.
 func (d *Daemon) submitFrom(p *peer, sr *api.SubmitRequest, avoidSlot int) (*api.Build, error) {
-	return d.submitFromAt(p, sr, avoidSlot, time.Now())
+	_, b, err := d.submitFromAt(p, sr, avoidSlot, time.Now())
+	return b, err
 }
 
-// submitFromAt is submitFrom of a request received at received.
-func (d *Daemon) submitFromAt(p *peer, sr *api.SubmitRequest, avoidSlot int, received time.Time) (*api.Build, error) {
+// submitFromAt is submitFrom of a request received at received; it also
+// returns the build's job.
+func (d *Daemon) submitFromAt(p *peer, sr *api.SubmitRequest, avoidSlot int, received time.Time) (*job, *api.Build, error) {
 	if sr.Output != "" && !filepath.IsAbs(sr.Output) {
-		return nil, fmt.Errorf("%w: output %q: must be absolute (the daemon does not know your working directory)", errBadInput, sr.Output)
+		return nil, nil, fmt.Errorf("%w: output %q: must be absolute (the daemon does not know your working directory)", errBadInput, sr.Output)
 	}
 	if err := checkHost(&submitChecks{properties: sr.Properties, allowUnenforced: sr.AllowUnenforcedLimits, ownCgroup: d.cfg.Rootless != nil}); err != nil {
-		return nil, fmt.Errorf("%w: %w", errBadInput, err)
+		return nil, nil, fmt.Errorf("%w: %w", errBadInput, err)
 	}
 	// The client's own properties were checked against the host; the
 	// administrator's defaults and caps are applied whatever it lacks.
 	recorded := *sr // as the client sent it: a rerun applies the limits of its day
 	if err := applyLimits(&d.cfg.Ops, sr); err != nil {
-		return nil, fmt.Errorf("%w: %w", errBadInput, err)
+		return nil, nil, fmt.Errorf("%w: %w", errBadInput, err)
 	}
 	if err := checkAccess(p, sr.Inputs, sr.Output); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrForbidden, err)
+		return nil, nil, fmt.Errorf("%w: %w", ErrForbidden, err)
 	}
 	req := &build.Request{
 		Name: sr.Name, Args: sr.Args, Env: sr.Env, Inputs: sr.Inputs, Output: sr.Output,
 		Features: sr.Features, Properties: sr.Properties, Timeout: time.Duration(sr.Timeout), MaxSilentTime: time.Duration(sr.MaxSilentTime),
 		Owner: outputs.Owner{UID: int(p.uid), GID: int(p.gid), Groups: p.groupIDs()}, Keep: sr.Keep,
 	}
-	_, b, err := d.submitWith(p, req, submitExtra{request: &recorded, avoidSlot: avoidSlot, received: received})
-	return b, err
+	return d.submitWith(p, req, submitExtra{request: &recorded, avoidSlot: avoidSlot, received: received})
 }
 
 // lookup finds the build the request's id names among those the caller
@@ -347,7 +354,14 @@ func (d *Daemon) handleEvents(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	w.Header().Set("Content-Type", "application/x-ndjson")
+	d.streamEvents(w, r, http.StatusOK, nil, b, j)
+}
+
+// streamEvents answers r with status and the events of build b (j: its
+// job while active, else nil), after first if it is not nil.
+func (d *Daemon) streamEvents(w http.ResponseWriter, r *http.Request, status int, first *api.Event, b *api.Build, j *job) {
+	w.Header().Set("Content-Type", api.ContentTypeEvents)
+	w.WriteHeader(status)
 	enc := json.NewEncoder(w)
 	fl, _ := w.(http.Flusher)
 	send := func(e *api.Event) bool {
@@ -358,6 +372,9 @@ func (d *Daemon) handleEvents(w http.ResponseWriter, r *http.Request) {
 			fl.Flush()
 		}
 		return true
+	}
+	if first != nil && !send(first) {
+		return
 	}
 	ctx := r.Context()
 	// A log goes out in chunks: a client reads an event line of at most

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -219,5 +220,74 @@ func TestSubmitBodyLimit(t *testing.T) {
 	var ae *api.Error
 	if !errors.As(err, &ae) || ae.Code != api.CodeBadRequest || !strings.Contains(ae.Message, "too large") {
 		t.Fatalf("Submit of a %d-byte body = %v, want a bad-request error", api.MaxRequestBytes, err)
+	}
+}
+
+// A followed submission answers with the build's whole life on the one
+// request: first the build as recorded, last its final record (the fake
+// runner's builds have no unit, so no start is reported).
+func TestSubmitFollowed(t *testing.T) {
+	cfg := config.Defaults()
+	cfg.StateDir = t.TempDir()
+	cfg.StartID, cfg.IDCount, cfg.IDsPerBuild = 0xE4000000, 65536, 65536
+	f := newFakeRunner(1)
+	d, err := New(Options{Config: &cfg, Scopes: noScopes{}, Runner: f, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	sock := serving(t, d)
+	go func() {
+		select {
+		case r := <-f.runs:
+			r.end <- api.Outcome{Status: api.StatusSucceeded}
+		case <-time.After(hangGuard):
+		}
+	}()
+	var types []api.EventType
+	var final *api.Build
+	ctx, cancel := context.WithTimeout(context.Background(), hangGuard)
+	defer cancel()
+	b, err := api.NewClient(sock).SubmitFollow(ctx, &api.SubmitRequest{Args: []string{"/bin/true"}}, func(e *api.Event) error {
+		types = append(types, e.Type)
+		if e.Type == api.EventFinished {
+			final = e.Build
+		}
+		return nil
+	})
+	if err != nil || b == nil {
+		t.Fatalf("SubmitFollow = %+v, %v", b, err)
+	}
+	if want := []api.EventType{api.EventSubmitted, api.EventFinished}; !slices.Equal(types, want) {
+		t.Fatalf("events %v, want %v", types, want)
+	}
+	if final.ID != b.ID || final.Status != api.StatusSucceeded {
+		t.Errorf("build %s: final %s %s; want the same build, succeeded", b.ID, final.ID, final.Status)
+	}
+
+	// On the wire: the submission's answer is the event stream itself.
+	go func() {
+		select {
+		case r := <-f.runs:
+			r.end <- api.Outcome{Status: api.StatusSucceeded}
+		case <-time.After(hangGuard):
+		}
+	}()
+	hc := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		return (&net.Dialer{}).DialContext(ctx, "unix", sock)
+	}}}
+	resp, err := hc.Post("http://sdbuild"+api.PathBuilds+"?follow=true", "application/json", strings.NewReader(`{"args":["/bin/true"]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(body)), "\n")
+	if ct := resp.Header.Get("Content-Type"); resp.StatusCode != http.StatusCreated || ct != api.ContentTypeEvents || len(lines) < 2 ||
+		!strings.Contains(lines[0], `"type":"submitted"`) || !strings.Contains(lines[len(lines)-1], `"type":"finished"`) {
+		t.Errorf("POST %s?follow=true: %s, %s:\n%s\nwant 201, %s, submitted first, finished last", api.PathBuilds, resp.Status, ct, body, api.ContentTypeEvents)
 	}
 }

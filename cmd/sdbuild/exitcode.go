@@ -2,6 +2,8 @@ package main
 
 import (
 	"errors"
+	"os"
+	"syscall"
 
 	"github.com/sdbuild/sdbuild/api"
 	"github.com/sdbuild/sdbuild/slots"
@@ -67,4 +69,13 @@ func statusOutcome(status api.Status, id string, exitCode int, msg string) error
 func isNoSlot(err error) bool {
 	var ae *api.Error
 	return errors.As(err, &ae) && ae.Code == api.CodeConflict
+}
+
+// exitSignalled is the status a shell gives a command the signal sig
+// ended: 128 plus its number.
+func exitSignalled(sig os.Signal) int {
+	if s, ok := sig.(syscall.Signal); ok {
+		return 128 + int(s)
+	}
+	return 1
 }

@@ -80,25 +80,35 @@ func runRemote(cmd *cobra.Command, f *runFlags, args []string) error {
 		AllowUnenforcedLimits: f.unenforced, Keep: f.keep(),
 	}
 	ctx := context.Background()
-	b, err := c.Submit(ctx, sr)
-	if err != nil {
-		return jsonRefusal(f.json, err)
-	}
 	if f.detach {
+		b, err := c.Submit(ctx, sr)
+		if err != nil {
+			return jsonRefusal(f.json, err)
+		}
 		if f.json {
 			return printJSON(b)
 		}
 		fmt.Println(b.ID)
 		return nil
 	}
-	// Ctrl-C cancels the build; its end still comes through the events.
+	// Ctrl-C cancels the build once the daemon has named it; its end
+	// still comes through the events.
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer signal.Stop(sigs)
+	submitted := make(chan string, 1)
 	go func() {
+		var id string
+		select {
+		case id = <-submitted:
+		case sig := <-sigs:
+			// No id to cancel by yet: stop as the signal would have.
+			fmt.Fprintf(os.Stderr, "sdbuild: %v before the daemon named the build; if it was queued, sdbuild list shows it\n", sig)
+			os.Exit(exitSignalled(sig))
+		}
 		for range sigs {
-			fmt.Fprintf(os.Stderr, "sdbuild: cancelling build %s\n", b.ID)
-			c.Cancel(context.Background(), b.ID)
+			fmt.Fprintf(os.Stderr, "sdbuild: cancelling build %s\n", id)
+			c.Cancel(context.Background(), id)
 		}
 	}()
 	var logw io.Writer = os.Stdout
@@ -106,8 +116,10 @@ func runRemote(cmd *cobra.Command, f *runFlags, args []string) error {
 		logw = os.Stderr
 	}
 	var final *api.Build
-	err = c.Events(ctx, b.ID, func(e *api.Event) error {
+	b, err := c.SubmitFollow(ctx, sr, func(e *api.Event) error {
 		switch e.Type {
+		case api.EventSubmitted:
+			submitted <- e.Build.ID
 		case api.EventQueued:
 			if !f.quiet {
 				fmt.Fprintf(os.Stderr, "sdbuild: waiting for a UID slot (position %d)\n", e.Position)
@@ -123,7 +135,11 @@ func runRemote(cmd *cobra.Command, f *runFlags, args []string) error {
 		}
 		return nil
 	})
-	if err != nil {
+	switch {
+	case err != nil && b == nil:
+		// Refused, or the daemon was not reached: nothing runs.
+		return jsonRefusal(f.json, err)
+	case err != nil:
 		return fmt.Errorf("build %s: %w (it may still run: sdbuild show %s)", b.ID, err, b.ID)
 	}
 	if f.json {
