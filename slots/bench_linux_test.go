@@ -138,7 +138,7 @@ func BenchmarkScanRange(b *testing.B) {
 			startIdle(b, bc.procs, bc.threads)
 			n, tasks := countTasks(b)
 			for b.Loop() {
-				found, err := scanRange(r)
+				found, err := scanRange(r, nil)
 				if err != nil || len(found) > 0 {
 					b.Fatalf("scanRange(%v) = %d processes, %v; want none", r, len(found), err)
 				}

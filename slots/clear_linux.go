@@ -9,11 +9,11 @@ import (
 )
 
 // clearSlot kills what rec names and every process on the host with any id
-// in r: for a holder that did not release cleanly, its cgroup and its init
+// in r (own: see scanRange): for a holder that did not release cleanly, its cgroup and its init
 // process if the recorded start time still matches (a zero rec names
 // nothing). It waits for all of them to exit, until timeout, and returns
 // the pids it signalled, and nil stuck if none survived.
-func clearSlot(rec Record, r slotIDs, timeout time.Duration) (killed []int, st *stuck) {
+func clearSlot(rec Record, r slotIDs, own func(pid int) bool, timeout time.Duration) (killed []int, st *stuck) {
 	deadline := time.Now().Add(timeout)
 	var cg *cgroup2.Watch
 	if validCgroup(rec.Cgroup) {
@@ -33,7 +33,7 @@ func clearSlot(rec Record, r slotIDs, timeout time.Duration) (killed []int, st *
 	if ok {
 		victims = append(victims, init)
 	}
-	killed, survivors, err := killRange(victims, r, deadline)
+	killed, survivors, err := killRange(victims, r, own, deadline)
 	if err != nil {
 		closeProcs(survivors)
 		return killed, &stuck{reason: fmt.Sprintf("clear ids %s: %v", r, err)}
@@ -59,12 +59,12 @@ func clearSlot(rec Record, r slotIDs, timeout time.Duration) (killed []int, st *
 // may have forked after the scan passed its new pid's place in /proc, but a
 // killed process forks no more, so the rounds end. It returns the pids it
 // signalled and the processes still running at the deadline.
-func killRange(victims []proc, r slotIDs, deadline time.Time) (killed []int, survivors []proc, err error) {
+func killRange(victims []proc, r slotIDs, own func(pid int) bool, deadline time.Time) (killed []int, survivors []proc, err error) {
 	pending := victims
 	for {
 		var found []proc
 		if !r.empty() { // a shared slot is never scanned
-			if found, err = scanRange(r); err != nil {
+			if found, err = scanRange(r, own); err != nil {
 				return killed, pending, err
 			}
 		}

@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -231,5 +232,47 @@ func TestQuarantineHolderOfReleasedSlot(t *testing.T) {
 		if !strings.Contains(log.String(), want) {
 			t.Errorf("log lacks %q:\n%s", want, log.String())
 		}
+	}
+}
+
+// A range that holds this process's own ids is a configuration error,
+// found by the scan and never acted on: the scan does not kill its caller.
+func TestScanRefusesOwnRange(t *testing.T) {
+	uid, gid := uint32(os.Getuid()), uint32(os.Getgid())
+	for _, r := range []slotIDs{
+		{uids: idRange{uid, 1}, gids: idRange{0xE0F00000, 1}},
+		{uids: idRange{0xE0F00000, 1}, gids: idRange{gid, 1}},
+	} {
+		found, err := scanRange(r, nil)
+		closeProcs(found)
+		if !errors.Is(err, errSelfInRange) {
+			t.Errorf("scan of %s, which holds this process's ids: %v, want %v", r, err, errSelfInRange)
+		}
+	}
+}
+
+// Of a process Options.OwnCode names, the scan reads only the leader: a
+// thread's id it does not see; the leader's it does, and reports the
+// process like any other.
+func TestScanReadsOwnCodeByLeader(t *testing.T) {
+	testutil.RequireRoot(t, "holders take up ids with setfsuid and setfsgid")
+	const id = 0xE0F10000
+	r := slotIDs{uids: idRange{id, 1}, gids: idRange{id, 1}}
+	thread := startIDHolder(t, "thread fsuid", id)
+	leader := startIDHolder(t, "fsgid", id)
+	own := func(pid int) bool { return pid == thread.cmd.Process.Pid || pid == leader.cmd.Process.Pid }
+	pids := func(own func(int) bool) []int {
+		found, err := scanRange(r, own)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer closeProcs(found)
+		return pidsOf(found)
+	}
+	if got := pids(nil); !slices.Contains(got, thread.cmd.Process.Pid) || !slices.Contains(got, leader.cmd.Process.Pid) {
+		t.Errorf("scan without OwnCode found %v, want both holders %d and %d", got, thread.cmd.Process.Pid, leader.cmd.Process.Pid)
+	}
+	if got := pids(own); slices.Contains(got, thread.cmd.Process.Pid) || !slices.Contains(got, leader.cmd.Process.Pid) {
+		t.Errorf("scan with both as OwnCode found %v, want the leader holder %d alone", got, leader.cmd.Process.Pid)
 	}
 }

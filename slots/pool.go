@@ -79,7 +79,8 @@ func LockPath(dir string, slot int) string {
 // container whose user namespace maps it, or by running a set-user-ID file
 // a build left, so no earlier scan or record can vouch for the slot. The
 // scan reads /proc/PID/status once per process (and per thread of a
-// process whose leader holds none of the ids); BenchmarkScanRange measures it.
+// process whose leader holds none of the ids, except the caller, whose
+// leader alone is read); BenchmarkScanRange measures it.
 func (p *Pool) Acquire(buildID string) (*Lease, error) {
 	if buildID == "" {
 		return nil, fmt.Errorf("acquire slot: empty build id")
@@ -208,7 +209,7 @@ func (p *Pool) tryClaimed(i int, q *quarantine, buildID string) (*Lease, error) 
 		// Released cleanly: the recorded init and cgroup are gone for good.
 		holder = Record{}
 	}
-	killed, st := clearSlot(holder, ids, p.opt.KillTimeout)
+	killed, st := clearSlot(holder, ids, p.opt.OwnCode, p.opt.KillTimeout)
 	if len(killed) > 0 {
 		p.opt.Log.Warn("killed processes holding a slot's ids", "slot", i, "ids", ids.String(), "pids", killed)
 	}

@@ -105,19 +105,43 @@ func readNames(dir string) ([]string, error) {
 
 // scanRange opens a pidfd for every live process on the host with any id
 // in r, in any of its threads. SIGKILL through the pidfd takes the whole
-// thread group.
-func scanRange(r slotIDs) ([]proc, error) {
+// thread group. Of the caller, and of the processes own names (see
+// Options.OwnCode; nil: none), only the leader is read.
+func scanRange(r slotIDs, own func(pid int) bool) ([]proc, error) {
 	names, err := readNames("/proc")
 	if err != nil {
 		return nil, err
 	}
 	var sr statusReader
 	self := os.Getpid()
-	inRange := func(pid int) (bool, error) { return sr.holds(pid, r) }
+	leaderOnly := func(pid int) bool { return own != nil && own(pid) }
+	inRange := func(pid int) (bool, error) {
+		if leaderOnly(pid) {
+			ids, err := sr.read("/proc/" + strconv.Itoa(pid) + "/status")
+			return ids.inRange(r), err
+		}
+		return sr.holds(pid, r)
+	}
 	var found []proc
 	for _, name := range names {
 		pid, err := strconv.Atoi(name)
 		if err != nil || pid <= 0 {
+			continue
+		}
+		if pid == self {
+			// Only this process's leader is read: its other threads run
+			// only sdbuild's own code, which takes on a client's
+			// credentials to act for it (internal/fscred) and never a
+			// slot's. A leader in the range is a configuration error.
+			ids, err := sr.read("/proc/self/status")
+			if err != nil {
+				closeProcs(found)
+				return nil, err
+			}
+			if ids.inRange(r) {
+				closeProcs(found)
+				return nil, errSelfInRange
+			}
 			continue
 		}
 		// First a cheap filter, then the check that counts, made through a pidfd.
@@ -135,10 +159,6 @@ func scanRange(r slotIDs) ([]proc, error) {
 		}
 		if !ok {
 			continue
-		}
-		if pid == self {
-			closeProcs(append(found, p))
-			return nil, errSelfInRange
 		}
 		found = append(found, p)
 	}

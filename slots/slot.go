@@ -32,6 +32,14 @@ type Options struct {
 	// Log hears of the processes killed to clear a slot and of slots
 	// quarantined; nil discards.
 	Log *slog.Logger
+	// OwnCode, if set, names the caller's own child processes that run
+	// only the caller's code and cannot be made to run another's (sandbox
+	// inits: not dumpable, so not traceable by their builds), for as long
+	// as they are not reaped, so their pids cannot be taken by another
+	// process meanwhile. The scan reads only their leaders' credentials,
+	// as it does the caller's: their other threads never change to other
+	// ids than their leader's.
+	OwnCode func(pid int) bool
 }
 
 const (
