@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sdbuild/sdbuild/api"
+	"github.com/sdbuild/sdbuild/internal/cgroup2"
 )
 
 // benchCase is one way of running /bin/true that the benchmark times.
@@ -28,8 +29,46 @@ type benchRow struct {
 	name           string
 	lat            []time.Duration // in run order, one per round
 	p50, p90, mean time.Duration
-	throughput     float64 // runs per second with the parallel clients
+	throughput     float64  // runs per second with the parallel clients
+	cpu            cpuParts // CPU time per run with the parallel clients
 	skipped        string
+}
+
+// cpuParts is CPU time per run, in all and by cgroup, read from cgroup2's
+// cpu.stat: a figure that other machines' load on the host does not
+// change, unlike wall time.
+type cpuParts struct {
+	all   time.Duration // the whole cgroup tree this process sees
+	parts []time.Duration
+}
+
+// cpuPart is a part of the system whose CPU time is shown apart.
+type cpuPart struct {
+	name string
+	rel  string // its cgroup, relative to the cgroup2 root
+}
+
+// benchParts are the parts a daemon build's CPU time is shown by: this
+// command's own cgroup holds the clients it starts.
+func benchParts(user bool) []cpuPart {
+	own, _ := cgroup2.Own("self")
+	if user {
+		base := fmt.Sprintf("/user.slice/user-%d.slice/user@%d.service", os.Getuid(), os.Getuid())
+		return []cpuPart{{"clients (sdbuild run)", own}, {"sdbuildd (and init until its scope)", base + "/app.slice/sdbuild.service"},
+			{"builds (sdbuild.slice: init, builder)", base + "/sdbuild.slice"}, {"your systemd", base + "/init.scope"}}
+	}
+	return []cpuPart{{"clients (sdbuild run)", own}, {"sdbuildd (and init until its scope)", "/system.slice/sdbuild.service"},
+		{"builds (sdbuild.slice: init, builder)", "/sdbuild.slice"}, {"systemd", "/init.scope"},
+		{"dbus-daemon", "/system.slice/dbus.service"}, {"journald", "/system.slice/systemd-journald.service"}}
+}
+
+// readCPU reads the CPU time used so far by the whole tree ("/") and by parts.
+func readCPU(parts []cpuPart) (all uint64, each []uint64) {
+	all = cgroup2.ReadCPUUsec("/")
+	for _, p := range parts {
+		each = append(each, cgroup2.ReadCPUUsec(p.rel))
+	}
+	return all, each
 }
 
 // benchInputs are the inputs every sandboxed case gets: /bin/true and its
@@ -68,13 +107,15 @@ ratios, and where the time of one daemon build goes by the daemon's clock.`,
 			}
 			cases := benchCases(self, user, local)
 			rows := runRounds(cases, n)
+			parts := benchParts(user)
 			for i := range rows {
 				if rows[i].skipped == "" {
-					rows[i].throughput, rows[i].skipped = runParallel(cases[i], n, parallel)
+					rows[i].throughput, rows[i].cpu, rows[i].skipped = runParallel(cases[i], n, parallel, parts)
 				}
 			}
 			printBench(rows, n, parallel)
 			printRatios(rows, parallel)
+			printCPU(rows[rowDaemon], parts)
 			printPhases(self, n)
 			return nil
 		},
@@ -188,11 +229,12 @@ func runRounds(cases []benchCase, n int) []benchRow {
 }
 
 // runParallel runs c n times from parallel clients and returns runs per
-// second, or why it could not.
-func runParallel(c benchCase, n, parallel int) (float64, string) {
+// second and CPU time per run, or why it could not.
+func runParallel(c benchCase, n, parallel int, parts []cpuPart) (float64, cpuParts, string) {
 	var next atomic.Int64
 	var failed atomic.Value
 	var wg sync.WaitGroup
+	all0, each0 := readCPU(parts)
 	start := time.Now()
 	for w := 0; w < parallel; w++ {
 		wg.Add(1)
@@ -207,24 +249,57 @@ func runParallel(c benchCase, n, parallel int) (float64, string) {
 		}()
 	}
 	wg.Wait()
+	wall := time.Since(start)
+	all1, each1 := readCPU(parts)
 	if err, _ := failed.Load().(error); err != nil {
-		return 0, err.Error()
+		return 0, cpuParts{}, err.Error()
 	}
-	return float64(n) / time.Since(start).Seconds(), ""
+	perRun := func(a, b uint64) time.Duration {
+		if b < a {
+			return 0
+		}
+		return time.Duration(b-a) * time.Microsecond / time.Duration(n)
+	}
+	cpu := cpuParts{all: perRun(all0, all1)}
+	for i := range parts {
+		cpu.parts = append(cpu.parts, perRun(each0[i], each1[i]))
+	}
+	return float64(n) / wall.Seconds(), cpu, ""
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.1f", float64(d)/float64(time.Millisecond)) }
 
 func printBench(rows []benchRow, n, parallel int) {
-	fmt.Printf("| /bin/true, %d runs each | p50 ms | p90 ms | mean ms | runs/s, %d clients |\n", n, parallel)
-	fmt.Println("|---|---|---|---|---|")
+	fmt.Printf("| /bin/true, %d runs each | p50 ms | p90 ms | mean ms | runs/s, %d clients | CPU ms per run, %d clients |\n", n, parallel, parallel)
+	fmt.Println("|---|---|---|---|---|---|")
 	for _, r := range rows {
 		if r.skipped != "" {
-			fmt.Printf("| %s | – | – | – | skipped: %s |\n", r.name, r.skipped)
+			fmt.Printf("| %s | – | – | – | skipped: %s | – |\n", r.name, r.skipped)
 			continue
 		}
-		fmt.Printf("| %s | %s | %s | %s | %.0f |\n", r.name, ms(r.p50), ms(r.p90), ms(r.mean), r.throughput)
+		cpu := "–" // no cgroup2 cpu.stat to read
+		if r.cpu.all > 0 {
+			cpu = ms(r.cpu.all)
+		}
+		fmt.Printf("| %s | %s | %s | %s | %.0f | %s |\n", r.name, ms(r.p50), ms(r.p90), ms(r.mean), r.throughput, cpu)
 	}
+}
+
+// printCPU shows where a daemon build's CPU time goes, by cgroup.
+func printCPU(r benchRow, parts []cpuPart) {
+	if r.skipped != "" || r.cpu.all == 0 {
+		return
+	}
+	fmt.Println()
+	fmt.Println("| CPU time of one daemon build, 8 clients, by cgroup | ms |")
+	fmt.Println("|---|---|")
+	var sum time.Duration
+	for i, p := range parts {
+		fmt.Printf("| %s | %s |\n", p.name, ms(r.cpu.parts[i]))
+		sum += r.cpu.parts[i]
+	}
+	fmt.Printf("| everything else | %s |\n", ms(max(r.cpu.all-sum, 0)))
+	fmt.Printf("| all | %s |\n", ms(r.cpu.all))
 }
 
 // printRatios compares the daemon with its peers: latency as the median of
@@ -245,6 +320,12 @@ func printRatios(rows []benchRow, parallel int) {
 	}
 	if d.skipped == "" && s.skipped == "" && s.throughput > 0 {
 		fmt.Printf("| throughput, %d clients: sdbuild run / systemd-run --scope | %.2f | ≥ 1.50 |\n", parallel, d.throughput/s.throughput)
+	}
+	if d.skipped == "" && b.skipped == "" && b.throughput > 0 {
+		fmt.Printf("| throughput, %d clients: sdbuild run / systemd-run --scope + bwrap | %.2f | |\n", parallel, d.throughput/b.throughput)
+	}
+	if d.skipped == "" && b.skipped == "" && d.cpu.all > 0 && b.cpu.all > 0 {
+		fmt.Printf("| CPU per run, %d clients: systemd-run --scope + bwrap / sdbuild run | %.2f | |\n", parallel, float64(b.cpu.all)/float64(d.cpu.all))
 	}
 }
 
