@@ -42,6 +42,14 @@ build: $(addprefix bin/,$(CMDS))
 bin/%: FORCE
 	$(GO) build -trimpath $(GOBUILDFLAGS) -ldflags '$(GOLDFLAGS) -X github.com/sdbuild/sdbuild/internal/version.override=$(VERSION)' -o $@ ./cmd/$*
 
+# The client starts once per build: linked without cgo it needs no dynamic
+# loader at each start (about 2 ms of CPU and wall time less here; its
+# user lookups then read /etc/passwd, and $USER and $HOME otherwise). The
+# daemon keeps cgo, for NSS user and group names. The Debian package
+# links every binary as PIE externally, which needs cgo: it sets CLIENT_CGO=1.
+CLIENT_CGO ?= 0
+bin/sdbuild: export CGO_ENABLED = $(CLIENT_CGO)
+
 # sdbuild with its hidden gen-docs command (cmd/sdbuild/gendocs.go).
 bin/sdbuild-gendocs: FORCE
 	$(GO) build -trimpath -tags gendocs -o $@ ./cmd/sdbuild
@@ -123,7 +131,7 @@ install: bin/sdbuild bin/sdbuildd docs
 deb:
 	rm -rf bin/deb-root
 	$(MAKE) install DESTDIR=$(CURDIR)/bin/deb-root PREFIX=/usr ZSHCOMPDIR=/usr/share/zsh/vendor-completions \
-		GOBUILDFLAGS=-buildmode=pie GOLDFLAGS='-s -w -linkmode=external -extldflags=-Wl,-z,relro,-z,now' VERSION='$(VERSION)' >/dev/null
+		GOBUILDFLAGS=-buildmode=pie GOLDFLAGS='-s -w -linkmode=external -extldflags=-Wl,-z,relro,-z,now' CLIENT_CGO=1 VERSION='$(VERSION)' >/dev/null
 	GO='$(GO)' packaging/build-deb bin/deb-root '$(VERSION)' $(DEBDIR)
 
 # make print-VAR prints a variable as make sees it (the tests read the

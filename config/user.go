@@ -19,11 +19,13 @@ type Account struct {
 }
 
 // CurrentAccount is the account this process runs as; a uid without a
-// passwd entry is named by its number.
+// passwd entry is named by its number. (user.Current: a binary built
+// without cgo, as the client is, that finds no /etc/passwd entry takes the
+// name and home from $USER and $HOME.)
 func CurrentAccount() *Account {
 	uid, gid := os.Getuid(), os.Getgid()
 	a := &Account{Name: strconv.Itoa(uid), UID: uint32(uid), GID: uint32(gid)}
-	if u, err := user.LookupId(strconv.Itoa(uid)); err == nil {
+	if u, err := user.Current(); err == nil && u.Uid == strconv.Itoa(uid) {
 		a.Name, a.Home = u.Username, u.HomeDir
 	}
 	return a

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -81,7 +82,7 @@ func TestLoadUser(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := c.SlotOptions(); got != tc.want {
+			if got := c.SlotOptions(); !reflect.DeepEqual(got, tc.want) {
 				t.Errorf("SlotOptions() = %+v\nwant %+v", got, tc.want)
 			}
 			if c.Socket != "/run/user/1000/sdbuild/sdbuild.sock" || c.StateDir != "/st/sdbuild" {
