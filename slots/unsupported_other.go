@@ -19,7 +19,7 @@ func closeProcs([]proc)                      {}
 func anyAlive([]proc) bool                   { return false }
 func initAlive(int, uint64) bool             { return true }
 func pidStartTime(int) (uint64, error)       { return 0, errors.ErrUnsupported }
-func clearSlot(Record, slotIDs, time.Duration) ([]int, *stuck) {
+func clearSlot(Record, slotIDs, func(int) bool, time.Duration) ([]int, *stuck) {
 	return nil, &stuck{reason: errors.ErrUnsupported.Error()}
 }
 func (*nspawnLocks) take([]uint32) (bool, error) { return false, errors.ErrUnsupported }
