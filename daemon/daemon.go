@@ -12,6 +12,7 @@ import (
 	"github.com/sdbuild/sdbuild/build"
 	"github.com/sdbuild/sdbuild/config"
 	"github.com/sdbuild/sdbuild/history"
+	"github.com/sdbuild/sdbuild/sandbox"
 	"github.com/sdbuild/sdbuild/scope"
 	"github.com/sdbuild/sdbuild/slots"
 )
@@ -87,6 +88,9 @@ func New(opt Options) (*Daemon, error) {
 	}
 	so := cfg.SlotOptions()
 	so.Log = opt.Log // kills of processes holding a slot's ids, quarantines
+	// The scan reads the daemon's own inits (prepared, and other slots'
+	// builds) by their leaders alone, as it reads the daemon itself.
+	so.OwnCode = sandbox.IsInit
 	pool, err := slots.Open(so)
 	if err != nil {
 		return nil, err

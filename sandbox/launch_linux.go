@@ -264,7 +264,9 @@ func (p *Process) runOnThread(ctl, logW, errW *os.File, started chan<- error) {
 	}
 	p.pid = cmd.Process.Pid
 	p.proc = cmd.Process
+	addInit(p.pid)
 	started <- nil
+	waitInitExit(p.pid) // no longer counted live before its pid is free
 	p.err = cmd.Wait()
 	p.state = cmd.ProcessState
 	close(p.exited)

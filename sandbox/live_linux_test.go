@@ -1,0 +1,37 @@
+package sandbox
+
+import (
+	"io"
+	"testing"
+)
+
+// A sandbox's init counts as this process's own from its start until it
+// is reaped, and not after: the slot scan reads such a process by its
+// leader alone, which is right only while the pid is init's.
+func TestIsInitWhileLive(t *testing.T) {
+	s := newSpec(t, `true`)
+	if err := PrepareDir(s.Dir); err != nil {
+		t.Fatal(err)
+	}
+	p, err := Start(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go io.Copy(io.Discard, p.Log)
+	pid := p.PID()
+	if !IsInit(pid) {
+		t.Errorf("IsInit(%d) = false while init runs", pid)
+	}
+	if err := p.Go(); err != nil {
+		t.Fatalf("Go: %v", err)
+	}
+	if _, err := p.Wait(); err != nil {
+		t.Fatalf("Wait: %v", err)
+	}
+	if IsInit(pid) {
+		t.Errorf("IsInit(%d) = true after init was reaped", pid)
+	}
+	if IsInit(1) {
+		t.Error("IsInit(1) = true: pid 1 is no init of ours")
+	}
+}
