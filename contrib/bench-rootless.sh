@@ -23,6 +23,14 @@ as_user() {
 	setpriv --reuid "$uid" --regid "$uid" --clear-groups env -i HOME="$work/home" PATH=/usr/bin:/bin \
 		XDG_RUNTIME_DIR=/run/user/$uid DBUS_SESSION_BUS_ADDRESS=unix:path=/run/user/$uid/bus "$@"
 }
+# The user's bus with the user's systemd on it, as a login session has it
+# (see testbed-units.sh).
+as_user systemctl --user start dbus.service
+for _ in $(seq 100); do
+	as_user busctl --user status org.freedesktop.systemd1 >/dev/null 2>&1 && break
+	sleep 0.1
+done
+as_user busctl --user status org.freedesktop.systemd1 >/dev/null || { echo "the user's systemd is not on the user bus" >&2; exit 1; }
 as_user "$bin/sdbuild" install-units --bindir "$bin" >/dev/null
 as_user systemctl --user enable --now sdbuild.socket
 cd "$work/home"
