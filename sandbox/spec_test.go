@@ -3,6 +3,7 @@ package sandbox
 import (
 	"errors"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -125,4 +126,52 @@ func TestIDMaps(t *testing.T) {
 	if u != (idMap{0, 872415232, 65536}) || g != u {
 		t.Errorf("idMaps() uid-range = %v %v", u, g)
 	}
+}
+
+// The hand-written checks accept exactly what the regexps they replace
+// did.
+var (
+	buildIDRe = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,63}$`)
+	envKeyRe  = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+)
+
+var nameCases = []string{
+	"", "a", "0", "-", "_", "A", "Z", "z", "9", "a-", "-a", "a_b", "a-b", "abc123", "ABC", "aBc", "_x", "x_", "1x", "x1",
+	"a b", "a\n", "\na", "a.b", "a/b", "a=b", "é", "aé", "\xff", "a\x00", "@", "[", "`", "{", "/", ":",
+	strings.Repeat("a", 63), strings.Repeat("a", 64), strings.Repeat("a", 65), "a" + strings.Repeat("-", 63), "a" + strings.Repeat("-", 64),
+	strings.Repeat("é", 32), "0123456789abcdef", "SDBUILD_BUILD_ID", "PATH",
+}
+
+func TestValidNames(t *testing.T) {
+	for _, s := range nameCases {
+		if got, want := validBuildID(s), buildIDRe.MatchString(s); got != want {
+			t.Errorf("validBuildID(%q) = %v, want %v", s, got, want)
+		}
+		if got, want := validEnvKey(s), envKeyRe.MatchString(s); got != want {
+			t.Errorf("validEnvKey(%q) = %v, want %v", s, got, want)
+		}
+	}
+}
+
+// Every string of up to three bytes from an alphabet around the classes'
+// edges.
+func TestValidNamesExhaustive(t *testing.T) {
+	alphabet := []byte{0, '\n', ' ', '-', '.', '/', '0', '9', ':', '@', 'A', 'Z', '[', '_', '`', 'a', 'z', '{', 0x7f, 0x80, 0xc3, 0xff}
+	var walk func(prefix []byte)
+	walk = func(prefix []byte) {
+		s := string(prefix)
+		if got, want := validBuildID(s), buildIDRe.MatchString(s); got != want {
+			t.Errorf("validBuildID(%q) = %v, want %v", s, got, want)
+		}
+		if got, want := validEnvKey(s), envKeyRe.MatchString(s); got != want {
+			t.Errorf("validEnvKey(%q) = %v, want %v", s, got, want)
+		}
+		if len(prefix) == 3 {
+			return
+		}
+		for _, c := range alphabet {
+			walk(append(prefix, c))
+		}
+	}
+	walk(nil)
 }
