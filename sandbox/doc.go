@@ -4,9 +4,9 @@
 // never by unshare (a Go process is multi-threaded and cannot unshare a
 // user namespace):
 //
-//   - init, our own binary re-executed (see [MaybeInit]), starts in new
-//     mount, pid, ipc, uts and network namespaces but in the caller's user
-//     namespace. It builds the root file system (tmpfs, read-only inputs,
+//   - init, the lean sdbuild-init or else our own binary re-executed (see
+//     [SetInitBinary] and [MaybeInit]), starts in new mount, pid, ipc, uts
+//     and network namespaces but in the caller's user namespace. It builds the root file system (tmpfs, read-only inputs,
 //     /proc, a minimal /dev, /etc, the writable /build, /tmp and /out),
 //     pivots into it, brings up loopback, and is PID 1 of the build.
 //   - the builder, cloned by init with a new user namespace (mapping one id,
@@ -25,7 +25,7 @@
 // ids, never as the caller. Once the build is dead init hands its files
 // back to the caller ([Reclaim] does it for a build whose init was killed).
 //
-// Every process of the sandbox that is our own binary is one of the stages
+// Every process of the sandbox that is sdbuild's is one of the stages
 // listed in stages_linux.go, each started by argv[0]. The spec travels to
 // init over an inherited socket (fd 3), never argv or the environment;
 // every message of every stage is one of the steps listed in proto.go, in

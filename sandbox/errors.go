@@ -12,6 +12,9 @@ var (
 	ErrNamespace = errors.New("cannot create namespace")
 	// ErrSetup is returned when init fails while building the sandbox.
 	ErrSetup = errors.New("sandbox setup")
+	// ErrNotExecutable is returned by SetInitBinary for a file that is
+	// not an executable regular file.
+	ErrNotExecutable = errors.New("not an executable file")
 )
 
 // ErrKilled is returned by Wait when the build was killed before its

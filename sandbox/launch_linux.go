@@ -243,7 +243,6 @@ func (p *Process) runOnThread(ctl, logW, errW *os.File, started chan<- error) {
 		p.spec.UserNS.applyUserNS(attr)
 	}
 	cmd := &exec.Cmd{
-		Path:        "/proc/self/exe",
 		Args:        p.spec.UserNS.stageArgs(initStage),
 		Env:         []string{"GOMAXPROCS=1"},
 		Stdin:       devnull,
@@ -255,6 +254,7 @@ func (p *Process) runOnThread(ctl, logW, errW *os.File, started chan<- error) {
 	if errW != nil {
 		cmd.ExtraFiles = append(cmd.ExtraFiles, errW) // actionStderrFd
 	}
+	setStagePath(cmd)
 	err = cmd.Start()
 	devnull.Close()
 	if err != nil {

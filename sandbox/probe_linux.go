@@ -34,10 +34,10 @@ var Namespaces = []Namespace{
 // probeTimeout bounds one probe, which normally takes about a millisecond.
 const probeTimeout = 10 * time.Second
 
-// ProbeNamespace creates one namespace of kind ns by starting our own
-// binary as the probe (see MaybeInit), which exits at once. Root creates it
-// in its own user namespace, as sandbox init does; anyone else (euid not 0)
-// can only create it inside a new user namespace. It returns the clone's
+// ProbeNamespace creates one namespace of kind ns by starting the binary
+// stages run as (see SetInitBinary) as the probe, which exits at once.
+// Root creates it in its own user namespace, as sandbox init does; anyone
+// else (euid not 0) can only create it inside a new user namespace. It returns the clone's
 // errno, which names the cause (ENOSPC: a limit; EPERM: forbidden; EINVAL:
 // not built in), or nil.
 func ProbeNamespace(ctx context.Context, ns Namespace, euid int) error {
@@ -50,6 +50,7 @@ func ProbeNamespace(ctx context.Context, ns Namespace, euid int) error {
 	cmd := exec.CommandContext(ctx, "/proc/self/exe")
 	cmd.Args = []string{probeArg0}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: flags}
+	setStagePath(cmd)
 	if flags&unix.CLONE_NEWUSER != 0 {
 		cmd.SysProcAttr.UidMappings = []syscall.SysProcIDMap{{ContainerID: 0, HostID: euid, Size: 1}}
 	}

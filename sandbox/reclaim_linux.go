@@ -40,10 +40,11 @@ func Reclaim(s *Spec) error {
 	}
 	var out bytes.Buffer
 	cmd := &exec.Cmd{
-		Path: "/proc/self/exe", Args: s.UserNS.stageArgs(reclaimArg0, s.Dir),
-		Env: []string{"GOMAXPROCS=1"}, Stdout: &out, Stderr: &out,
+		Args: s.UserNS.stageArgs(reclaimArg0, s.Dir),
+		Env:  []string{"GOMAXPROCS=1"}, Stdout: &out, Stderr: &out,
 		ExtraFiles: []*os.File{gate}, SysProcAttr: attr,
 	}
+	setStagePath(cmd)
 	err = cmd.Start()
 	gate.Close()
 	if err != nil {

@@ -6,15 +6,17 @@ import (
 	"runtime"
 )
 
-// stage is one role our own binary takes when it is re-executed with
-// arg0 as argv[0] (runc's init, Go's os/exec tests: the child is the
-// same binary, so parent and child cannot disagree on the protocol).
+// stage is one role the binary stages run as takes when it is started
+// with arg0 as argv[0] (runc's init, Go's os/exec tests). That binary is
+// our own re-executed, or sdbuild-init built from the same tree and
+// installed with it (SetInitBinary), so parent and child speak the same
+// protocol.
 type stage struct {
 	arg0 string
 	main func() int
 }
 
-// stages are every re-exec of our binary: what each is and does. All but
+// stages are every process of ours in a sandbox: what each is and does. All but
 // the probe read their work from fd 3 in the one framing of
 // control_linux.go, never from argv or the environment (reclaim takes its
 // directory in argv: it is the caller's own path).
@@ -51,7 +53,7 @@ const (
 	probeArg0   = "sdbuild-sandbox-probe"
 )
 
-// MaybeInit runs the stage our binary was started as, and never returns
+// MaybeInit runs the stage this binary was started as, and never returns
 // in that case. Every binary that starts sandboxes (and every test binary
 // that does) calls it first thing in main, before flags or configuration
 // are parsed, like runc's init.

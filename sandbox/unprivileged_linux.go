@@ -26,7 +26,7 @@ var UserNSKnobs = []UserNSKnob{
 	{Name: "kernel.unprivileged_userns_clone", Forbids: "0", Fix: "sysctl -w kernel.unprivileged_userns_clone=1"},
 	{Name: "user.max_user_namespaces", Forbids: "0", Fix: "sysctl -w user.max_user_namespaces=15000", Limit: true},
 	{Name: "kernel.apparmor_restrict_unprivileged_userns", Forbids: "1",
-		Fix: `give sdbuildd an AppArmor profile with "userns,", or sysctl -w kernel.apparmor_restrict_unprivileged_userns=0`},
+		Fix: `give sdbuildd and sdbuild-init an AppArmor profile with "userns,", or sysctl -w kernel.apparmor_restrict_unprivileged_userns=0`},
 }
 
 // ErrNoUserNS: this host does not let users without root create user
