@@ -2,7 +2,7 @@
 GO      ?= go
 GOLDFLAGS ?=
 GOBUILDFLAGS ?=
-CMDS    := sdbuild sdbuildd sdbuild-testbed
+CMDS    := sdbuild sdbuildd sdbuild-init sdbuild-testbed
 
 # Where make install puts things (under $(DESTDIR)). sdbuildd is started
 # by systemd, system and user managers alike, never by hand: it goes to
@@ -49,6 +49,14 @@ bin/%: FORCE
 # links every binary as PIE externally, which needs cgo: it sets CLIENT_CGO=1.
 CLIENT_CGO ?= 0
 bin/sdbuild: export CGO_ENABLED = $(CLIENT_CGO)
+
+# sdbuild-init starts with every build (cmd/sdbuild-init): static,
+# without cgo, so no dynamic loader runs before it. Go's own linker makes
+# it, which takes neither -buildmode=pie (that would bring the loader back)
+# nor an external linker's flags: those of make deb are left out for it.
+bin/sdbuild-init: export CGO_ENABLED := 0
+bin/sdbuild-init: override GOBUILDFLAGS := $(filter-out -buildmode=%,$(GOBUILDFLAGS))
+bin/sdbuild-init: override GOLDFLAGS := $(filter-out -linkmode=% -extldflags=%,$(GOLDFLAGS))
 
 # sdbuild with its hidden gen-docs command (cmd/sdbuild/gendocs.go).
 bin/sdbuild-gendocs: FORCE
@@ -113,9 +121,10 @@ proto:
 		--go-grpc_out=. --go-grpc_opt=module=github.com/sdbuild/sdbuild \
 		bbrunner/pb/*.proto
 
-install: bin/sdbuild bin/sdbuildd docs
+install: bin/sdbuild bin/sdbuildd bin/sdbuild-init docs
 	install -D -m 0755 bin/sdbuild $(DESTDIR)$(BINDIR)/sdbuild
 	install -D -m 0755 bin/sdbuildd $(DESTDIR)$(LIBEXECDIR)/sdbuildd
+	install -D -m 0755 bin/sdbuild-init $(DESTDIR)$(LIBEXECDIR)/sdbuild-init
 	bin/sdbuild install-units --system --bindir $(LIBEXECDIR) --dir $(DESTDIR)$(SYSTEMDSYSTEMUNITDIR) $(if $(DESTDIR),--no-reload)
 	bin/sdbuild install-units --user --no-reload --bindir $(LIBEXECDIR) --dir $(DESTDIR)$(SYSTEMDUSERUNITDIR)
 	install -D -m 0644 bin/docs/completions/bash/sdbuild $(DESTDIR)$(BASHCOMPDIR)/sdbuild

@@ -19,6 +19,7 @@ import (
 var installed = []string{
 	"usr/bin/sdbuild",
 	"usr/libexec/sdbuild/sdbuildd",
+	"usr/libexec/sdbuild/sdbuild-init",
 	"usr/lib/systemd/user/sdbuild.service",
 	"usr/lib/systemd/user/sdbuild.slice",
 	"usr/lib/systemd/user/sdbuild.socket",
