@@ -5,6 +5,7 @@ func Diagnose(h *Host) Report {
 	var checks []Item
 	checks = append(checks, checkPrivilege(h))
 	checks = append(checks, checkNamespaces(h)...)
+	checks = append(checks, checkInit(h))
 	checks = append(checks, checkUnprivileged(h)...)
 	checks = append(checks, checkIDRange(h)...)
 	checks = append(checks, checkQuarantine(h)...)

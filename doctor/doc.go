@@ -8,7 +8,9 @@
 // facts, a [Host], into a [Report] of checks and features, each ok,
 // missing or warning with a reason a person can act on.
 //
-// The namespace probes re-execute the calling binary as sandbox's probe
-// (argv[0] "sdbuild-sandbox-probe"), so a program that calls Gather must
-// call sandbox.MaybeInit first thing in main, as sdbuild does.
+// The namespace probes start sandbox's probe (argv[0]
+// "sdbuild-sandbox-probe"): sdbuild-init when the program named it
+// (sandbox.SetInitBinary), else the calling binary re-executed, so a
+// program that calls Gather must call sandbox.MaybeInit first thing in
+// main, as sdbuild does.
 package doctor

@@ -58,6 +58,7 @@ func healthyHost() *Host {
 			controllersFile("/sys/fs/cgroup"): "cpuset cpu io memory hugetlb pids rdma misc\n",
 		},
 		NamespaceErrs: map[string]error{},
+		InitBinary:    "/usr/libexec/sdbuild/sdbuild-init",
 		Config:        &cfg,
 		SystemdBooted: true,
 		Cgroup2Root:   "/sys/fs/cgroup",

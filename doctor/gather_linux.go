@@ -20,15 +20,16 @@ import (
 )
 
 // Gather reads this host and probes it: it creates each kind of namespace
-// in a short-lived child (our own binary as sandbox's probe, see the
-// package doc) and connects to systemd. It needs no privilege, but what it
-// finds is what the calling user can do.
+// in a short-lived child (sandbox's probe, see the package doc) and
+// connects to systemd. It needs no privilege, but what it finds is what
+// the calling user can do.
 func Gather(ctx context.Context, o Options) *Host {
 	h := &Host{
 		EUID:          os.Geteuid(),
 		Files:         map[string]string{},
 		FileErrs:      map[string]error{},
 		NamespaceErrs: map[string]error{},
+		InitBinary:    sandbox.InitBinary(),
 		Config:        o.Config,
 		ConfigErr:     o.ConfigErr,
 		Executables:   map[string]string{},

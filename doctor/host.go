@@ -25,6 +25,10 @@ type Host struct {
 	// it was created. A kind that is not in the map was not probed.
 	NamespaceErrs map[string]error
 
+	// InitBinary is the program builds started here run as init
+	// (sandbox.InitBinary): "" when they re-execute the calling binary.
+	InitBinary string
+
 	// Config is the loaded configuration, or ConfigErr says why there is
 	// none; HostIDsErr is what Config.CheckHostIDs returned, and
 	// IDRangeWarnings what Config.IDRangeWarnings did.

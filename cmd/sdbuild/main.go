@@ -11,8 +11,14 @@ import (
 )
 
 func main() {
-	// Before anything else: this binary is also the sandbox's init.
+	// Before anything else: this binary is also the sandbox's init where
+	// sdbuild-init is not installed.
 	sandbox.MaybeInit()
+	// Builds run here (run --local) and doctor's probes start sdbuild-init,
+	// installed beside us in a checkout's bin/ or beside sdbuildd.
+	if _, err := sandbox.UseInstalledInit(sandbox.InitName, sandbox.LibexecInit); err != nil {
+		fmt.Fprintf(os.Stderr, "sdbuild: %v; builds started here re-execute sdbuild instead\n", err)
+	}
 	os.Exit(runMain(os.Args[1:]))
 }
 

@@ -4,6 +4,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
@@ -26,7 +27,8 @@ import (
 )
 
 func main() {
-	// Before anything else: this binary is also the sandbox's init.
+	// Before anything else: this binary is also the sandbox's init where
+	// sdbuild-init is not installed beside it.
 	sandbox.MaybeInit()
 	fs := pflag.NewFlagSet("sdbuildd", pflag.ContinueOnError)
 	config.AddFlags(fs)
@@ -69,6 +71,14 @@ func run(fs *pflag.FlagSet, listen string, idle time.Duration) error {
 			return a
 		},
 	}))
+	// Before any sandbox starts (the probe below, prepared sandboxes).
+	initBinary, err := sandbox.UseInstalledInit(sandbox.InitName)
+	switch {
+	case err != nil:
+		log.Warn("builds re-execute sdbuildd as their init", "err", err)
+	case initBinary == "":
+		log.Warn("no " + sandbox.InitName + " beside sdbuildd: builds re-execute sdbuildd as their init, which costs each build a few ms more CPU")
+	}
 	lns, runnerLns, activated, err := listeners(listen, cfg)
 	if err != nil {
 		return err
@@ -103,7 +113,7 @@ func run(fs *pflag.FlagSet, listen string, idle time.Duration) error {
 		return err
 	}
 	wd, _ := sddaemon.SdWatchdogEnabled(false)
-	log.Info("serving", "version", version.String(), "socket", cfg.Socket, "slots", cfg.Slots(), "max_jobs", cfg.MaxJobs, "activated", activated, "rootless", rootless)
+	log.Info("serving", "version", version.String(), "socket", cfg.Socket, "slots", cfg.Slots(), "max_jobs", cfg.MaxJobs, "activated", activated, "rootless", rootless, "init", cmp.Or(initBinary, "sdbuildd"))
 	return d.Serve(ctx, daemon.ServeOptions{Listeners: lns, RunnerListeners: runnerLns, IdleExit: idle, Watchdog: wd})
 }
 
