@@ -30,7 +30,7 @@ const (
 )
 
 var (
-	binDir   string // sdbuild and sdbuildd built for this run
+	binDir   string // sdbuild, sdbuildd and sdbuild-init built for this run
 	stateDir string
 	socket   = "/run/sdbuild-test/sdbuild.sock"
 	// The runner service's socket and the build directory it shares with
@@ -70,8 +70,12 @@ func run(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(runnerDir)
-	for _, cmd := range []string{"sdbuild", "sdbuildd"} {
-		out, err := exec.Command("go", "build", "-o", filepath.Join(binDir, cmd), "../cmd/"+cmd).CombinedOutput()
+	for _, cmd := range []string{"sdbuild", "sdbuildd", "sdbuild-init"} {
+		build := exec.Command("go", "build", "-o", filepath.Join(binDir, cmd), "../cmd/"+cmd)
+		if cmd == "sdbuild-init" {
+			build.Env = append(os.Environ(), "CGO_ENABLED=0") // as make build makes it
+		}
+		out, err := build.CombinedOutput()
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "build %s: %v\n%s", cmd, err, out)
 			return 1
