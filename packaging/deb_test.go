@@ -107,6 +107,15 @@ func TestDebInstall(t *testing.T) {
 	if out := must(t, "/usr/bin/sdbuild", "list"); !strings.Contains(out, "succeeded") {
 		t.Errorf("sdbuild list after the build:\n%s", out)
 	}
+	// Builds start the packaged sdbuild-init, the daemon's and sdbuild's.
+	const init = "/usr/libexec/sdbuild/sdbuild-init"
+	exec.Command("journalctl", "--sync").Run()
+	if out, _ := exec.Command("journalctl", "-u", "sdbuild.service", "-o", "cat", "--no-pager").Output(); !strings.Contains(string(out), "init="+init+"\n") {
+		t.Errorf("sdbuildd does not say it uses %s:\n%s", init, out)
+	}
+	if out, _ := exec.Command("/usr/bin/sdbuild", "doctor").Output(); !strings.Contains(string(out), "builds start "+init+"\n") {
+		t.Errorf("sdbuild doctor does not say builds start %s:\n%s", init, out)
+	}
 
 	start = time.Now()
 	must(t, "dpkg", "--purge", "sdbuild")
