@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -58,7 +59,9 @@ func TestNamespaceFailureIsNamed(t *testing.T) {
 }
 
 // groupsArg0 runs the test binary as a process with a supplementary group
-// that starts a build which tries to read a file only that group may.
+// that starts a build which tries to read a file only that group may; it
+// first prints the groups of each of init's threads once the root is
+// built.
 const groupsArg0 = "sdbuild-test-groups"
 
 func groupsMain() int {
@@ -77,13 +80,23 @@ func groupsMain() int {
 		fmt.Println(err)
 		return 2
 	}
+	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/status", p.PID()))
+	for _, task := range tasks {
+		b, _ := os.ReadFile(task)
+		for _, l := range strings.Split(string(b), "\n") {
+			if g, ok := strings.CutPrefix(l, "Groups:"); ok {
+				fmt.Printf("init thread groups:%s\n", g)
+			}
+		}
+	}
 	go io.Copy(os.Stdout, p.Log)
 	p.Go()
 	p.Wait()
 	return 0
 }
 
-// A caller's supplementary groups never reach the builder.
+// A caller's supplementary groups never reach the builder; a caller
+// without any (init then has none to drop) starts builds all the same.
 func TestSupplementaryGroupsDropped(t *testing.T) {
 	testutil.RequireRoot(t, "creates namespaces, maps host ids and mounts")
 	files := t.TempDir()
@@ -91,16 +104,29 @@ func TestSupplementaryGroupsDropped(t *testing.T) {
 	f := filepath.Join(files, "f")
 	os.WriteFile(f, []byte("group secret\n"), 0o640)
 	os.Chown(f, 0, 4242)
-	parent := t.TempDir()
 	exe, _ := os.Executable()
-	cmd := exec.Command(exe, filepath.Join(parent, "b"), files)
-	cmd.Args[0] = groupsArg0
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 0, Gid: 0, Groups: []uint32{4242}}}
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("helper: %v\n%s", err, out)
-	}
-	if strings.Contains(string(out), "group secret") || !strings.Contains(string(out), "Permission denied") {
-		t.Errorf("a build started by a process in group 4242 read its file:\n%s", out)
+	for _, groups := range [][]uint32{{4242}, {}} {
+		cmd := exec.Command(exe, filepath.Join(t.TempDir(), "b"), files)
+		cmd.Args[0] = groupsArg0
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 0, Gid: 0, Groups: groups}}
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("helper: %v\n%s", err, out)
+		}
+		if strings.Contains(string(out), "group secret") || !strings.Contains(string(out), "Permission denied") {
+			t.Errorf("a build started by a process in groups %v read the file of group 4242:\n%s", groups, out)
+		}
+		if !regexp.MustCompile(`(?m)^Groups:\s*$`).MatchString(string(out)) {
+			t.Errorf("a build started by a process in groups %v has supplementary groups:\n%s", groups, out)
+		}
+		threads := regexp.MustCompile(`(?m)^init thread groups:(.*)$`).FindAllStringSubmatch(string(out), -1)
+		for _, m := range threads {
+			if strings.TrimSpace(m[1]) != "" {
+				t.Errorf("a build started by a process in groups %v: a thread of init has groups %q", groups, m[1])
+			}
+		}
+		if len(threads) < 2 {
+			t.Errorf("a build started by a process in groups %v: %d threads of init seen, want its every thread (more than one):\n%s", groups, len(threads), out)
+		}
 	}
 }

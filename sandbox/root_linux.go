@@ -149,7 +149,17 @@ func limitOnThread() error {
 	// is denied for good: the groups cannot be dropped, and the builder,
 	// which then runs as the caller, keeps them (it reaches no file beyond
 	// its read-only inputs to use them on).
-	if setgroupsAllowed() {
+	// Having none to drop is the common case (systemd starts sdbuildd
+	// without supplementary groups), and a process-wide setgroups stops
+	// every thread to make each call it: skip it then. Until this step
+	// every thread of init has the credentials init was executed with
+	// (nothing before changes one thread's), so when this thread has no
+	// group, none has.
+	groups, err := unix.Getgroups()
+	if err != nil {
+		return fmt.Errorf("read supplementary groups: %w", err)
+	}
+	if len(groups) > 0 && setgroupsAllowed() {
 		if err := syscall.Setgroups(nil); err != nil {
 			return fmt.Errorf("drop supplementary groups: %w", err)
 		}
