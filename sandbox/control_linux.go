@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -114,7 +115,7 @@ func (c *conn) recv(want string, deadline time.Time, also ...string) (message, *
 		return message{}, nil, fmt.Errorf("wait for %s: %w", want, err)
 	}
 	var m message
-	if err := json.Unmarshal(body, &m); err != nil {
+	if err := decodeMessage(body, &m); err != nil {
 		closeFile(fd)
 		return m, nil, fmt.Errorf("wait for %s: %w", want, err)
 	}
@@ -133,6 +134,23 @@ func (c *conn) recv(want string, deadline time.Time, also ...string) (message, *
 		return m, nil, fmt.Errorf("wait for %s: got %q", want, m.Step)
 	}
 	return m, fd, nil
+}
+
+// decodeMessage is json.Unmarshal, but a field m does not have is an
+// error rather than dropped: the two ends may be two binaries
+// (sdbuild-init beside sdbuildd), and one left from another build must
+// refuse a spec with a field it does not know (a feature, say) rather than
+// build without it.
+func decodeMessage(body []byte, m *message) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(m); err != nil {
+		return err
+	}
+	if len(bytes.TrimLeft(body[dec.InputOffset():], " \t\r\n")) > 0 {
+		return errors.New("data after the message")
+	}
+	return nil
 }
 
 // readFull fills b from the socket. The first read may carry an fd, which

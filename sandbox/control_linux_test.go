@@ -9,17 +9,24 @@ import (
 	"time"
 )
 
-// TestControlFraming: messages keep their boundaries and an fd arrives
-// with the message it was sent with, on a non-blocking end with a deadline
-// and on a blocking one, for a message larger than the socket's buffer too.
-func TestControlFraming(t *testing.T) {
+// connPair returns the two ends of a control socket, ours non-blocking,
+// closed when the test ends.
+func connPair(t *testing.T) (ours, theirs *conn) {
+	t.Helper()
 	a, b, err := socketPair("test", true)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ours, theirs := newConn(a), newConn(b)
-	defer ours.Close()
-	defer theirs.Close()
+	ours, theirs = newConn(a), newConn(b)
+	t.Cleanup(func() { ours.Close(); theirs.Close() })
+	return ours, theirs
+}
+
+// TestControlFraming: messages keep their boundaries and an fd arrives
+// with the message it was sent with, on a non-blocking end with a deadline
+// and on a blocking one, for a message larger than the socket's buffer too.
+func TestControlFraming(t *testing.T) {
+	ours, theirs := connPair(t)
 	pass, err := os.Open(os.DevNull)
 	if err != nil {
 		t.Fatal(err)
@@ -68,12 +75,7 @@ func TestControlFraming(t *testing.T) {
 // TestControlEnds: a wrong step, an error step, a deadline and a closed
 // peer each end a wait with an error that says which.
 func TestControlEnds(t *testing.T) {
-	a, b, err := socketPair("test", true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ours, theirs := newConn(a), newConn(b)
-	defer ours.Close()
+	ours, theirs := connPair(t)
 	theirs.send(message{Step: stepResult}, nil)
 	if _, _, err := ours.recv(stepReady, time.Now().Add(5*time.Second)); err == nil || !strings.Contains(err.Error(), `got "result"`) {
 		t.Errorf("recv(ready) after result = %v, want a wrong step", err)
@@ -89,5 +91,24 @@ func TestControlEnds(t *testing.T) {
 	theirs.Close()
 	if _, _, err := ours.recv(stepReady, noDeadline); !errors.Is(err, io.ErrUnexpectedEOF) {
 		t.Errorf("recv(ready) from a closed peer = %v, want unexpected EOF", err)
+	}
+}
+
+// A message with a field this side does not know (from an init binary of
+// another build) or anything after it is refused, not half read.
+func TestControlUnknownField(t *testing.T) {
+	ours, theirs := connPair(t)
+	for _, tc := range []struct{ body, want string }{
+		{`{"step":"spec","spec":{"build_id":"x","features":{"uid_range":true,"gpu":true}}}`, `unknown field "gpu"`},
+		{`{"step":"spec","sandbox":1}`, `unknown field "sandbox"`},
+		{`{"step":"spec"} {}`, "data after the message"},
+		{`{"step":"spec"}}`, "data after the message"},
+		{`{"step":"spec"} `, ""},
+	} {
+		theirs.write(append([]byte{0, 0, 0, byte(len(tc.body))}, tc.body...), nil)
+		_, _, err := ours.recv(stepSpec, time.Now().Add(5*time.Second))
+		if tc.want == "" && err != nil || tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
+			t.Errorf("recv(%s) = %v, want %q", tc.body, err, tc.want)
+		}
 	}
 }
