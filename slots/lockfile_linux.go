@@ -113,8 +113,15 @@ func writeRecord(fd int, r Record) error {
 	return nil
 }
 
-// closeFD closes a lock file, which drops its flock.
+// closeFD unlocks and closes a lock file. A flock belongs to the open
+// file, which a child forked meanwhile shares until its exec closes its
+// copy (the daemon forks sandbox inits at any time), so closing alone
+// could leave the slot locked for a moment after its lease ended.
 func closeFD(fd int) error {
+	if err := unix.Flock(fd, unix.LOCK_UN); err != nil && !errors.Is(err, unix.EINTR) {
+		unix.Close(fd)
+		return os.NewSyscallError("flock unlock", err)
+	}
 	if err := unix.Close(fd); err != nil && !errors.Is(err, unix.EINTR) {
 		return os.NewSyscallError("close", err)
 	}

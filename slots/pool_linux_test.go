@@ -4,10 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 func TestOpenCreatesPrivateDir(t *testing.T) {
@@ -286,4 +289,39 @@ func TestAcquireAfterClose(t *testing.T) {
 	if _, err := p.Acquire("b"); !errors.Is(err, ErrPoolClosed) {
 		t.Errorf("Acquire after Close = %v, want ErrPoolClosed", err)
 	}
+}
+
+// A slot is free again as soon as Release returns, even while another
+// process holds a copy of its lock file's descriptor: as a child the
+// daemon forks (a prepared sandbox's init) does between its fork and its
+// exec, which closes the copy. A flock belongs to the open file, not to
+// one descriptor, so Release must unlock it, not only close its own.
+func TestReleaseFreesSlotWhileDescriptorIsShared(t *testing.T) {
+	p := mustOpen(t, testOptions(t, 1))
+	l, err := p.Acquire("b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The child's copy of the descriptor, kept past exec for the test.
+	dup, err := unix.Dup(l.fd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := os.NewFile(uintptr(dup), "slot lock")
+	child := exec.Command("sleep", "30")
+	child.ExtraFiles = []*os.File{f}
+	err = child.Start()
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { child.Process.Kill(); child.Wait() })
+	if err := l.Release(); err != nil {
+		t.Fatal(err)
+	}
+	again, err := p.Acquire("next")
+	if err != nil {
+		t.Fatalf("Acquire after Release, a copy of the lock's descriptor open elsewhere: %v", err)
+	}
+	again.Release()
 }
