@@ -110,6 +110,10 @@ func (d *Daemon) dispatch(ctx context.Context) {
 	}
 }
 
+// noSlotRetry is how long the queue waits to try again when no slot was
+// free although fewer than max-jobs builds of its own run.
+const noSlotRetry = time.Second
+
 // startNext starts the head of the queue if it can, and reports whether
 // it should be called again.
 func (d *Daemon) startNext() bool {
@@ -127,7 +131,12 @@ func (d *Daemon) startNext() bool {
 	lease, err := d.lease(j)
 	j.phases.Mark("slot")
 	if errors.Is(err, slots.ErrNoFreeSlot) {
-		return false // a finishing build kicks us
+		// A finishing build kicks us; but the slots may be held by other
+		// processes (sdbuild run --local on the same state directory, a
+		// quarantined slot's survivors), whose end nothing reports: look
+		// again after a while too.
+		time.AfterFunc(noSlotRetry, d.kick)
+		return false
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()

@@ -215,6 +215,20 @@ func TestQueueWaitsForASlot(t *testing.T) {
 	}
 }
 
+// A slot held by another process (sdbuild run --local on the same state
+// directory) holds the queue up only while it is held: no build of the
+// daemon's own ends to say it is free, so the queue looks again itself.
+func TestQueueRetriesSlotsHeldElsewhere(t *testing.T) {
+	d, f := newQueueDaemon(t, 1, 4)
+	other := <-f.free // held by someone else
+	a := submit(t, d, "a")
+	settled(t, d, 0, 1)
+	f.free <- other // released, and nobody tells the daemon
+	if ra := nextRun(t, f); ra.id != a {
+		t.Errorf("started %s, want %s", ra.id, a)
+	}
+}
+
 // Cancelling a queued build ends it at once without running it; the rest
 // of the queue moves up. Cancelling a running build cancels its run.
 func TestQueueCancel(t *testing.T) {
