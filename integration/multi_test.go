@@ -77,7 +77,7 @@ ip link add br0 type bridge && ip link set br0 up || exit 1
 boot() { # boot NAME: start a container, recording when
   date +%s.%N > $R/$1-start
   exec timeout -k 10 90 systemd-nspawn -D /build/$1 -M $1 --register=no --keep-unit --console=pipe -q \
-    --network-bridge=br0 --bind=$R:/res --boot > $R/$1.console 2>&1
+    --network-bridge=br0 --bind=$R:/res --boot systemd.show_status=1 > $R/$1.console 2>&1
 }
 boot a & A=$!
 boot b & B=$!
@@ -89,7 +89,7 @@ status=0
 [ $ra -eq 0 ] && [ $rb -eq 0 ] && cp $R/b-result $out/ || status=1
 for c in a b; do
   echo "boot $c: started $(cat $R/$c-start), up $(cat $R/$c-up 2>/dev/null)"
-  [ $status -eq 0 ] || { echo "== $c's console:"; tail -n 20 $R/$c.console; }
+  [ $status -eq 0 ] || { echo "== $c's console, failures then its end:"; grep -iE 'fail|error' $R/$c.console | head -n 20; tail -n 20 $R/$c.console; }
 done
 echo "builder done at $(date +%s.%N)"
 exit $status`
