@@ -44,7 +44,9 @@ tree() { # tree NAME ADDRESS UNITS...: an OS tree of its own, not the host's /
   echo 'root:x:0:' > $d/etc/group
   printf '[Unit]\nDescription=sdbuild multi-machine test\nRequires=basic.target\nAfter=basic.target\nAllowIsolate=yes\nWants=%s\n' "$3" > $d/etc/systemd/system/mm.target
   ln -s mm.target $d/etc/systemd/system/default.target
-  printf '[Service]\nType=oneshot\nRemainAfterExit=yes\nExecStart=/usr/sbin/ip link set host0 up\nExecStart=/usr/sbin/ip addr add %s/24 dev host0\n' $2 > $d/etc/systemd/system/mm-net.service
+  # host0 as nspawn hands it over; what ip said goes to /res for a failed run.
+  printf 'i=0; until ip link show host0 >/dev/null 2>&1 || [ $i -ge 100 ]; do sleep 0.1; i=$((i+1)); done\n{ ip -o link; ip link set host0 up && ip addr add %s/24 dev host0; } >/res/$(cat /etc/hostname)-net.log 2>&1\n' $2 > $d/etc/mm/net.sh
+  printf '[Service]\nType=oneshot\nRemainAfterExit=yes\nExecStart=/bin/sh /etc/mm/net.sh\n' > $d/etc/systemd/system/mm-net.service
 }
 tree a 10.42.0.1 "mm-net.service echo.socket mm-ready.service mm-wait.service"
 tree b 10.42.0.2 "mm-net.service mm-client.service"
@@ -76,6 +78,12 @@ S
 ip link add br0 type bridge && ip link set br0 up || exit 1
 boot() { # boot NAME: start a container, recording when
   date +%s.%N > $R/$1-start
+  # A cgroup of its own: with --keep-unit nspawn makes its supervisor and
+  # payload cgroups below its own, so two started from one cgroup share
+  # them, and one container's systemd then manages the other's processes
+  # (one of the two now and then never got to its units).
+  read -r me _ < /proc/self/stat # this subshell's pid ($$ is the script's)
+  mkdir /sys/fs/cgroup/mm-$1 && echo $me > /sys/fs/cgroup/mm-$1/cgroup.procs || exit 1
   exec timeout -k 10 90 systemd-nspawn -D /build/$1 -M $1 --register=no --keep-unit --console=pipe -q \
     --network-bridge=br0 --bind=$R:/res --boot systemd.show_status=1 > $R/$1.console 2>&1
 }
@@ -89,7 +97,7 @@ status=0
 [ $ra -eq 0 ] && [ $rb -eq 0 ] && cp $R/b-result $out/ || status=1
 for c in a b; do
   echo "boot $c: started $(cat $R/$c-start), up $(cat $R/$c-up 2>/dev/null)"
-  [ $status -eq 0 ] || { echo "== $c's console, failures then its end:"; grep -iE 'fail|error' $R/$c.console | head -n 20; tail -n 20 $R/$c.console; }
+  [ $status -eq 0 ] || { echo "== $c's network setup:"; cat $R/$c-net.log 2>/dev/null; echo "== $c's console, failures then its end:"; grep -iE 'fail|error' $R/$c.console | head -n 20; tail -n 20 $R/$c.console; }
 done
 echo "builder done at $(date +%s.%N)"
 exit $status`
