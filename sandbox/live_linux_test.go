@@ -1,7 +1,9 @@
 package sandbox
 
 import (
+	"fmt"
 	"io"
+	"os"
 	"testing"
 )
 
@@ -21,6 +23,11 @@ func TestIsInitWhileLive(t *testing.T) {
 	pid := p.PID()
 	if !IsInit(pid) {
 		t.Errorf("IsInit(%d) = false while init runs", pid)
+	}
+	// ps and systemctl status name init by its stage, however it was
+	// executed (through an open file, its name would be the file's number).
+	if comm, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid)); err != nil || string(comm) != "sdbuild-init\n" {
+		t.Errorf("init's /proc/%d/comm = %q, %v; want %q", pid, comm, err, "sdbuild-init\n")
 	}
 	if err := p.Go(); err != nil {
 		t.Fatalf("Go: %v", err)

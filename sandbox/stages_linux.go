@@ -4,6 +4,10 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
 )
 
 // stage is one role the binary stages run as takes when it is started
@@ -66,7 +70,18 @@ func MaybeInit() {
 			// when the forking thread exits (Go issue 27505): stay on the
 			// main thread for good.
 			runtime.LockOSThread()
+			nameThread("sdbuild-" + strings.TrimPrefix(name, "sdbuild-sandbox-"))
 			os.Exit(st.main())
 		}
+	}
+}
+
+// nameThread sets the calling thread's name, which ps and systemctl status
+// show for the process when it is the leader: a stage started through an
+// open file (SetInitBinary) would otherwise be named after the file's
+// number ("4"). The kernel keeps 15 bytes of it.
+func nameThread(name string) {
+	if b, err := unix.BytePtrFromString(name); err == nil {
+		unix.Prctl(unix.PR_SET_NAME, uintptr(unsafe.Pointer(b)), 0, 0, 0)
 	}
 }
