@@ -27,6 +27,7 @@ func newDoctorCommand() *cobra.Command {
   sdbuild doctor --start-id 2013265920   # check another id range`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			useInstalledInit()
 			// A configuration that does not load is one of the findings,
 			// not a reason to stop.
 			// Without root, doctor checks the user's own daemon.

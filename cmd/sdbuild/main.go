@@ -14,12 +14,17 @@ func main() {
 	// Before anything else: this binary is also the sandbox's init where
 	// sdbuild-init is not installed.
 	sandbox.MaybeInit()
-	// Builds run here (run --local) and doctor's probes start sdbuild-init,
-	// installed beside us in a checkout's bin/ or beside sdbuildd.
+	os.Exit(runMain(os.Args[1:]))
+}
+
+// useInstalledInit makes the sandboxes this process starts (run --local,
+// doctor's probes) run sdbuild-init, installed beside us in a checkout's
+// bin/ or beside sdbuildd. Only those commands look for it: the others,
+// sdbuild run through the daemon first, start no sandbox.
+func useInstalledInit() {
 	if _, err := sandbox.UseInstalledInit(sandbox.InitName, sandbox.LibexecInit); err != nil {
 		fmt.Fprintf(os.Stderr, "sdbuild: %v; builds started here re-execute sdbuild instead\n", err)
 	}
-	os.Exit(runMain(os.Args[1:]))
 }
 
 // runMain runs the command line args and returns the exit status.

@@ -128,6 +128,7 @@ func (f *runFlags) request(args []string) (*build.Request, error) {
 }
 
 func runLocal(cmd *cobra.Command, f *runFlags, args []string) error {
+	useInstalledInit()
 	req, err := f.request(args)
 	if err != nil {
 		return jsonRefusal(f.json, err)
