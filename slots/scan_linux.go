@@ -114,7 +114,10 @@ func scanRange(r slotIDs, own func(pid int) bool) ([]proc, error) {
 	}
 	var sr statusReader
 	self := os.Getpid()
-	leaderOnly := func(pid int) bool { return own != nil && own(pid) }
+	// This process's other threads run only sdbuild's own code, which
+	// takes on a client's credentials to act for it (internal/fscred) and
+	// never a slot's; so do those of the processes own names.
+	leaderOnly := func(pid int) bool { return pid == self || own != nil && own(pid) }
 	inRange := func(pid int) (bool, error) {
 		if leaderOnly(pid) {
 			ids, err := sr.read("/proc/" + strconv.Itoa(pid) + "/status")
@@ -129,18 +132,14 @@ func scanRange(r slotIDs, own func(pid int) bool) ([]proc, error) {
 			continue
 		}
 		if pid == self {
-			// Only this process's leader is read: its other threads run
-			// only sdbuild's own code, which takes on a client's
-			// credentials to act for it (internal/fscred) and never a
-			// slot's. A leader in the range is a configuration error.
-			ids, err := sr.read("/proc/self/status")
+			// Never killed: a leader in the range is a configuration error.
+			in, err := inRange(pid)
+			if err == nil && in {
+				err = errSelfInRange
+			}
 			if err != nil {
 				closeProcs(found)
 				return nil, err
-			}
-			if ids.inRange(r) {
-				closeProcs(found)
-				return nil, errSelfInRange
 			}
 			continue
 		}
