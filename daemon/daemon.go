@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sdbuild/sdbuild/build"
@@ -58,6 +59,8 @@ type Daemon struct {
 	since  time.Time
 
 	wake chan struct{} // a slot or job may have become free
+	// retrying: a look at the slots again is due (queue.go, noSlotRetry).
+	retrying atomic.Bool
 
 	mu       sync.Mutex
 	jobs     map[string]*job // protected by mu: queued and running builds

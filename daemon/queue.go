@@ -134,8 +134,13 @@ func (d *Daemon) startNext() bool {
 		// A finishing build kicks us; but the slots may be held by other
 		// processes (sdbuild run --local on the same state directory, a
 		// quarantined slot's survivors), whose end nothing reports: look
-		// again after a while too.
-		time.AfterFunc(noSlotRetry, d.kick)
+		// again after a while too, once however often we were woken.
+		if d.retrying.CompareAndSwap(false, true) {
+			time.AfterFunc(noSlotRetry, func() {
+				d.retrying.Store(false)
+				d.kick()
+			})
+		}
 		return false
 	}
 	d.mu.Lock()

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -24,8 +25,9 @@ import (
 // fakeRunner leases from a fixed set of slots and reports each build it
 // runs on runs.
 type fakeRunner struct {
-	free chan int      // free slot numbers
-	runs chan *fakeRun // builds as they start running
+	free     chan int      // free slot numbers
+	runs     chan *fakeRun // builds as they start running
+	attempts atomic.Int64  // calls of Lease
 }
 
 func newFakeRunner(slots int) *fakeRunner {
@@ -39,6 +41,7 @@ func newFakeRunner(slots int) *fakeRunner {
 func (f *fakeRunner) Check(*build.Request) (*build.Checked, error) { return &build.Checked{}, nil }
 
 func (f *fakeRunner) Lease(id string) (Lease, error) {
+	f.attempts.Add(1)
 	select {
 	case s := <-f.free:
 		return &fakeLease{f: f, id: id, slot: s}, nil
@@ -226,6 +229,23 @@ func TestQueueRetriesSlotsHeldElsewhere(t *testing.T) {
 	f.free <- other // released, and nobody tells the daemon
 	if ra := nextRun(t, f); ra.id != a {
 		t.Errorf("started %s, want %s", ra.id, a)
+	}
+}
+
+// While no slot is free, the queue looks again once a second however
+// often it is woken meanwhile: each wake-up must not start a retry of
+// its own that goes on for good.
+func TestQueueRetriesOnce(t *testing.T) {
+	d, f := newQueueDaemon(t, 1, 4)
+	<-f.free // held by someone else, for good
+	for i := range 8 {
+		submit(t, d, fmt.Sprint("b", i)) // each wakes the queue
+	}
+	time.Sleep(100 * time.Millisecond)
+	before := f.attempts.Load()
+	time.Sleep(2500 * time.Millisecond)
+	if n := f.attempts.Load() - before; n > 4 {
+		t.Errorf("%d attempts to lease in 2.5 s with 8 wake-ups behind, want about 2", n)
 	}
 }
 
