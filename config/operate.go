@@ -131,10 +131,19 @@ func (c *Config) operationsErrors() []error {
 		props []string
 	}{{"default-properties", o.DefaultProperties}, {"max-properties", o.MaxProperties}} {
 		for _, p := range l.props {
-			if name, _, ok := strings.Cut(p, "="); !ok || name == "" {
-				bad("%s entry %q: want NAME=VALUE, a systemd scope property", l.key, p)
+			if rule := propertyRule(p); rule != "" {
+				bad("%s entry %q: %s", l.key, p, rule)
 			}
 		}
 	}
 	return errs
+}
+
+// propertyRule says what is wrong with a scope property from the
+// configuration, or "".
+func propertyRule(p string) string {
+	if name, _, ok := strings.Cut(p, "="); !ok || name == "" {
+		return "want NAME=VALUE, a systemd scope property"
+	}
+	return ""
 }

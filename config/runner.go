@@ -2,7 +2,6 @@ package config
 
 import (
 	"path/filepath"
-	"strings"
 )
 
 // Runner configures the runner service: the gRPC socket a remote-execution
@@ -76,8 +75,8 @@ func (c *Config) runnerErrors() []error {
 		}
 	}
 	for _, p := range r.Properties {
-		if name, _, ok := strings.Cut(p, "="); !ok || name == "" {
-			bad("runner-properties entry %q: want NAME=VALUE, a systemd scope property", p)
+		if rule := propertyRule(p); rule != "" {
+			bad("runner-properties entry %q: %s", p, rule)
 		}
 	}
 	return errs
