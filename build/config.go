@@ -12,7 +12,11 @@ func RunnerOptions(cfg *config.Config) Options {
 	opt := Options{StateDir: cfg.StateDir, SandboxPaths: cfg.SandboxPaths, KeptRoot: cfg.KeptRoot()}
 	if r := cfg.Rootless; r != nil {
 		opt.UserNS = &sandbox.UserNS{UID: r.UID, GID: r.GID, Sub: r.HasSubIDs()}
-		if !r.HasSubIDs() {
+		if r.HasSubIDs() {
+			// init's namespace maps every slot, so that it starts before
+			// its build's slot is leased (prepared sandboxes).
+			opt.UserNS.Pool = sandbox.IDPool{UID: cfg.StartID, GID: cfg.StartGID(), Count: cfg.IDCount}
+		} else {
 			opt.NoSubIDs = r.NoSubIDsError()
 		}
 	}

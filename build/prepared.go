@@ -2,6 +2,7 @@ package build
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -43,27 +44,37 @@ func (pr *Prepared) Alive() bool { return pr.p.Alive() }
 
 // Preparable reports whether a checked build can run in a prepared
 // sandbox: one without features or scope properties that is not an
-// action, on a daemon with root (see sandbox.SpawnPrepared).
+// action (see sandbox.SpawnPrepared).
 func (r *Runner) Preparable(c *Checked) bool {
-	return r.opt.UserNS == nil && r.opt.Unusable == nil && c.features == (sandbox.Features{}) && len(c.req.Properties) == 0 && c.req.Action == nil
+	return r.canPrepare() == nil && c.features == (sandbox.Features{}) && len(c.req.Properties) == 0 && c.req.Action == nil
+}
+
+// canPrepare says why this runner cannot prepare sandboxes, if it cannot:
+// its sandbox is unusable here, or init's namespace lacks the pool of
+// subordinate ids a slot will come from.
+func (r *Runner) canPrepare() error {
+	if r.opt.Unusable != nil {
+		return r.opt.Unusable
+	}
+	if u := r.opt.UserNS; u != nil && u.Sub && u.Pool.Count == 0 {
+		return errors.New("no pool of subordinate ids for init's user namespace")
+	}
+	return nil
 }
 
 // Prepare starts a sandbox for build id ahead of demand and returns once
 // init waits for the request and the sandbox is placed. On error nothing
 // of it is left.
 func (r *Runner) Prepare(ctx context.Context, id string) (*Prepared, error) {
-	if r.opt.Unusable != nil {
-		return nil, fmt.Errorf("prepare sandbox %s: %w", id, r.opt.Unusable)
-	}
-	if r.opt.UserNS != nil {
-		return nil, fmt.Errorf("prepare sandbox %s: not without root", id)
+	if err := r.canPrepare(); err != nil {
+		return nil, fmt.Errorf("prepare sandbox %s: %w", id, err)
 	}
 	dir := filepath.Join(r.buildDir, preparedPrefix+id)
 	if err := sandbox.PrepareDir(dir); err != nil {
 		return nil, fmt.Errorf("prepare sandbox %s: %w", id, err)
 	}
 	pr := &Prepared{id: id, dir: dir, started: time.Now()}
-	p, err := sandbox.SpawnPrepared(&sandbox.Spec{BuildID: id, Dir: dir})
+	p, err := sandbox.SpawnPrepared(&sandbox.Spec{BuildID: id, Dir: dir, UserNS: r.opt.UserNS})
 	if err != nil {
 		outputs.Remove(dir)
 		return nil, fmt.Errorf("prepare sandbox %s: %w", id, err)
@@ -110,17 +121,29 @@ func (pr *Prepared) Discard() {
 	})
 }
 
-// removePrepared removes the directories of sandboxes prepared by an
-// earlier runner on dir (a daemon that stopped or crashed): no build ran
-// in one that was not removed after it, but one may have run to its end.
-func removePrepared(dir string) {
-	ents, err := os.ReadDir(dir)
+// RemoveStalePrepared removes the directories of sandboxes an earlier
+// runner prepared on this state directory (a daemon that stopped or
+// crashed), with whatever a build that ran in one left there: that build
+// may have run to its end, on any slot's ids. Only the runner that
+// prepares sandboxes may call it, before it prepares any: the daemon, one
+// to a state directory. Others (run --local) run beside it, whose
+// prepared sandboxes are not theirs to remove.
+func (r *Runner) RemoveStalePrepared() error {
+	ents, err := os.ReadDir(r.buildDir)
 	if err != nil {
-		return
+		return fmt.Errorf("remove stale prepared sandboxes: %w", err)
 	}
+	var errs []error
 	for _, e := range ents {
-		if strings.HasPrefix(e.Name(), preparedPrefix) {
-			outputs.Remove(filepath.Join(dir, e.Name()))
+		if !strings.HasPrefix(e.Name(), preparedPrefix) {
+			continue
+		}
+		// Without root, their files are taken back through init's map,
+		// which is the whole pool's when there is one (canPrepare).
+		s := &sandbox.Spec{Dir: filepath.Join(r.buildDir, e.Name()), UserNS: r.opt.UserNS}
+		if err := removeDir(s, false); err != nil {
+			errs = append(errs, fmt.Errorf("remove stale prepared sandbox %s: %w", s.Dir, err))
 		}
 	}
+	return errors.Join(errs...)
 }

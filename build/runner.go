@@ -94,7 +94,6 @@ func NewRunner(opt Options) (*Runner, error) {
 	if err := os.Chmod(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("chmod %s: %w", dir, err)
 	}
-	removePrepared(dir)
 	return &Runner{opt: opt, buildDir: dir}, nil
 }
 

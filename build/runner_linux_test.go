@@ -282,3 +282,38 @@ func TestCheckNeedsExecutables(t *testing.T) {
 		t.Errorf("Check of network without slirp4netns = %v, want ErrBadRequest naming slirp4netns and its package", err)
 	}
 }
+
+// TestStalePreparedRemovedOnlyWhenAsked: a second runner on the same state
+// directory (run --local beside the daemon) leaves the daemon's prepared
+// sandboxes' directories alone; RemoveStalePrepared, which only the
+// daemon calls before it prepares any, removes them, unreadable trees
+// included, and nothing else.
+func TestStalePreparedRemovedOnlyWhenAsked(t *testing.T) {
+	r, state := newRunner(t)
+	builds := filepath.Join(state, "builds")
+	prep := filepath.Join(builds, preparedPrefix+"0123456789ab")
+	other := filepath.Join(builds, "slot-1")
+	for _, d := range []string{filepath.Join(prep, "build", "d"), other} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Chmod(filepath.Join(prep, "build", "d"), 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := NewRunner(r.opt); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(prep); err != nil {
+		t.Fatalf("a second runner on the state directory removed a prepared sandbox's directory: %v", err)
+	}
+	if err := r.RemoveStalePrepared(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(prep); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("%s after RemoveStalePrepared: %v, want it gone", prep, err)
+	}
+	if _, err := os.Stat(other); err != nil {
+		t.Errorf("RemoveStalePrepared removed %s: %v", other, err)
+	}
+}

@@ -41,7 +41,7 @@ type Options struct {
 	// the daemon's slot pool: the queue's tests use a fake.
 	Runner Runner
 	// Prepared is how many sandboxes to keep prepared ahead of demand
-	// (PreparedSandboxes; 0: none), on a daemon with root.
+	// (PreparedSandboxes; 0: none).
 	Prepared int
 }
 

@@ -29,6 +29,9 @@ type preparer interface {
 	// dropPrepared discards the sandbox claimed for build id if it is
 	// still unused (a build cancelled or refused before it ran).
 	dropPrepared(id string)
+	// removeStalePrepared removes what an earlier daemon's prepared
+	// sandboxes left (build.Runner.RemoveStalePrepared).
+	removeStalePrepared() error
 	// keepPrepared keeps n free ones until ctx ends.
 	keepPrepared(ctx context.Context, log *slog.Logger, n int)
 	// discardPrepared discards every free one and stops preparing.
@@ -129,6 +132,8 @@ func (b *builds) kickLocked() {
 	default:
 	}
 }
+
+func (b *builds) removeStalePrepared() error { return b.r.RemoveStalePrepared() }
 
 func (b *builds) keepPrepared(ctx context.Context, log *slog.Logger, n int) {
 	b.mu.Lock()

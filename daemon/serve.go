@@ -42,8 +42,13 @@ func (d *Daemon) Serve(ctx context.Context, o ServeOptions) error {
 		ConnState:         idle.connState,
 	}
 	go d.dispatch(ctx)
-	if pp := d.prep; pp != nil && d.cfg.Rootless == nil && d.prepared > 0 {
-		go pp.keepPrepared(ctx, d.log, d.prepared)
+	if pp := d.prep; pp != nil {
+		if err := pp.removeStalePrepared(); err != nil {
+			d.log.Warn("an earlier daemon's prepared sandboxes", "err", err)
+		}
+		if d.prepared > 0 {
+			go pp.keepPrepared(ctx, d.log, d.prepared)
+		}
 	}
 	cctx, stopCollect := context.WithCancel(ctx)
 	collected := make(chan struct{})

@@ -16,7 +16,13 @@ import (
 // as systemctl shows them, by build id.
 func preparedScopes(t *testing.T) []string {
 	t.Helper()
-	out := systemctl(t, "list-units", "--plain", "--no-legend", "--state=active", "sdbuild-*.scope")
+	return preparedScopesOf(t, func(args ...string) string { return systemctl(t, args...) })
+}
+
+// preparedScopesOf is preparedScopes of the manager systemctl talks to.
+func preparedScopesOf(t *testing.T, systemctl func(args ...string) string) []string {
+	t.Helper()
+	out := systemctl("list-units", "--plain", "--no-legend", "--state=active", "sdbuild-*.scope")
 	re := regexp.MustCompile(`^sdbuild-([0-9a-f]{12})\.scope .*sdbuild build [0-9a-f]{12}: sandbox prepared, waiting for a request$`)
 	var ids []string
 	for _, l := range strings.Split(out, "\n") {
@@ -35,13 +41,18 @@ func TestPreparedSandboxes(t *testing.T) {
 	sdbuild(t, nil, "status") // the first call starts the daemon
 	var waiting []string
 	waitFor(t, "prepared sandboxes", func() bool { waiting = preparedScopes(t); return len(waiting) > 0 })
-	r := sdbuild(t, nil, "status", "--json")
+	// A scope says it waits from its start; status counts the sandbox
+	// once its root is built, a moment later.
 	var st api.DaemonStatus
-	if err := json.Unmarshal([]byte(r.stdout), &st); err != nil {
-		t.Fatalf("status --json: %v %q", err, r.stdout)
-	}
-	if st.Prepared == 0 || st.SlotsFree != st.Slots {
-		t.Errorf("status: %d prepared, %d of %d slots free; want some prepared, holding no slot", st.Prepared, st.SlotsFree, st.Slots)
+	waitFor(t, "status to count prepared sandboxes", func() bool {
+		r := sdbuild(t, nil, "status", "--json")
+		if err := json.Unmarshal([]byte(r.stdout), &st); err != nil {
+			t.Fatalf("status --json: %v %q", err, r.stdout)
+		}
+		return st.Prepared > 0
+	})
+	if st.SlotsFree != st.Slots {
+		t.Errorf("status: %d prepared, %d of %d slots free; want them holding no slot", st.Prepared, st.SlotsFree, st.Slots)
 	}
 
 	seen := map[string]bool{}
@@ -68,7 +79,7 @@ func TestPreparedSandboxes(t *testing.T) {
 	}
 
 	// Described as its build while it runs.
-	r = sdbuild(t, nil, runArgs([]string{"--detach", "--name", "prepared-desc"}, `sleep 1000`)...)
+	r := sdbuild(t, nil, runArgs([]string{"--detach", "--name", "prepared-desc"}, `sleep 1000`)...)
 	id := strings.TrimSpace(r.stdout)
 	unit := "sdbuild-" + id + ".scope"
 	waitFor(t, "the build's scope", func() bool {

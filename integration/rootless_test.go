@@ -6,10 +6,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -285,6 +287,70 @@ func TestRootlessSocketActivationAndPlainBuild(t *testing.T) {
 	}
 }
 
+// A user's own daemon prepares sandboxes ahead of demand too. Their
+// scopes wait in the user's manager and their inits run as the user, on
+// no slot's ids. Two plain builds at once each take one and run on their
+// own slot's first id alone, which init's map of the user's whole pool
+// puts where the slot is.
+func TestRootlessPrepared(t *testing.T) {
+	rootless(t)
+	a := rlUser
+	a.sdbuild(t, "status") // starts the daemon
+	prepared := func() []string {
+		return preparedScopesOf(t, func(args ...string) string { return a.systemctl(t, args...) })
+	}
+	var waiting []string
+	waitFor(t, "two prepared sandboxes of the user's daemon", func() bool { waiting = prepared(); return len(waiting) >= 2 })
+	if p := pidsWithUIDIn(t, rlSubStart, rlSubCount); len(p) != 0 {
+		t.Errorf("processes on the subordinate ids while only prepared sandboxes wait: %v", p)
+	}
+	// run --local on the same state directory leaves them alone.
+	if r := a.sdbuild(t, append(append([]string{"run", "--local"}, inputs...), "--", "/bin/true")...); r.code != 0 {
+		t.Fatalf("run --local beside the daemon: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	var ids []string
+	for range 2 {
+		r := a.sdbuild(t, runArgs([]string{"--detach"}, "sleep 1000")...)
+		if r.code != 0 {
+			t.Fatalf("submit: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+		}
+		ids = append(ids, strings.TrimSpace(r.stdout))
+	}
+	defer func() {
+		for _, id := range ids {
+			a.sdbuild(t, "cancel", id)
+		}
+		for _, id := range ids {
+			unit := "sdbuild-" + id + ".scope"
+			waitGone(t, unit, func() string { return a.systemctl(t, "is-active", unit) })
+		}
+	}()
+	for _, id := range ids {
+		if !slices.Contains(waiting, id) {
+			t.Errorf("build %s did not take a prepared sandbox (waiting: %v)", id, waiting)
+		}
+	}
+	// Each builder's uid_map, read from the host, is one id: its slot's
+	// first.
+	want := []string{fmt.Sprintf("1000 %d 1", rlSubStart), fmt.Sprintf("1000 %d 1", rlSubStart+65536)}
+	var maps []string
+	waitFor(t, "both builds on their slots", func() bool {
+		maps = nil
+		for _, pid := range pidsWithUIDIn(t, rlSubStart, rlSubCount) {
+			if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/uid_map", pid)); err == nil {
+				if m := strings.Join(strings.Fields(string(b)), " "); !slices.Contains(maps, m) {
+					maps = append(maps, m)
+				}
+			}
+		}
+		slices.Sort(maps)
+		return len(maps) >= 2
+	})
+	if !slices.Equal(maps, want) {
+		t.Errorf("builders' uid maps from the host: %q, want %q", maps, want)
+	}
+}
+
 func TestRootlessScopeInUserManager(t *testing.T) {
 	rootless(t)
 	a := rlUser
@@ -363,9 +429,22 @@ func TestRootlessUIDRange(t *testing.T) {
 			t.Errorf("output %s: mode %v (%v), want %v", p, fi.Mode().Perm(), err, want)
 		}
 	}
+	a.noBuildDirsLeft(t, "after the build")
+}
+
+// noBuildDirsLeft fails t if a build's directory is left in a's builds
+// directory: only prepared sandboxes', which no build has used, may be.
+func (a *rlAccount) noBuildDirsLeft(t *testing.T, when string) {
+	t.Helper()
 	builds := filepath.Join(a.home, ".local/state/sdbuild/builds")
-	if ents, err := os.ReadDir(builds); err != nil || len(ents) != 0 {
-		t.Errorf("%s after the build: %v %v, want empty", builds, ents, err)
+	ents, err := os.ReadDir(builds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range ents {
+		if !strings.HasPrefix(e.Name(), "prepared-") {
+			t.Errorf("%s %s: %s left, want only prepared sandboxes' directories", builds, when, e.Name())
+		}
 	}
 }
 
@@ -493,31 +572,54 @@ func TestRootlessNestedNspawn(t *testing.T) {
 func TestRootlessDaemonKilledMidBuild(t *testing.T) {
 	rootless(t)
 	a := rlUser
-	r := a.sdbuild(t, runArgs([]string{"--feature", "uid-range", "--detach"},
-		`mkdir -p /build/d/e; echo x > /build/d/e/f; chmod 0 /build/d; sleep 1000 & sleep 1000`)...)
-	if r.code != 0 {
-		t.Fatalf("submit: %s%s", r.stdout, r.stderr)
-	}
-	id := strings.TrimSpace(r.stdout)
-	unit := "sdbuild-" + id + ".scope"
-	waitFor(t, "the build's processes", func() bool { return len(pidsWithUIDIn(t, rlSubStart, rlSubCount)) >= 2 })
-	killMainPID(t, a.systemctl(t, "show", "-p", "MainPID", "sdbuild.service"))
-	waitFor(t, "the build's processes to die", func() bool { return len(pidsWithUIDIn(t, rlSubStart, rlSubCount)) == 0 })
-	if b := a.show(t, id); b.Status != api.StatusInterrupted {
-		t.Errorf("after kill -9 and restart, build %s is %s, want interrupted", id, b.Status)
-	}
-	if s := a.systemctl(t, "is-active", unit); s != "inactive" {
-		t.Errorf("scope %s %s after restart, want inactive", unit, s)
-	}
-	// Both slots build again, the dead build's included.
-	for range 2 {
-		if r := a.sdbuild(t, runArgs([]string{"--feature", "uid-range"}, `true`)...); r.code != 0 {
-			t.Errorf("build after restart: %d %s%s", r.code, r.stdout, r.stderr)
-		}
-	}
-	builds := filepath.Join(a.home, ".local/state/sdbuild/builds")
-	if ents, err := os.ReadDir(builds); err != nil || len(ents) != 0 {
-		t.Errorf("%s after builds: %v %v, want empty", builds, ents, err)
+	for _, tc := range []struct {
+		name  string
+		extra []string
+	}{
+		{"uid-range", []string{"--feature", "uid-range"}},
+		// A plain build takes a prepared sandbox, whose directory is
+		// named after it: the next daemon removes it, reclaimed.
+		{"prepared", nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var waiting []string
+			if tc.extra == nil {
+				waitFor(t, "a prepared sandbox", func() bool {
+					waiting = preparedScopesOf(t, func(args ...string) string { return a.systemctl(t, args...) })
+					return len(waiting) > 0
+				})
+			}
+			r := a.sdbuild(t, runArgs(append(tc.extra, "--detach"),
+				`mkdir -p /build/d/e; echo x > /build/d/e/f; chmod 0 /build/d; sleep 1000 & sleep 1000`)...)
+			if r.code != 0 {
+				t.Fatalf("submit: %s%s", r.stdout, r.stderr)
+			}
+			id := strings.TrimSpace(r.stdout)
+			if waiting != nil && !slices.Contains(waiting, id) {
+				t.Fatalf("build %s did not take a prepared sandbox (waiting: %v)", id, waiting)
+			}
+			unit := "sdbuild-" + id + ".scope"
+			waitFor(t, "the build's processes", func() bool { return len(pidsWithUIDIn(t, rlSubStart, rlSubCount)) >= 2 })
+			killMainPID(t, a.systemctl(t, "show", "-p", "MainPID", "sdbuild.service"))
+			waitFor(t, "the build's processes to die", func() bool { return len(pidsWithUIDIn(t, rlSubStart, rlSubCount)) == 0 })
+			if b := a.show(t, id); b.Status != api.StatusInterrupted {
+				t.Errorf("after kill -9 and restart, build %s is %s, want interrupted", id, b.Status)
+			}
+			if s := a.systemctl(t, "is-active", unit); s != "inactive" {
+				t.Errorf("scope %s %s after restart, want inactive", unit, s)
+			}
+			// Both slots build again, the dead build's included.
+			for range 2 {
+				if r := a.sdbuild(t, runArgs([]string{"--feature", "uid-range"}, `true`)...); r.code != 0 {
+					t.Errorf("build after restart: %d %s%s", r.code, r.stdout, r.stderr)
+				}
+			}
+			a.noBuildDirsLeft(t, "after builds")
+			dead := filepath.Join(a.home, ".local/state/sdbuild/builds", "prepared-"+id)
+			if _, err := os.Lstat(dead); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("the killed build's prepared sandbox directory %s: %v, want it removed", dead, err)
+			}
+		})
 	}
 }
 

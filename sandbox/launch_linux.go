@@ -99,19 +99,36 @@ func Spawn(s *Spec) (*Process, error) {
 // returns once that is done. Fill then hands it the build's own part, and
 // Ready waits for init to finish the root with it; only then may Go run the
 // builder. Nothing of one build is ever given to another: a prepared
-// sandbox is filled once. It is for a caller with root (no UserNS: init's
-// own user namespace would be mapped to the slot's ids) and without
-// features (their devices and mounts depend on the slot).
+// sandbox is filled once. It is for a build without features (their
+// devices and mounts depend on the slot) that is not an action. A caller
+// without root gives init's namespace its whole pool (UserNS.Pool), since
+// the slot is not known yet.
 func SpawnPrepared(s *Spec) (*Process, error) {
 	c := *s
 	c.Args, c.HostID, c.HostGID, c.IDCount = []string{"/prepared"}, 1, 0, 1
+	if u := s.UserNS; u != nil {
+		// Any id the spec's checks accept: the slot's come with Fill.
+		c.HostID, c.HostGID = u.UID, u.GID
+		if u.Sub {
+			c.HostID, c.HostGID = u.Pool.UID, u.Pool.GID
+		}
+	}
+	if s.Features != (Features{}) || s.Action != nil {
+		return nil, fmt.Errorf("%w: a prepared sandbox is for a build without features that is not an action", ErrInvalidSpec)
+	}
+	if u := s.UserNS; u != nil && u.Sub && u.Pool.Count == 0 {
+		return nil, fmt.Errorf("%w: a prepared sandbox is for a caller with root or one whose user namespace maps the pool of subordinate ids its slot will come from (UserNS.Pool)", ErrInvalidSpec)
+	}
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
-	if s.UserNS != nil || s.Features != (Features{}) || s.Action != nil {
-		return nil, fmt.Errorf("%w: a prepared sandbox is for a caller with root and a build without features that is not an action", ErrInvalidSpec)
-	}
 	return spawn(s, true)
+}
+
+// sameUserNS reports whether a and b are the same user namespace for init
+// (both nil: the caller's).
+func sameUserNS(a, b *UserNS) bool {
+	return a == b || a != nil && b != nil && *a == *b
 }
 
 // Fill gives a prepared sandbox (SpawnPrepared) the build's own part: s is
@@ -121,7 +138,7 @@ func (p *Process) Fill(s *Spec) error {
 	if !p.prepared {
 		return fmt.Errorf("fill sandbox %s: not a prepared sandbox, or filled already", p.spec.BuildID)
 	}
-	if s.BuildID != p.spec.BuildID || s.Dir != p.spec.Dir || s.Features != p.spec.Features || s.UserNS != nil || s.Action != nil {
+	if s.BuildID != p.spec.BuildID || s.Dir != p.spec.Dir || s.Features != p.spec.Features || !sameUserNS(s.UserNS, p.spec.UserNS) || s.Action != nil {
 		return fmt.Errorf("%w: fill sandbox %s: the build id, directory, features, user namespace or action differ from the prepared ones", ErrInvalidSpec, p.spec.BuildID)
 	}
 	if err := s.Validate(); err != nil {

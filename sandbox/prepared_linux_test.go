@@ -90,14 +90,14 @@ func TestPrepared(t *testing.T) {
 	}
 }
 
-// TestPreparedRefused: features and a caller's own user namespace are not
-// prepared ahead (their setup depends on the slot).
+// TestPreparedRefused: features are not prepared ahead (their setup
+// depends on the slot), nor is init's own user namespace over subordinate
+// ids without the pool the slot will come from (its maps would be the
+// slot's).
 func TestPreparedRefused(t *testing.T) {
 	for _, s := range []*Spec{
 		{BuildID: "x", Dir: "/x", Features: Features{UIDRange: true}},
-		// A user namespace that passes the spec's own checks, so the
-		// refusal seen is the prepared sandbox's.
-		{BuildID: "x", Dir: "/x", UserNS: &UserNS{UID: 1, GID: 1}},
+		{BuildID: "x", Dir: "/x", UserNS: &UserNS{UID: 1, GID: 1, Sub: true}},
 	} {
 		if _, err := SpawnPrepared(s); !errors.Is(err, ErrInvalidSpec) || !strings.Contains(err.Error(), "a prepared sandbox is for") {
 			t.Errorf("SpawnPrepared(%+v) = %v, want ErrInvalidSpec refusing a prepared sandbox", s, err)
@@ -136,4 +136,33 @@ func TestPreparedEndsOnTerm(t *testing.T) {
 		t.Error("Alive = true once init has exited")
 	}
 	p.Wait()
+}
+
+// TestPreparedFillKeepsUserNS: a prepared sandbox is filled only with the
+// user namespace it was started in, the pool's ids included.
+func TestPreparedFillKeepsUserNS(t *testing.T) {
+	pool := IDPool{UID: 200000, GID: 300000, Count: 2 * 65536}
+	u := &UserNS{UID: 1000, GID: 100, Sub: true, Pool: pool}
+	other := *u
+	other.Pool.Count = 65536
+	for _, tc := range []struct {
+		name     string
+		prepared *UserNS
+		filled   *UserNS
+		same     bool
+	}{
+		{"caller's", nil, nil, true},
+		{"equal copies", u, &UserNS{UID: 1000, GID: 100, Sub: true, Pool: pool}, true},
+		{"another pool", u, &other, false},
+		{"none for one", u, nil, false},
+		{"one for none", nil, u, false},
+	} {
+		if got := sameUserNS(tc.prepared, tc.filled); got != tc.same {
+			t.Errorf("%s: sameUserNS = %v, want %v", tc.name, got, tc.same)
+		}
+	}
+	p := &Process{prepared: true, spec: &Spec{BuildID: "x", Dir: "/x", UserNS: u}}
+	if err := p.Fill(&Spec{BuildID: "x", Dir: "/x", UserNS: &other, Args: []string{"true"}, HostID: 200000, IDCount: 65536}); !errors.Is(err, ErrInvalidSpec) || !strings.Contains(err.Error(), "user namespace") {
+		t.Errorf("Fill with another pool = %v, want ErrInvalidSpec naming the user namespace", err)
+	}
 }

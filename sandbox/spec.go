@@ -103,15 +103,29 @@ type Spec struct {
 
 // UserNS is init's own user namespace, for a caller without root. The
 // caller's uid and gid are root in it, so init can build the root and
-// mount the caller's inputs; with Sub, ids 1..IDCount in it are the
-// slot's subordinate ids (host uids HostID.., gids HostGID..), mapped by
-// newuidmap and newgidmap, and the builder's ids are among those. Without
-// Sub the builder's single id is the caller's own. Either way the builder
-// gets a further user namespace, so init's mounts stay locked for it.
+// mount the caller's inputs; with Sub, ids from 1 up in it are subordinate
+// ids, mapped by newuidmap and newgidmap, and the builder's ids are among
+// those. Without Sub the builder's single id is the caller's own. Either
+// way the builder gets a further user namespace, mapped onto its slot's
+// ids alone, so init's mounts stay locked for it and no other slot's ids
+// are in it.
 type UserNS struct {
 	UID uint32 `json:"uid"`
 	GID uint32 `json:"gid"`
 	Sub bool   `json:"sub,omitempty"`
+	// Pool, with Sub, is the caller's whole pool of slots: init's namespace
+	// maps all of it, so init starts (and a sandbox is prepared) before a
+	// slot is leased, as for a caller with root, in whose namespace every
+	// id is mapped. Zero: the slot's own ids alone (HostID, IDCount).
+	Pool IDPool `json:"pool,omitzero"`
+}
+
+// IDPool is a range of subordinate ids: uids from UID and gids from GID,
+// Count of each.
+type IDPool struct {
+	UID   uint32 `json:"uid"`
+	GID   uint32 `json:"gid"`
+	Count uint32 `json:"count"`
 }
 
 // fixedEnv are variables sdbuild sets itself; a request cannot override them.
@@ -172,6 +186,10 @@ func (s *Spec) validate() error {
 	if u := s.UserNS; u != nil {
 		if !u.Sub && (s.HostID != u.UID || s.IDCount != 1) {
 			return fmt.Errorf("host id range %d+%d: without subordinate ids a build has only the caller's uid %d", s.HostID, s.IDCount, u.UID)
+		}
+		if p := u.Pool; u.Sub && p.Count > 0 && !p.holds(s.HostID, s.hostGID(), s.IDCount) {
+			return fmt.Errorf("host id range %d+%d (gids from %d) is not within the pool of subordinate ids %d+%d (gids from %d)",
+				s.HostID, s.IDCount, s.hostGID(), p.UID, p.Count, p.GID)
 		}
 		err := s.Features.Each(func(f Feature, n Needs) error {
 			switch {
@@ -285,16 +303,36 @@ type idMap struct {
 }
 
 // slotBase is the slot's first uid and gid as init's user namespace sees
-// them: the host's ids for a root caller; in init's own namespace 1 (its
-// first subordinate id) or, without subordinate ids, 0 (the caller).
+// them: the host's ids for a root caller; in init's own namespace, whose
+// subordinate ids start at 1, the slot's place in them or, without
+// subordinate ids, 0 (the caller).
 func (s *Spec) slotBase() (uid, gid uint32) {
 	switch {
 	case s.UserNS == nil:
 		return s.HostID, s.hostGID()
 	case s.UserNS.Sub:
-		return 1, 1
+		u, g, _ := s.subIDs()
+		return 1 + s.HostID - u, 1 + s.hostGID() - g
 	}
 	return 0, 0
+}
+
+// subIDs are the subordinate ids init's namespace maps from 1 up: the
+// caller's whole pool, or without one the slot's own ids.
+func (s *Spec) subIDs() (uid, gid, count uint32) {
+	if p := s.UserNS.Pool; p.Count > 0 {
+		return p.UID, p.GID, p.Count
+	}
+	return s.HostID, s.hostGID(), s.IDCount
+}
+
+// holds reports whether the count uids from uid and gids from gid are all
+// in p.
+func (p IDPool) holds(uid, gid, count uint32) bool {
+	in := func(first, start uint32) bool {
+		return first >= start && uint64(first)+uint64(count) <= uint64(start)+uint64(p.Count)
+	}
+	return in(uid, p.UID) && in(gid, p.GID)
 }
 
 // idMaps are the builder's uid and gid maps, written by init: its one id
@@ -322,8 +360,9 @@ func (s *Spec) initMaps() (uids, gids []idMap) {
 	u := s.UserNS
 	uids, gids = []idMap{{0, u.UID, 1}}, []idMap{{0, u.GID, 1}}
 	if u.Sub {
-		uids = append(uids, idMap{1, s.HostID, s.IDCount})
-		gids = append(gids, idMap{1, s.hostGID(), s.IDCount})
+		su, sg, n := s.subIDs()
+		uids = append(uids, idMap{1, su, n})
+		gids = append(gids, idMap{1, sg, n})
 	}
 	return uids, gids
 }

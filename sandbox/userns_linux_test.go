@@ -3,6 +3,7 @@ package sandbox
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -49,6 +50,9 @@ func TestInitMaps(t *testing.T) {
 		{"own id only", UserNS{UID: 1000, GID: 100}, []idMap{{0, 1000, 1}}, []idMap{{0, 100, 1}}},
 		{"subordinate ids", UserNS{UID: 1000, GID: 100, Sub: true},
 			[]idMap{{0, 1000, 1}, {1, 200000, 65536}}, []idMap{{0, 100, 1}, {1, 300000, 65536}}},
+		// The slot (200000, gids 300000) is the pool's second.
+		{"pool", UserNS{UID: 1000, GID: 100, Sub: true, Pool: IDPool{UID: 134464, GID: 234464, Count: 3 * 65536}},
+			[]idMap{{0, 1000, 1}, {1, 134464, 3 * 65536}}, []idMap{{0, 100, 1}, {1, 234464, 3 * 65536}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := &Spec{HostID: 200000, HostGID: 300000, IDCount: 65536, UserNS: &tc.u, Features: Features{UIDRange: tc.u.Sub}}
@@ -65,7 +69,54 @@ func TestInitMaps(t *testing.T) {
 			if !tc.u.Sub && (bu.Outside != 0 || bu.Count != 1) {
 				t.Errorf("builder maps %v: want the caller's single id", bu)
 			}
+			// The builder's ids, through init's maps, are the slot's:
+			// host uid 200000 and gid 300000 on, and no more.
+			if tc.u.Sub {
+				hu, hg := throughMaps(t, bu, uids), throughMaps(t, bg, gids)
+				if hu != [2]uint32{200000, 65536} || hg != [2]uint32{300000, 65536} {
+					t.Errorf("builder's host uids %v, gids %v: want the slot's, 200000+65536 and 300000+65536", hu, hg)
+				}
+			}
 		})
+	}
+}
+
+// throughMaps is the host range (first, count) of the builder's map m,
+// whose Outside ids are init's, through init's maps.
+func throughMaps(t *testing.T, m idMap, init []idMap) [2]uint32 {
+	t.Helper()
+	for _, l := range init {
+		if m.Outside >= l.Inside && uint64(m.Outside)+uint64(m.Count) <= uint64(l.Inside)+uint64(l.Count) {
+			return [2]uint32{l.Outside + m.Outside - l.Inside, m.Count}
+		}
+	}
+	t.Fatalf("builder map %v is not within init's maps %v", m, init)
+	return [2]uint32{}
+}
+
+// TestPoolHoldsSlot: a slot outside init's pool of subordinate ids is
+// refused, at either end and for gids too.
+func TestPoolHoldsSlot(t *testing.T) {
+	u := &UserNS{UID: 1000, GID: 100, Sub: true, Pool: IDPool{UID: 200000, GID: 300000, Count: 2 * 65536}}
+	for _, tc := range []struct {
+		host, hostGID uint32
+		ok            bool
+	}{
+		{200000, 300000, true},
+		{265536, 365536, true},
+		{199999, 300000, false},
+		{265537, 365537, false},
+		{200000, 299999, false},
+		{331072, 431072, false},
+	} {
+		s := &Spec{BuildID: "x", Dir: "/x", Args: []string{"true"}, HostID: tc.host, HostGID: tc.hostGID, IDCount: 65536, UserNS: u}
+		err := s.Validate()
+		if (err == nil) != tc.ok {
+			t.Errorf("slot %d (gids %d): Validate = %v, want ok %v", tc.host, tc.hostGID, err, tc.ok)
+		}
+		if err != nil && !strings.Contains(err.Error(), "pool of subordinate ids") {
+			t.Errorf("slot %d: %v: want the error to name the pool", tc.host, err)
+		}
 	}
 }
 
