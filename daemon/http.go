@@ -418,13 +418,14 @@ func (d *Daemon) streamEvents(w http.ResponseWriter, r *http.Request, status int
 	send(&api.Event{Type: api.EventFinished, Build: b})
 }
 
-// sendQueueEvents reports j's queue position while it waits, then its
-// start. It returns false when the client went away.
+// sendQueueEvents reports j's queue position once it waits for a job or
+// a slot (a build started at once is never said to wait), then its start.
+// It returns false when the client went away.
 func (d *Daemon) sendQueueEvents(ctx context.Context, j *job, send func(*api.Event) bool) bool {
 	last := -1
 	for {
 		d.mu.Lock()
-		pos, status, changed := j.position, j.b.Status, j.changed
+		pos, status, waiting, changed := j.position, j.b.Status, j.waiting, j.changed
 		snap := j.snapshotLocked()
 		d.mu.Unlock()
 		switch {
@@ -433,7 +434,7 @@ func (d *Daemon) sendQueueEvents(ctx context.Context, j *job, send func(*api.Eve
 		case status != api.StatusQueued && status != api.StatusRunning:
 			return true
 		}
-		if status == api.StatusQueued && pos != last {
+		if status == api.StatusQueued && waiting && pos != last {
 			if !send(&api.Event{Type: api.EventQueued, Position: pos, Build: snap}) {
 				return false
 			}

@@ -33,6 +33,7 @@ type job struct {
 	b           *api.Build
 	changed     chan struct{} // closed and replaced on every change of b or position
 	position    int           // place in the queue, 1 = next; 0 once running
+	waiting     bool          // queued where the dispatcher found no job or slot free
 	interrupted bool          // the daemon is stopping: record it as interrupted
 	cancelledBy string        // the user who cancelled it, if one did
 	stats       cgroup2.Stats // what the scope's cgroup measured

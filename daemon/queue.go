@@ -119,6 +119,9 @@ const noSlotRetry = time.Second
 func (d *Daemon) startNext() bool {
 	d.mu.Lock()
 	if d.stopping || len(d.queue) == 0 || d.running >= d.cfg.MaxJobs {
+		if !d.stopping {
+			d.queueWaitsLocked()
+		}
 		d.mu.Unlock()
 		return false
 	}
@@ -141,6 +144,9 @@ func (d *Daemon) startNext() bool {
 				d.kick()
 			})
 		}
+		d.mu.Lock()
+		d.queueWaitsLocked()
+		d.mu.Unlock()
 		return false
 	}
 	d.mu.Lock()
@@ -283,6 +289,18 @@ func (d *Daemon) removeQueuedLocked(j *job) {
 		}
 	}
 	d.renumberLocked()
+}
+
+// queueWaitsLocked marks every queued job as waiting (the dispatcher found
+// no job or slot free for the head) and tells its watchers, so that its
+// clients hear of the wait; a build started at once never does.
+func (d *Daemon) queueWaitsLocked() {
+	for _, q := range d.queue {
+		if !q.waiting {
+			q.waiting = true
+			q.notifyLocked()
+		}
+	}
 }
 
 // renumberLocked gives every queued job its place and tells its watchers.

@@ -28,6 +28,9 @@ type fakeRunner struct {
 	free     chan int      // free slot numbers
 	runs     chan *fakeRun // builds as they start running
 	attempts atomic.Int64  // calls of Lease
+	// gate, when set, holds every Lease until a receive from it succeeds
+	// (or hangGuard passes): a dispatcher busy leasing.
+	gate chan struct{}
 }
 
 func newFakeRunner(slots int) *fakeRunner {
@@ -42,6 +45,12 @@ func (f *fakeRunner) Check(*build.Request) (*build.Checked, error) { return &bui
 
 func (f *fakeRunner) Lease(id string) (Lease, error) {
 	f.attempts.Add(1)
+	if f.gate != nil {
+		select {
+		case <-f.gate:
+		case <-time.After(hangGuard):
+		}
+	}
 	select {
 	case s := <-f.free:
 		return &fakeLease{f: f, id: id, slot: s}, nil

@@ -291,3 +291,86 @@ func TestSubmitFollowed(t *testing.T) {
 		t.Errorf("POST %s?follow=true: %s, %s:\n%s\nwant 201, %s, submitted first, finished last", api.PathBuilds, resp.Status, ct, body, api.ContentTypeEvents)
 	}
 }
+
+// TestQueuedOnlyWhenWaiting: a followed build that starts at once is
+// never reported queued (its client would print "waiting for a UID slot"
+// for nothing); one that finds every slot taken is, with its place.
+func TestQueuedOnlyWhenWaiting(t *testing.T) {
+	cfg := config.Defaults()
+	cfg.StateDir = t.TempDir()
+	cfg.StartID, cfg.IDCount, cfg.IDsPerBuild = 0xE4000000, 65536, 65536
+	f := newFakeRunner(1)
+	// The dispatcher takes its time leasing each slot: the first build
+	// stays queued, without waiting for anything, for that long.
+	f.gate = make(chan struct{})
+	d, err := New(Options{Config: &cfg, Scopes: noScopes{}, Runner: f, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	sock := serving(t, d)
+	ctx, cancel := context.WithTimeout(context.Background(), hangGuard)
+	defer cancel()
+	type followed struct {
+		queued []int // positions reported
+		err    error
+	}
+	follow := func() (chan struct{}, chan followed) {
+		queued, done := make(chan struct{}, 8), make(chan followed, 1)
+		go func() {
+			var fo followed
+			_, fo.err = api.NewClient(sock).SubmitFollow(ctx, &api.SubmitRequest{Args: []string{"/bin/true"}}, func(e *api.Event) error {
+				if e.Type == api.EventSubmitted {
+					queued <- struct{}{}
+				}
+				if e.Type == api.EventQueued {
+					fo.queued = append(fo.queued, e.Position)
+					queued <- struct{}{}
+				}
+				return nil
+			})
+			done <- fo
+		}()
+		return queued, done
+	}
+	lease := func() {
+		t.Helper()
+		select {
+		case f.gate <- struct{}{}:
+		case <-time.After(hangGuard):
+			t.Fatal("no slot was leased")
+		}
+	}
+
+	// A build whose slot is free.
+	seen, done := follow()
+	<-seen // submitted
+	// Its stream has long looked at the queue when the lease goes through.
+	time.Sleep(50 * time.Millisecond)
+	lease()
+	nextRun(t, f).end <- api.Outcome{Status: api.StatusSucceeded}
+	if fo := <-done; fo.err != nil || len(fo.queued) != 0 {
+		t.Errorf("build started at once: queued events at %v (%v), want none", fo.queued, fo.err)
+	}
+
+	// A build that finds the one slot taken.
+	_, holderDone := follow()
+	lease()
+	holder := nextRun(t, f)
+	seen, done = follow()
+	<-seen // submitted
+	lease() // finds no slot free
+	select {
+	case <-seen:
+	case <-time.After(hangGuard):
+		t.Fatal("the build that found the slot taken was never reported queued")
+	}
+	holder.end <- api.Outcome{Status: api.StatusSucceeded}
+	lease()
+	nextRun(t, f).end <- api.Outcome{Status: api.StatusSucceeded}
+	if fo := <-done; fo.err != nil || !slices.Equal(fo.queued, []int{1}) {
+		t.Errorf("build that found the slot taken: queued events at %v (%v), want [1]", fo.queued, fo.err)
+	}
+	<-holderDone
+}
+
