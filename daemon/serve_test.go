@@ -358,7 +358,7 @@ func TestQueuedOnlyWhenWaiting(t *testing.T) {
 	lease()
 	holder := nextRun(t, f)
 	seen, done = follow()
-	<-seen // submitted
+	<-seen  // submitted
 	lease() // finds no slot free
 	select {
 	case <-seen:
@@ -373,4 +373,3 @@ func TestQueuedOnlyWhenWaiting(t *testing.T) {
 	}
 	<-holderDone
 }
-
