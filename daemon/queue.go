@@ -198,7 +198,14 @@ func (d *Daemon) run(j *job, lease Lease, snap *api.Build) {
 	d.mu.Unlock()
 	d.kick()
 	if pp := d.prep; pp != nil {
-		pp.builtOne()
+		// The sandbox that replaces the one the build took is started
+		// once the build's final record is stored, not while its client
+		// waits for the final event: starting its init (a vfork of this
+		// process) holds up the thread that would send it.
+		go func() {
+			<-j.done
+			pp.builtOne()
+		}()
 	}
 }
 

@@ -366,3 +366,47 @@ func TestRecover(t *testing.T) {
 		}
 	}
 }
+
+// preparingRunner is a fakeRunner that keeps no prepared sandboxes but
+// reports when it is told a build ended (preparer.builtOne).
+type preparingRunner struct {
+	*fakeRunner
+	built chan struct{}
+}
+
+func (p *preparingRunner) claimPrepared(*build.Checked) (string, bool)     { return "", false }
+func (p *preparingRunner) dropPrepared(string)                             {}
+func (p *preparingRunner) removeStalePrepared() error                      { return nil }
+func (p *preparingRunner) keepPrepared(context.Context, *slog.Logger, int) {}
+func (p *preparingRunner) discardPrepared()                                {}
+func (p *preparingRunner) preparedCount() int                              { return 0 }
+func (p *preparingRunner) builtOne()                                       { p.built <- struct{}{} }
+
+// TestReplacementPreparedAfterFinalRecord: the sandbox that replaces a
+// build's prepared one is started only once the build's final record is
+// stored, off the path of its client's final event.
+func TestReplacementPreparedAfterFinalRecord(t *testing.T) {
+	cfg := config.Defaults()
+	cfg.StateDir = t.TempDir()
+	cfg.StartID, cfg.IDCount, cfg.IDsPerBuild = 0xE4000000, 65536, 65536
+	p := &preparingRunner{fakeRunner: newFakeRunner(1), built: make(chan struct{}, 1)}
+	d, err := New(Options{Config: &cfg, Scopes: noScopes{}, Runner: p, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go d.dispatch(ctx)
+	id := submit(t, d, "replaced")
+	nextRun(t, p.fakeRunner).end <- api.Outcome{Status: api.StatusSucceeded}
+	select {
+	case <-p.built:
+	case <-time.After(hangGuard):
+		t.Fatal("the runner was never told the build ended")
+	}
+	b, err := d.store.Get(id)
+	if err != nil || b.Status != api.StatusSucceeded {
+		t.Errorf("when the replacement was started, the stored record of %s was %+v (%v), want it final", id, b, err)
+	}
+}
