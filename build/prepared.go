@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -43,10 +44,11 @@ func (pr *Prepared) ID() string { return pr.id }
 func (pr *Prepared) Alive() bool { return pr.p.Alive() }
 
 // Preparable reports whether a checked build can run in a prepared
-// sandbox: one without features or scope properties that is not an
-// action (see sandbox.SpawnPrepared).
+// sandbox: one without features that is not an action (see
+// sandbox.SpawnPrepared), whose scope properties are those the prepared
+// scopes were started with (Options.PreparedProperties).
 func (r *Runner) Preparable(c *Checked) bool {
-	return r.canPrepare() == nil && c.features == (sandbox.Features{}) && len(c.req.Properties) == 0 && c.req.Action == nil
+	return r.canPrepare() == nil && c.features == (sandbox.Features{}) && slices.Equal(c.req.Properties, r.opt.PreparedProperties) && c.req.Action == nil
 }
 
 // canPrepare says why this runner cannot prepare sandboxes, if it cannot:

@@ -67,6 +67,11 @@ type Options struct {
 	// KeptRoot holds build directories kept for their owners (keep.go);
 	// "" keeps none.
 	KeptRoot string
+	// PreparedProperties are the scope properties of sandboxes prepared
+	// ahead of demand (Prepare): those of a build that sets none of its
+	// own, the daemon's defaults and caps. Only a build with exactly these
+	// takes one.
+	PreparedProperties []string
 }
 
 // Runner runs builds.

@@ -317,3 +317,38 @@ func TestStalePreparedRemovedOnlyWhenAsked(t *testing.T) {
 		t.Errorf("RemoveStalePrepared removed %s: %v", other, err)
 	}
 }
+
+// TestPreparableProperties: a build takes a prepared sandbox only when its
+// scope properties are exactly those the prepared scopes start with (the
+// daemon's defaults and caps, for a build that sets none).
+func TestPreparableProperties(t *testing.T) {
+	r, _ := newRunner(t)
+	// Properties need a placement (a daemon's); nothing is run here.
+	r.opt.Place = func(context.Context, string, int, *Request) (*Placement, error) {
+		return nil, errors.New("not placed in this test")
+	}
+	r.opt.PreparedProperties = []string{"TasksMax=77"}
+	for _, tc := range []struct {
+		props []string
+		want  bool
+	}{
+		{[]string{"TasksMax=77"}, true},
+		{nil, false},
+		{[]string{"TasksMax=78"}, false},
+		{[]string{"TasksMax=77", "CPUWeight=10"}, false},
+	} {
+		req := shRequest("true")
+		req.Properties = tc.props
+		c, err := r.Check(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := r.Preparable(c); got != tc.want {
+			t.Errorf("Preparable with properties %q (prepared scopes have %q) = %v, want %v", tc.props, r.opt.PreparedProperties, got, tc.want)
+		}
+	}
+	r.opt.PreparedProperties = nil
+	if c, err := r.Check(shRequest("true")); err != nil || !r.Preparable(c) {
+		t.Errorf("a build without properties on a runner whose prepared scopes have none: Preparable false (%v)", err)
+	}
+}

@@ -68,6 +68,9 @@ type Daemon struct {
 	running  int             // protected by mu
 	stopping bool            // protected by mu
 	prepared int             // sandboxes to keep prepared
+	// preparedProps are the scope properties of a build that sets none:
+	// the prepared sandboxes' scopes start with them.
+	preparedProps []string
 	// describers describe a prepared sandbox's scope as its build's, by
 	// build id, until the scope ends. protected by mu
 	describers map[string]func(*build.Request)
@@ -109,9 +112,17 @@ func New(opt Options) (*Daemon, error) {
 		wake: make(chan struct{}, 1), jobs: map[string]*job{}, prepared: opt.Prepared,
 		describers: map[string]func(*build.Request){}, metrics: newMetrics(),
 	}
+	// A build that sets no scope properties of its own gets the defaults
+	// and caps: the prepared sandboxes' scopes start with those, so that
+	// such builds can take one.
+	if d.preparedProps, err = capProperties(nil, cfg.Ops.DefaultProperties, cfg.Ops.MaxProperties); err != nil {
+		d.Close()
+		return nil, fmt.Errorf("default-properties and max-properties: %w", err)
+	}
 	if d.runner = opt.Runner; d.runner == nil {
 		ropt := build.RunnerOptions(cfg)
 		ropt.Pool, ropt.Place, ropt.Unusable = pool, d.place, opt.Unusable
+		ropt.PreparedProperties = d.preparedProps
 		// A build's record is final once its result is known and its
 		// outputs copied; init's exit and the slot's release follow.
 		ropt.BackgroundCleanup, ropt.Released = true, d.kick

@@ -56,7 +56,7 @@ func parseProperties(ss []string) ([]scope.Property, error) {
 func (d *Daemon) place(ctx context.Context, id string, pid int, req *build.Request) (*build.Placement, error) {
 	prepared := req == nil
 	if prepared {
-		req = &build.Request{}
+		req = &build.Request{Properties: d.preparedProps}
 	}
 	props, err := parseProperties(req.Properties)
 	if err != nil {

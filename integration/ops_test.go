@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -270,7 +271,14 @@ func TestDaemonDefaults(t *testing.T) {
 	if r.code != 125 || !strings.Contains(r.stderr, "max-silent-time 1min: longer than this daemon allows (default-max-silent-time = 1s)") {
 		t.Errorf("run --max-silent-time 1m: %d %q", r.code, r.stderr)
 	}
+	// A build that sets no properties takes a sandbox prepared with the
+	// defaults.
+	var waiting []string
+	waitFor(t, "sandboxes prepared with the defaults", func() bool { waiting = preparedScopes(t); return len(waiting) > 0 })
 	id := detached(t, nil, nil, "echo cores=$SDBUILD_BUILD_CORES; sleep 100")
+	if !slices.Contains(waiting, id) {
+		t.Errorf("build %s, with the default properties alone, did not take a prepared sandbox (waiting: %v)", id, waiting)
+	}
 	unit := "sdbuild-" + id + ".scope"
 	waitFor(t, "the build's scope", func() bool { return systemctl(t, "is-active", unit) == "active" })
 	if got := systemctl(t, "show", "-p", "TasksMax", "--value", unit); got != "77" {
