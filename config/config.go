@@ -1,8 +1,9 @@
 // Package config loads and validates sdbuild's configuration.
 //
 // Values come from, in falling precedence, command-line flags, SDBUILD_*
-// environment variables, a TOML file and built-in defaults. viper is used
-// here only to decode the file; every other package receives a typed Config.
+// environment variables, a TOML file (decoded with go-toml, keys matched
+// folded to lower case) and built-in defaults; every other package
+// receives a typed Config.
 package config
 
 import "runtime"

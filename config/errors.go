@@ -12,7 +12,7 @@ var (
 	// key sdbuild does not have (usually a typo).
 	ErrUnknownKey = errors.New("unknown configuration key")
 	// ErrInvalidKey: the file repeats a key, or has keys that differ only
-	// in case (TOML keys are case-sensitive; viper would fold them).
+	// in case (TOML keys are case-sensitive; sdbuild matches them folded).
 	ErrInvalidKey = errors.New("invalid configuration key")
 	// ErrInvalidValue: a value has the wrong type or breaks a rule.
 	ErrInvalidValue = errors.New("invalid configuration value")

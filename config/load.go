@@ -1,7 +1,6 @@
 package config
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -10,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/spf13/pflag"
-	"github.com/spf13/viper"
 )
 
 // Source says where configuration comes from.
@@ -158,28 +156,58 @@ func readFile(path, from string, named bool) (vals map[string]value, errs []erro
 		return nil, nil, fmt.Errorf("config: read %s: %w", what, err)
 	}
 
-	if err := checkKeys(data); err != nil {
+	doc, err := decodeFile(data)
+	if err != nil {
 		return nil, nil, errorf(ErrInvalidKey, "config: parse %s%s: %w", what, errorLine(err), err)
-	}
-	v := viper.New()
-	v.SetConfigType("toml")
-	if err := v.ReadConfig(bytes.NewReader(data)); err != nil {
-		return nil, nil, fmt.Errorf("config: parse %s%s: %w", what, errorLine(err), tomlCause(err))
 	}
 
 	names := keyNames()
 	vals = map[string]value{}
-	allKeys := v.AllKeys()
-	slices.Sort(allKeys)
-	for _, name := range allKeys {
+	flat := map[string]any{}
+	flatten(flat, "", doc)
+	for _, name := range slices.Sorted(maps.Keys(flat)) {
 		if !slices.Contains(names, name) {
 			errs = append(errs, errorf(ErrUnknownKey, "config %s: unknown key %q%s",
 				path, name, suggest(name, names)))
 			continue
 		}
-		vals[name] = value{raw: v.Get(name), from: path}
+		vals[name] = value{raw: flat[name], from: path}
 	}
 	return vals, errs, nil
+}
+
+// flatten puts t's values into flat by dotted path ("runner.x"), tables
+// into their values: an empty table names nothing. Names are folded to
+// lower case, in tables inside lists too, so an unknown key is reported
+// the way sdbuild has always named it; the known ones are all lower case,
+// and decodeFile has refused a key that differs from one only in case.
+func flatten(flat map[string]any, prefix string, t map[string]any) {
+	for k, v := range t {
+		name := prefix + strings.ToLower(k)
+		if sub, ok := v.(map[string]any); ok {
+			flatten(flat, name+".", sub)
+			continue
+		}
+		flat[name] = foldKeys(v)
+	}
+}
+
+// foldKeys returns v with the keys of the tables in it folded to lower
+// case (a list of inline tables, which no key takes, as its error shows it).
+func foldKeys(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		m := make(map[string]any, len(x))
+		for k, e := range x {
+			m[strings.ToLower(k)] = foldKeys(e)
+		}
+		return m
+	case []any:
+		for i, e := range x {
+			x[i] = foldKeys(e)
+		}
+	}
+	return v
 }
 
 // errorLine returns " line N" when the TOML decoder reported a position.
@@ -191,16 +219,6 @@ func errorLine(err error) string {
 		return fmt.Sprintf(" line %d", row)
 	}
 	return ""
-}
-
-// tomlCause drops viper's "While parsing config:" wrapper, which adds
-// nothing to our own prefix.
-func tomlCause(err error) error {
-	var pe viper.ConfigParseError
-	if errors.As(err, &pe) && pe.Unwrap() != nil {
-		return pe.Unwrap()
-	}
-	return err
 }
 
 // flagValue returns the flag named like the key, if it was set on the

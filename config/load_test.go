@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -401,5 +402,48 @@ func TestEnvName(t *testing.T) {
 		if got := envName(in); got != want {
 			t.Errorf("envName(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// The file's keys are matched after folding to lower case and flattening
+// tables to dotted names, so an unknown key is named that way; an empty
+// table names nothing; values keep the decoder's types.
+func TestLoadFileKeys(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		file    string
+		wantErr string // the whole error; %s is the file; "" means none
+		check   func(c *Config) bool
+	}{
+		{name: "unknown key in capitals", file: "Colour = 1\n",
+			wantErr: `config %s: unknown key "colour"`},
+		{name: "unknown keys sorted", file: "zz = 1\n[b]\nC = 2\n[a.X]\ny = 3\n",
+			wantErr: "config %s: unknown key \"a.x.y\"\nconfig %s: unknown key \"b.c\"\nconfig %s: unknown key \"zz\""},
+		{name: "a key's value a table", file: "[max-jobs]\nn = 2\n",
+			wantErr: `config %s: unknown key "max-jobs.n" (did you mean "max-jobs"?)`},
+		{name: "an empty table", file: "max-jobs = 3\n[extra]\n",
+			check: func(c *Config) bool { return c.MaxJobs == 3 }},
+		{name: "a list of tables", file: "allowed-users = [{Name = \"a\"}]\n",
+			wantErr: `config: allowed-users = [map[name:a]] (from %s): not a list of strings`},
+		{name: "values", file: "max-jobs = 3\nstart-id = 65536\nid-count = 131072\nallowed-users = [\"alice\", \"@wheel\"]\n",
+			check: func(c *Config) bool {
+				return c.MaxJobs == 3 && c.StartID == 65536 && c.IDCount == 131072 && slices.Equal(c.AllowedUsers, []string{"alice", "@wheel"})
+			}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			useDefaultFile(t, "/nonexistent/sdbuild.toml")
+			path := writeFile(t, "sdbuild.toml", tt.file)
+			c, err := Load(Source{File: path})
+			if tt.wantErr != "" {
+				want := strings.ReplaceAll(tt.wantErr, "%s", path)
+				if err == nil || err.Error() != want {
+					t.Fatalf("Load(%q) = %v, want error %q", tt.file, err, want)
+				}
+				return
+			}
+			if err != nil || !tt.check(c) {
+				t.Fatalf("Load(%q) = %+v, %v", tt.file, c, err)
+			}
+		})
 	}
 }

@@ -10,18 +10,18 @@ import (
 	"github.com/pelletier/go-toml/v2"
 )
 
-// checkKeys reads a TOML file the way TOML defines it, before viper does:
-// viper folds every key to lower case, so "state-dir" and "STATE-DIR" in
-// one file would both be accepted and the later would silently win. TOML
-// keys are case-sensitive: a duplicate key, two keys that differ only in
-// case, and a key that matches a known one only when folded are errors
-// naming both.
-func checkKeys(data []byte) error {
+// decodeFile decodes a TOML file and checks its keys the way TOML defines
+// them: sdbuild matches keys folded to lower case (flatten), so
+// "state-dir" and "STATE-DIR" in one file would both be accepted and the
+// later would silently win. TOML keys are case-sensitive: a duplicate
+// key, two keys that differ only in case, and a key that matches a known
+// one only when folded are errors naming both.
+func decodeFile(data []byte) (map[string]any, error) {
 	var doc map[string]any
 	if err := toml.Unmarshal(data, &doc); err != nil {
-		return err
+		return nil, err
 	}
-	return checkTable("", doc, keyNames())
+	return doc, checkTable("", doc, keyNames())
 }
 
 // checkTable checks one table's keys; prefix is its dotted path.

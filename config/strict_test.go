@@ -6,8 +6,9 @@ import (
 	"testing"
 )
 
-// TOML keys are case-sensitive; viper folds them, so the file is checked
-// first and every key that viper would merge is an error naming both.
+// TOML keys are case-sensitive; sdbuild matches them folded, so the file
+// is checked first and every key folding would merge is an error naming
+// both.
 func TestLoadKeysCaseSensitive(t *testing.T) {
 	for _, tt := range []struct {
 		name string
