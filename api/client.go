@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -17,7 +16,6 @@ import (
 // Client talks to sdbuildd over its Unix socket.
 type Client struct {
 	socket string
-	hc     *http.Client
 	// Hint is what an unreachable daemon's error tells the user to do.
 	Hint string
 	// OnVersion, when set, is called with the daemon's version
@@ -33,14 +31,7 @@ const (
 
 // NewClient returns a client for the daemon listening on socket.
 func NewClient(socket string) *Client {
-	tr := &http.Transport{
-		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-			var d net.Dialer
-			return d.DialContext(ctx, "unix", socket)
-		},
-		DisableCompression: true,
-	}
-	return &Client{socket: socket, hc: &http.Client{Transport: tr}, Hint: SystemHint}
+	return &Client{socket: socket, Hint: SystemHint}
 }
 
 // ErrNoDaemon wraps a failure to reach the daemon's socket.
@@ -62,7 +53,7 @@ func (c *Client) do(ctx context.Context, method, path string, in any) (*http.Res
 	if in != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	resp, err := c.hc.Do(req)
+	resp, err := c.roundTrip(req)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()

@@ -139,7 +139,7 @@ func (c *Client) Enter(ctx context.Context, id string, r *EnterRequest) (io.Read
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Connection", "Upgrade")
 	req.Header.Set("Upgrade", EnterProtocol)
-	resp, err := c.hc.Do(req)
+	resp, err := c.roundTrip(req)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
