@@ -2,13 +2,11 @@ package api
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"net/url"
 	"strings"
 )
@@ -37,23 +35,17 @@ func NewClient(socket string) *Client {
 // ErrNoDaemon wraps a failure to reach the daemon's socket.
 var ErrNoDaemon = errors.New("sdbuild daemon not reachable")
 
-func (c *Client) do(ctx context.Context, method, path string, in any) (*http.Response, error) {
-	var body io.Reader
+func (c *Client) do(ctx context.Context, method, path string, in any) (*response, error) {
+	req := &request{method: method, path: path}
 	if in != nil {
 		b, err := json.Marshal(in)
 		if err != nil {
 			return nil, err
 		}
-		body = bytes.NewReader(b)
+		req.body = b
+		req.header = []string{"Content-Type: application/json"}
 	}
-	req, err := http.NewRequestWithContext(ctx, method, "http://sdbuild"+path, body)
-	if err != nil {
-		return nil, err
-	}
-	if in != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := c.roundTrip(req)
+	resp, err := c.roundTrip(ctx, req)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
@@ -91,19 +83,19 @@ func buildPath(pattern, id string) string {
 // Submit queues a build and returns it as recorded.
 func (c *Client) Submit(ctx context.Context, r *SubmitRequest) (*Build, error) {
 	var b Build
-	return &b, c.getJSON(ctx, http.MethodPost, PathBuilds, r, &b)
+	return &b, c.getJSON(ctx, "POST", PathBuilds, r, &b)
 }
 
 // Get returns one build.
 func (c *Client) Get(ctx context.Context, id string) (*Build, error) {
 	var b Build
-	return &b, c.getJSON(ctx, http.MethodGet, buildPath(PathBuild, id), nil, &b)
+	return &b, c.getJSON(ctx, "GET", buildPath(PathBuild, id), nil, &b)
 }
 
 // Cancel cancels a queued or running build.
 func (c *Client) Cancel(ctx context.Context, id string) (*Build, error) {
 	var b Build
-	return &b, c.getJSON(ctx, http.MethodPost, buildPath(PathCancel, id), nil, &b)
+	return &b, c.getJSON(ctx, "POST", buildPath(PathCancel, id), nil, &b)
 }
 
 // ListOptions filter List.
@@ -134,13 +126,13 @@ func (c *Client) List(ctx context.Context, o ListOptions) ([]Build, error) {
 		q.Set("before", o.Before)
 	}
 	var bs []Build
-	return bs, c.getJSON(ctx, http.MethodGet, PathBuilds+"?"+q.Encode(), nil, &bs)
+	return bs, c.getJSON(ctx, "GET", PathBuilds+"?"+q.Encode(), nil, &bs)
 }
 
 // Status returns the daemon's status.
 func (c *Client) Status(ctx context.Context) (*DaemonStatus, error) {
 	var s DaemonStatus
-	return &s, c.getJSON(ctx, http.MethodGet, PathStatus, nil, &s)
+	return &s, c.getJSON(ctx, "GET", PathStatus, nil, &s)
 }
 
 // Log returns a build's log; with follow it streams until the build ends.
@@ -149,7 +141,7 @@ func (c *Client) Log(ctx context.Context, id string, follow bool) (io.ReadCloser
 	if follow {
 		p += "?follow=true"
 	}
-	resp, err := c.do(ctx, http.MethodGet, p, nil)
+	resp, err := c.do(ctx, "GET", p, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -159,7 +151,7 @@ func (c *Client) Log(ctx context.Context, id string, follow bool) (io.ReadCloser
 // Events streams a build's events to fn until the build finishes (the
 // last event is EventFinished) or ctx ends.
 func (c *Client) Events(ctx context.Context, id string, fn func(*Event) error) error {
-	resp, err := c.do(ctx, http.MethodGet, buildPath(PathEvents, id), nil)
+	resp, err := c.do(ctx, "GET", buildPath(PathEvents, id), nil)
 	if err != nil {
 		return err
 	}
@@ -173,7 +165,7 @@ func (c *Client) Events(ctx context.Context, id string, fn func(*Event) error) e
 // A daemon that answers the submission alone (one from before followed
 // submissions) is followed with Events.
 func (c *Client) SubmitFollow(ctx context.Context, r *SubmitRequest, fn func(*Event) error) (*Build, error) {
-	resp, err := c.do(ctx, http.MethodPost, PathBuilds+"?follow=true", r)
+	resp, err := c.do(ctx, "POST", PathBuilds+"?follow=true", r)
 	if err != nil {
 		return nil, err
 	}
@@ -238,7 +230,7 @@ func (c *Client) unreachable(err error) error {
 	return fmt.Errorf("%w at %s (%s): %w", ErrNoDaemon, c.socket, c.Hint, err)
 }
 
-func (c *Client) sawVersion(resp *http.Response) {
+func (c *Client) sawVersion(resp *response) {
 	if v := resp.Header.Get(HeaderVersion); v != "" && c.OnVersion != nil {
 		c.OnVersion(v)
 	}

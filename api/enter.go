@@ -1,14 +1,12 @@
 package api
 
 import (
-	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 )
 
 // PathEnter runs a command in a running build's namespaces (POST): the
@@ -132,14 +130,9 @@ func (c *Client) Enter(ctx context.Context, id string, r *EnterRequest) (io.Read
 		return nil, err
 	}
 	path := buildPath(PathEnter, id)
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://sdbuild"+path, bytes.NewReader(body))
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Connection", "Upgrade")
-	req.Header.Set("Upgrade", EnterProtocol)
-	resp, err := c.roundTrip(req)
+	req := &request{method: "POST", path: path, body: body,
+		header: []string{"Connection: Upgrade", "Content-Type: application/json", "Upgrade: " + EnterProtocol}}
+	resp, err := c.roundTrip(ctx, req)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
@@ -147,8 +140,8 @@ func (c *Client) Enter(ctx context.Context, id string, r *EnterRequest) (io.Read
 		return nil, c.unreachable(err)
 	}
 	c.sawVersion(resp)
-	if resp.StatusCode == http.StatusSwitchingProtocols {
-		// net/http hands over the connection itself as the body of a 101.
+	if resp.StatusCode == statusSwitchingProtocols {
+		// roundTrip hands over the connection itself as the body of a 101.
 		if rwc, ok := resp.Body.(io.ReadWriteCloser); ok {
 			return rwc, nil
 		}

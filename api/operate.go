@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net/http"
 )
 
 // Paths of the operations API.
@@ -47,18 +46,18 @@ type RerunRequest struct {
 // GC asks the daemon to collect now.
 func (c *Client) GC(ctx context.Context, r *GCRequest) (*GCReport, error) {
 	var rep GCReport
-	return &rep, c.getJSON(ctx, http.MethodPost, PathGC, r, &rep)
+	return &rep, c.getJSON(ctx, "POST", PathGC, r, &rep)
 }
 
 // Rerun queues build id's request again, as the caller.
 func (c *Client) Rerun(ctx context.Context, id string, r *RerunRequest) (*Build, error) {
 	var b Build
-	return &b, c.getJSON(ctx, http.MethodPost, buildPath(PathRerun, id), r, &b)
+	return &b, c.getJSON(ctx, "POST", buildPath(PathRerun, id), r, &b)
 }
 
 // Metrics returns the daemon's metrics in Prometheus text format.
 func (c *Client) Metrics(ctx context.Context) (string, error) {
-	resp, err := c.do(ctx, http.MethodGet, PathMetrics, nil)
+	resp, err := c.do(ctx, "GET", PathMetrics, nil)
 	if err != nil {
 		return "", err
 	}

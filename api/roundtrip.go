@@ -3,34 +3,58 @@ package api
 import (
 	"bufio"
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"net"
-	"net/http"
+	"net/textproto"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 )
 
+// request is one HTTP/1.1 request to the daemon.
+type request struct {
+	method string // "GET", "POST"
+	path   string // with its query, escaped
+	header []string
+	body   []byte // nil: none
+}
+
+// response is the daemon's answer: its status line, its header, and a
+// Body that reads the rest and closes the connection.
+type response struct {
+	Status     string // "404 Not Found"
+	StatusCode int
+	Header     textproto.MIMEHeader
+	Body       io.ReadCloser
+}
+
+// statusSwitchingProtocols answers an accepted enter request.
+const statusSwitchingProtocols = 101
+
 // roundTrip sends req over a new connection to the daemon's socket and
-// reads the response's head; the response's Body reads the rest and
-// closes the connection. A client makes one request or a few per process,
-// so an http.Transport's connection pool buys nothing, and it costs: its
-// read and write goroutines wake threads for every event of a followed
-// build, and linking it links TLS and HTTP/2, whose size and package
-// initialisation every start of sdbuild paid for.
+// reads the response's head; its Body reads the rest and closes the
+// connection. A client makes one request or a few per process, so a
+// connection pool buys nothing; and every start of sdbuild paid for what
+// net/http links (TLS, x509, HTTP/2, and their package initialisation),
+// and a Transport's goroutines woke threads for every event of a followed
+// build. What the daemon answers is Go's net/http server's HTTP/1.1: a
+// body of Content-Length bytes, chunked, or up to the connection's end.
 //
-// Errors read as http.Client's: a failure to connect, send or read the
-// head is a *url.Error naming the method and URL; once ctx is done, the
-// body's reads fail with ctx's error. A 101 Switching Protocols response's
-// Body is the connection itself, an io.ReadWriteCloser, as http.Transport
-// hands it over, and ctx no longer ends it.
-func (c *Client) roundTrip(req *http.Request) (*http.Response, error) {
-	ctx := req.Context()
+// Errors read as http.Client's did: a failure to connect, send or read
+// the head is a *url.Error naming the method and URL; once ctx is done,
+// the body's reads fail with ctx's error. A 101 Switching Protocols
+// response's Body is the connection itself, an io.ReadWriteCloser, and
+// ctx no longer ends it.
+func (c *Client) roundTrip(ctx context.Context, req *request) (*response, error) {
 	urlErr := func(err error) error {
 		if ctx.Err() != nil {
 			err = ctx.Err()
 		}
-		return &url.Error{Op: req.Method[:1] + strings.ToLower(req.Method[1:]), URL: req.URL.String(), Err: err}
+		op := req.method[:1] + strings.ToLower(req.method[1:])
+		return &url.Error{Op: op, URL: "http://sdbuild" + req.path, Err: err}
 	}
 	var d net.Dialer
 	conn, err := d.DialContext(ctx, "unix", c.socket)
@@ -44,9 +68,16 @@ func (c *Client) roundTrip(req *http.Request) (*http.Response, error) {
 	// MaxRequestBytes before reading it to the end. Buffered, so the
 	// writer never waits for a reader that has gone.
 	wrote := make(chan error, 1)
-	go func() { wrote <- req.Write(conn) }()
+	go func() {
+		_, err := conn.Write(req.bytes())
+		wrote <- err
+	}()
 	br := bufio.NewReader(conn)
-	resp, err := http.ReadResponse(br, req)
+	resp, err := readResponse(br)
+	// An interim answer (100 Continue) comes before the real one.
+	for err == nil && resp.StatusCode < 200 && resp.StatusCode != statusSwitchingProtocols {
+		resp, err = readResponse(br)
+	}
 	if err != nil {
 		stop()
 		conn.Close()
@@ -56,7 +87,7 @@ func (c *Client) roundTrip(req *http.Request) (*http.Response, error) {
 		}
 		return nil, urlErr(err)
 	}
-	if resp.StatusCode == http.StatusSwitchingProtocols {
+	if resp.StatusCode == statusSwitchingProtocols {
 		stop()
 		// The connection is the caller's now: no write of ours may
 		// interleave with its frames.
@@ -67,13 +98,107 @@ func (c *Client) roundTrip(req *http.Request) (*http.Response, error) {
 		resp.Body = &switched{Reader: br, Conn: conn}
 		return resp, nil
 	}
-	resp.Body = &connBody{body: resp.Body, conn: conn, ctx: ctx, stop: stop}
+	resp.Body = &connBody{body: bodyReader(br, resp), conn: conn, ctx: ctx, stop: stop}
 	return resp, nil
 }
 
+// bytes is the request as it goes on the wire; its header lines are those
+// Go's http.Client sent.
+func (r *request) bytes() []byte {
+	b := make([]byte, 0, 256+len(r.body))
+	b = fmt.Appendf(b, "%s %s HTTP/1.1\r\nHost: sdbuild\r\nUser-Agent: Go-http-client/1.1\r\n", r.method, r.path)
+	if r.body != nil || r.method == "POST" {
+		b = fmt.Appendf(b, "Content-Length: %d\r\n", len(r.body))
+	}
+	for _, h := range r.header {
+		b = append(b, h...)
+		b = append(b, "\r\n"...)
+	}
+	b = append(b, "\r\n"...)
+	return append(b, r.body...)
+}
+
+// errMalformed is a response that is not HTTP/1.x.
+var errMalformed = errors.New("malformed HTTP response")
+
+// readResponse reads a response's status line and header.
+func readResponse(br *bufio.Reader) (*response, error) {
+	tp := textproto.NewReader(br)
+	line, err := tp.ReadLine()
+	if err != nil {
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		return nil, err
+	}
+	proto, status, ok := strings.Cut(line, " ")
+	if !ok || !strings.HasPrefix(proto, "HTTP/1.") {
+		return nil, fmt.Errorf("%w %q", errMalformed, line)
+	}
+	code, _, _ := strings.Cut(status, " ")
+	n, err := strconv.Atoi(code)
+	if err != nil || len(code) != 3 || n < 100 {
+		return nil, fmt.Errorf("malformed HTTP status code %q", code)
+	}
+	h, err := tp.ReadMIMEHeader()
+	if err != nil {
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		return nil, err
+	}
+	return &response{Status: strings.TrimLeft(status, " "), StatusCode: n, Header: h}, nil
+}
+
+// bodyReader reads resp's body from br, framed as RFC 9112 section 6.3
+// says.
+func bodyReader(br *bufio.Reader, resp *response) io.Reader {
+	switch {
+	case resp.StatusCode == 204, resp.StatusCode == 304:
+		return strings.NewReader("")
+	case resp.Header.Get("Transfer-Encoding") != "":
+		if strings.EqualFold(resp.Header.Get("Transfer-Encoding"), "chunked") {
+			return &chunked{r: br}
+		}
+		return br
+	case resp.Header.Get("Content-Length") != "":
+		n, err := strconv.ParseInt(strings.TrimSpace(resp.Header.Get("Content-Length")), 10, 64)
+		if err != nil || n < 0 {
+			return &errReader{fmt.Errorf("bad Content-Length %q", resp.Header.Get("Content-Length"))}
+		}
+		return &exactly{r: br, n: n}
+	}
+	return br
+}
+
+// exactly reads n bytes; a stream that ends first is cut short.
+type exactly struct {
+	r io.Reader
+	n int64
+}
+
+func (e *exactly) Read(p []byte) (int, error) {
+	if e.n <= 0 {
+		return 0, io.EOF
+	}
+	if int64(len(p)) > e.n {
+		p = p[:e.n]
+	}
+	n, err := e.r.Read(p)
+	e.n -= int64(n)
+	if err == io.EOF && e.n > 0 {
+		err = io.ErrUnexpectedEOF
+	}
+	return n, err
+}
+
+type errReader struct{ err error }
+
+func (e *errReader) Read([]byte) (int, error) { return 0, e.err }
+
 // connBody is a response's body on a connection of its own.
 type connBody struct {
-	body io.ReadCloser
+	body io.Reader
 	conn net.Conn
 	ctx  context.Context
 	stop func() bool

@@ -6,8 +6,12 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"net"
 	"net/http"
+	"net/textproto"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -44,24 +48,20 @@ func TestRequestRefusedEarly(t *testing.T) {
 	}
 }
 
-// A followed build's stream ends with ctx, with ctx's error.
+// A followed build's events are read as they come, and the stream ends
+// with ctx, with ctx's error.
 func TestFollowEndsWithContext(t *testing.T) {
-	started := make(chan struct{})
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET "+PathEvents, func(w http.ResponseWriter, r *http.Request) {
 		writeEvents(w, http.StatusOK, &Event{Type: EventStarted, Build: &Build{ID: "0123456789ab"}})
 		w.(http.Flusher).Flush()
-		close(started)
 		<-r.Context().Done()
 	})
 	c := serve(t, mux)
 	ctx, cancel := context.WithCancel(context.Background())
-	go func() {
-		<-started
-		cancel()
-	}()
 	done := make(chan error, 1)
-	go func() { done <- c.Events(ctx, "0123456789ab", func(*Event) error { return nil }) }()
+	// The event is read while the stream goes on, and ends it.
+	go func() { done <- c.Events(ctx, "0123456789ab", func(*Event) error { cancel(); return nil }) }()
 	select {
 	case err := <-done:
 		if !errors.Is(err, context.Canceled) {
@@ -113,5 +113,91 @@ func TestEnterSwitches(t *testing.T) {
 	}
 	if typ, p, err := ReadFrame(br); err != nil || typ != FrameExit {
 		t.Fatalf("last frame = %c, %q, %v; want the exit", typ, p, err)
+	}
+}
+
+// The request carries what http.Client sent: the daemon reads its
+// method, path, query, type and body.
+func TestRequestOnTheWire(t *testing.T) {
+	var got []string
+	mux := http.NewServeMux()
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		got = append(got, strings.Join([]string{r.Method, r.URL.String(), r.Host, r.UserAgent(),
+			r.Header.Get("Content-Type"), strconv.FormatInt(r.ContentLength, 10), string(b)}, " | "))
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"id":"0123456789ab"}`)
+	})
+	c := serve(t, mux)
+	ctx := context.Background()
+	c.Submit(ctx, &SubmitRequest{Args: []string{"/bin/true"}})
+	c.Cancel(ctx, "0123456789ab")
+	c.List(ctx, ListOptions{Name: "a b", Status: []Status{StatusRunning}})
+	want := []string{
+		`POST | /v1/builds | sdbuild | Go-http-client/1.1 | application/json | 22 | {"args":["/bin/true"]}`,
+		`POST | /v1/builds/0123456789ab/cancel | sdbuild | Go-http-client/1.1 |  | 0 | `,
+		`GET | /v1/builds?name=a+b&status=running | sdbuild | Go-http-client/1.1 |  | 0 | `,
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("requests:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// Bodies framed by Content-Length, chunked, or by the connection's end,
+// and headers as the daemon's server writes them.
+func TestResponseFraming(t *testing.T) {
+	for _, tt := range []struct {
+		name, reply string
+		body        string // "" with err
+		err         string
+	}{
+		{name: "content length", reply: "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello", body: "hello"},
+		{name: "cut short", reply: "HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nhello", err: "unexpected EOF"},
+		{name: "chunked", reply: "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n5;x=y\r\nhello\r\n1\r\n!\r\n0\r\nT: v\r\n\r\n", body: "hello!"},
+		{name: "chunked cut short", reply: "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel", err: "unexpected EOF"},
+		{name: "chunk longer than its size", reply: "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhello\r\n0\r\n\r\n", err: "malformed chunked encoding"},
+		{name: "bad chunk size", reply: "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", err: "invalid byte in chunk length"},
+		{name: "to the end", reply: "HTTP/1.1 200 OK\r\n\r\nhello", body: "hello"},
+		{name: "no content", reply: "HTTP/1.1 204 No Content\r\n\r\n", body: ""},
+		{name: "continue first", reply: "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", body: "ok"},
+		{name: "not HTTP", reply: "SSH-2.0-OpenSSH\r\n\r\n", err: "malformed HTTP response"},
+		{name: "bad status", reply: "HTTP/1.1 2x0 OK\r\n\r\n", err: "malformed HTTP status code"},
+		{name: "nothing", reply: "", err: "unexpected EOF"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			sock := filepath.Join(t.TempDir(), "sock")
+			l, err := net.Listen("unix", sock)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer l.Close()
+			go func() {
+				conn, err := l.Accept()
+				if err != nil {
+					return
+				}
+				defer conn.Close()
+				// The request's head, then the reply.
+				tp := textproto.NewReader(bufio.NewReader(conn))
+				tp.ReadLine()
+				tp.ReadMIMEHeader()
+				io.WriteString(conn, tt.reply)
+			}()
+			resp, err := NewClient(sock).do(context.Background(), "GET", PathStatus, nil)
+			var body []byte
+			if err == nil {
+				body, err = io.ReadAll(resp.Body)
+				resp.Body.Close()
+			}
+			if tt.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.err) {
+					t.Fatalf("body %q, error %v; want an error saying %q", body, err, tt.err)
+				}
+				return
+			}
+			if err != nil || string(body) != tt.body {
+				t.Fatalf("body %q, error %v; want %q", body, err, tt.body)
+			}
+		})
 	}
 }
