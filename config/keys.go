@@ -119,7 +119,13 @@ func addKeyFlags(fs *pflag.FlagSet, want func(name string) bool) {
 		case *int:
 			fs.Int(k.name, *p, usage)
 		case *[]string:
-			fs.StringSlice(k.name, *p, usage+", comma-separated")
+			fs.Var(&listValue{value: *p}, k.name, usage+", comma-separated")
+			if len(*p) == 0 {
+				// Help shows no default for an empty list, as for
+				// pflag's own list flags, whose zero value is "[]";
+				// for any other Value it is "" (doc/man shows "[]").
+				fs.Lookup(k.name).DefValue = ""
+			}
 		default:
 			panic(fmt.Sprintf("config key %s: unsupported field type %T", k.name, p))
 		}

@@ -36,6 +36,7 @@ func Write(root *cobra.Command, dir string, h Header) ([]string, error) {
 	// it is a command users run, so it gets its page too.
 	root.InitDefaultCompletionCmd()
 	machineDefaults(root)
+	emptyLists(root)
 	date := h.Date.UTC()
 	// Without a Title, cobra/doc titles each page after its command.
 	hdr := &doc.GenManHeader{
@@ -83,6 +84,23 @@ func Commands(root *cobra.Command) []*cobra.Command {
 // PageName is the page of c without its section: "sdbuild-run" for
 // sdbuild run, as cobra/doc names it.
 func PageName(c *cobra.Command) string { return strings.ReplaceAll(c.CommandPath(), " ", "-") }
+
+// emptyLists shows the default of a configuration key's empty list as
+// "[]", as pages show pflag's own list flags' ("[]" is their zero value);
+// config leaves it empty, so that help, which shows no zero default, shows
+// none (config.listValue).
+func emptyLists(c *cobra.Command) {
+	for _, fs := range []*pflag.FlagSet{c.Flags(), c.PersistentFlags()} {
+		fs.VisitAll(func(f *pflag.Flag) {
+			if _, ok := f.Value.(pflag.SliceValue); ok && f.DefValue == "" {
+				f.DefValue = "[]"
+			}
+		})
+	}
+	for _, sub := range c.Commands() {
+		emptyLists(sub)
+	}
+}
 
 // machineDefaults shows the defaults that depend on the machine (byMachine)
 // as what they are, "the number of CPUs", not as the generating machine's
