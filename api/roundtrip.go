@@ -88,10 +88,14 @@ func (c *Client) roundTrip(ctx context.Context, req *request) (*response, error)
 		return nil, urlErr(err)
 	}
 	if resp.StatusCode == statusSwitchingProtocols {
-		stop()
 		// The connection is the caller's now: no write of ours may
-		// interleave with its frames.
-		if err := <-wrote; err != nil {
+		// interleave with its frames. The daemon has read the request
+		// before it switched, and ctx still ends the wait.
+		err := <-wrote
+		if !stop() {
+			err = ctx.Err() // ctx ended: the connection is closed
+		}
+		if err != nil {
 			conn.Close()
 			return nil, urlErr(err)
 		}
