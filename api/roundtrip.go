@@ -41,7 +41,8 @@ const statusSwitchingProtocols = 101
 // net/http links (TLS, x509, HTTP/2, and their package initialisation),
 // and a Transport's goroutines woke threads for every event of a followed
 // build. What the daemon answers is Go's net/http server's HTTP/1.1: a
-// body of Content-Length bytes, chunked, or up to the connection's end.
+// body of Content-Length bytes, chunked, or up to the connection's end;
+// redirects are followed as http.Client followed them (redirect).
 //
 // Errors read as http.Client's did: a failure to connect, send or read
 // the head is a *url.Error naming the method and URL; once ctx is done,
@@ -49,11 +50,69 @@ const statusSwitchingProtocols = 101
 // response's Body is the connection itself, an io.ReadWriteCloser, and
 // ctx no longer ends it.
 func (c *Client) roundTrip(ctx context.Context, req *request) (*response, error) {
+	op := req.method[:1] + strings.ToLower(req.method[1:])
+	first, body := req, req.body
+	for sent := 1; ; sent++ {
+		resp, err := c.roundTripOnce(ctx, op, req)
+		if err != nil {
+			return nil, err
+		}
+		method, keepBody, ok := redirect(req.method, resp.StatusCode)
+		loc := resp.Header.Get("Location")
+		if !ok || loc == "" {
+			return resp, nil
+		}
+		resp.Body.Close()
+		last, err := url.Parse("http://sdbuild" + req.path)
+		if err != nil {
+			return nil, &url.Error{Op: op, URL: "http://sdbuild" + req.path, Err: err}
+		}
+		u, err := last.Parse(loc)
+		if err != nil {
+			return nil, &url.Error{Op: op, URL: last.String(), Err: fmt.Errorf("failed to parse Location header %q: %v", loc, err)}
+		}
+		if sent == 10 {
+			return nil, &url.Error{Op: op, URL: loc, Err: errors.New("stopped after 10 redirects")}
+		}
+		if !keepBody {
+			body = nil // once dropped, never sent again
+		}
+		req = &request{method: method, path: u.RequestURI(), body: body}
+		for _, h := range first.header {
+			if body == nil && strings.HasPrefix(h, "Content-Type:") {
+				continue
+			}
+			req.header = append(req.header, h)
+		}
+		req.header = append(req.header, "Referer: "+last.String())
+	}
+}
+
+// redirect says whether and how a request follows a response of status
+// code, as http.Client followed it: the daemon's ServeMux redirects a
+// path it cleans, as that of a build id "." or "..". 301, 302 and 303
+// turn any method but GET into GET without the body; 307 and 308 send the
+// request again. Location may name any host: there is one socket.
+func redirect(method string, code int) (next string, keepBody, ok bool) {
+	switch code {
+	case 301, 302, 303:
+		if method != "GET" && method != "HEAD" {
+			method = "GET"
+		}
+		return method, false, true
+	case 307, 308:
+		return method, true, true
+	}
+	return "", false, false
+}
+
+// roundTripOnce is one request and its response; op names the first
+// request's method in errors.
+func (c *Client) roundTripOnce(ctx context.Context, op string, req *request) (*response, error) {
 	urlErr := func(err error) error {
 		if ctx.Err() != nil {
 			err = ctx.Err()
 		}
-		op := req.method[:1] + strings.ToLower(req.method[1:])
 		return &url.Error{Op: op, URL: "http://sdbuild" + req.path, Err: err}
 	}
 	var d net.Dialer
@@ -130,9 +189,8 @@ func readResponse(br *bufio.Reader) (*response, error) {
 	tp := textproto.NewReader(br)
 	line, err := tp.ReadLine()
 	if err != nil {
-		if err == io.EOF {
-			err = io.ErrUnexpectedEOF
-		}
+		// io.EOF: the daemon closed the connection without a word,
+		// which http.Transport reported as EOF too.
 		return nil, err
 	}
 	proto, status, ok := strings.Cut(line, " ")

@@ -162,7 +162,7 @@ func TestResponseFraming(t *testing.T) {
 		{name: "continue first", reply: "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", body: "ok"},
 		{name: "not HTTP", reply: "SSH-2.0-OpenSSH\r\n\r\n", err: "malformed HTTP response"},
 		{name: "bad status", reply: "HTTP/1.1 2x0 OK\r\n\r\n", err: "malformed HTTP status code"},
-		{name: "nothing", reply: "", err: "unexpected EOF"},
+		{name: "nothing", reply: "", err: `/v1/status": EOF`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			sock := filepath.Join(t.TempDir(), "sock")
@@ -199,5 +199,40 @@ func TestResponseFraming(t *testing.T) {
 				t.Fatalf("body %q, error %v; want %q", body, err, tt.body)
 			}
 		})
+	}
+}
+
+// The daemon's ServeMux redirects a path it cleans, as a build id "." or
+// ".." makes: the client follows, as http.Client did, and its errors say
+// where the request ended.
+func TestRedirects(t *testing.T) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET "+PathBuilds, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, "[]")
+	})
+	mux.HandleFunc("GET "+PathBuild, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"id":"0123456789ab"}`)
+	})
+	mux.HandleFunc("GET /loop", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/loop", http.StatusFound)
+	})
+	c := serve(t, mux)
+	ctx := context.Background()
+	for _, tt := range []struct {
+		name string
+		call func() error
+		err  string
+	}{
+		{"GET of .", func() error { _, err := c.Get(ctx, "."); return err },
+			"GET /v1/builds/.: decode response: json: cannot unmarshal array into Go value of type api.Build"},
+		{"GET of ..", func() error { _, err := c.Get(ctx, ".."); return err }, "GET /v1/builds/..: 404 Not Found"},
+		{"POST of .", func() error { _, err := c.Cancel(ctx, "."); return err }, "POST /v1/builds/./cancel: 405 Method Not Allowed"},
+		{"a loop", func() error { _, err := c.do(ctx, "GET", "/loop", nil); return err }, `: Get "/loop": stopped after 10 redirects`},
+	} {
+		if err := tt.call(); err == nil || !strings.HasSuffix(err.Error(), tt.err) {
+			t.Errorf("%s: %v, want an error ending %q", tt.name, err, tt.err)
+		}
 	}
 }
