@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/spf13/pflag"
+
+	"github.com/sdbuild/sdbuild/internal/listflag"
 )
 
 // envPrefix starts every environment variable sdbuild reads.
@@ -119,13 +121,7 @@ func addKeyFlags(fs *pflag.FlagSet, want func(name string) bool) {
 		case *int:
 			fs.Int(k.name, *p, usage)
 		case *[]string:
-			fs.Var(&listValue{value: *p}, k.name, usage+", comma-separated")
-			if len(*p) == 0 {
-				// Help shows no default for an empty list, as for
-				// pflag's own list flags, whose zero value is "[]";
-				// for any other Value it is "" (doc/man shows "[]").
-				fs.Lookup(k.name).DefValue = ""
-			}
+			listflag.Var(fs, listflag.NewSlice(p), k.name, "", usage+", comma-separated")
 		default:
 			panic(fmt.Sprintf("config key %s: unsupported field type %T", k.name, p))
 		}

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sdbuild/sdbuild/api"
+	"github.com/sdbuild/sdbuild/internal/listflag"
 )
 
 func newListCommand() *cobra.Command {
@@ -49,7 +50,7 @@ func newListCommand() *cobra.Command {
 	fl := cmd.Flags()
 	// Not --user: that global flag picks the user's own daemon.
 	fl.StringVar(&o.User, "owner", "", "builds of this user (name or uid; others' need trusted-users)")
-	fl.StringArrayVar(&status, "status", nil, "only builds in this `STATUS`: "+statusList()+" (repeatable)")
+	listflag.Var(fl, listflag.NewArray(&status), "status", "", "only builds in this `STATUS`: "+statusList()+" (repeatable)")
 	fl.StringVar(&o.Name, "name", "", "only builds whose name contains this")
 	fl.IntVar(&o.Limit, "limit", 50, "at most this many builds (-1: all)")
 	fl.StringVar(&o.Before, "before", "", "builds created before this build `ID` (paging)")

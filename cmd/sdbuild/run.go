@@ -18,6 +18,7 @@ import (
 	"github.com/sdbuild/sdbuild/api"
 	"github.com/sdbuild/sdbuild/build"
 	"github.com/sdbuild/sdbuild/config"
+	"github.com/sdbuild/sdbuild/internal/listflag"
 	"github.com/sdbuild/sdbuild/outputs"
 	"github.com/sdbuild/sdbuild/slots"
 )
@@ -82,17 +83,17 @@ sdbuild doctor --help).`,
 	// Flags stop at CMD: its own flags are not sdbuild's.
 	fl.SetInterspersed(false)
 	fl.BoolVar(&f.local, "local", false, "run the build in this process instead of the daemon (without root: on your own ids, as your daemon would)")
-	fl.StringArrayVarP(&f.inputs, "input", "i", nil, "read-only input `HOST[:SANDBOX]`; a relative HOST is from the current directory (repeatable)")
+	listflag.Var(fl, listflag.NewArray(&f.inputs), "input", "i", "read-only input `HOST[:SANDBOX]`; a relative HOST is from the current directory (repeatable)")
 	fl.StringVarP(&f.output, "output", "o", "", "create `DIR` with the build's $out when it succeeds (must not exist)")
-	fl.StringArrayVar(&f.features, "feature", nil, "enable a `FEATURE`: uid-range, systemd-cgroup, network, kvm, tun (repeatable)")
-	fl.StringArrayVarP(&f.env, "env", "e", nil, "set `NAME=VALUE` in the build's environment; NAME alone passes this process's value (repeatable)")
-	fl.StringArrayVar(&f.envFiles, "env-file", nil, "read NAME=VALUE lines from `FILE` (# comments; NAME alone passes this process's value; repeatable)")
+	listflag.Var(fl, listflag.NewArray(&f.features), "feature", "", "enable a `FEATURE`: uid-range, systemd-cgroup, network, kvm, tun (repeatable)")
+	listflag.Var(fl, listflag.NewArray(&f.env), "env", "e", "set `NAME=VALUE` in the build's environment; NAME alone passes this process's value (repeatable)")
+	listflag.Var(fl, listflag.NewArray(&f.envFiles), "env-file", "", "read NAME=VALUE lines from `FILE` (# comments; NAME alone passes this process's value; repeatable)")
 	fl.Var(timespanFlag(&f.timeout), "timeout", "kill the build after this `SPAN` (90, 90s, 5min, 1h 30s; a bare number is seconds)")
 	fl.Var(timespanFlag(&f.maxSilentTime), "max-silent-time", "kill the build after this `SPAN` without output")
 	fl.StringVar(&f.name, "name", "", "a name for the build, shown in listings")
 	fl.BoolVar(&f.json, "json", false, "print the build (or why it was refused) as JSON on stdout; the build log goes to stderr")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "print nothing but the build's output")
-	fl.StringArrayVarP(&f.properties, "property", "p", nil, "set a property of the build's scope, as systemd-run -p `NAME=VALUE` (repeatable)")
+	listflag.Var(fl, listflag.NewArray(&f.properties), "property", "p", "set a property of the build's scope, as systemd-run -p `NAME=VALUE` (repeatable)")
 	fl.BoolVar(&f.detach, "detach", false, "queue the build, print its id and return")
 	addKeepFlags(fl, &f)
 	fl.BoolVar(&f.unenforced, "allow-unenforced-limits", false, "run even if this host cannot enforce some --property limits (no such cgroup2 controller)")

@@ -85,10 +85,9 @@ func Commands(root *cobra.Command) []*cobra.Command {
 // sdbuild run, as cobra/doc names it.
 func PageName(c *cobra.Command) string { return strings.ReplaceAll(c.CommandPath(), " ", "-") }
 
-// emptyLists shows the default of a configuration key's empty list as
-// "[]", as pages show pflag's own list flags' ("[]" is their zero value);
-// config leaves it empty, so that help, which shows no zero default, shows
-// none (config.listValue).
+// emptyLists shows the default of an empty list flag as "[]", as pages
+// show pflag's own list flags' ("[]" is their zero value); listflag.Var
+// leaves it empty, so that help, which shows no zero default, shows none.
 func emptyLists(c *cobra.Command) {
 	for _, fs := range []*pflag.FlagSet{c.Flags(), c.PersistentFlags()} {
 		fs.VisitAll(func(f *pflag.Flag) {
