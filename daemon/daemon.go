@@ -115,9 +115,13 @@ func New(opt Options) (*Daemon, error) {
 	// A build that sets no scope properties of its own gets the defaults
 	// and caps: the prepared sandboxes' scopes start with those, so that
 	// such builds can take one.
-	if d.preparedProps, err = capProperties(nil, cfg.Ops.DefaultProperties, cfg.Ops.MaxProperties); err != nil {
+	err = checkDefaultsUnderCaps(cfg.Ops.DefaultProperties, cfg.Ops.MaxProperties)
+	if err == nil {
+		d.preparedProps, err = capProperties(nil, cfg.Ops.DefaultProperties, cfg.Ops.MaxProperties)
+	}
+	if err != nil {
 		d.Close()
-		return nil, fmt.Errorf("default-properties and max-properties: %w", err)
+		return nil, err
 	}
 	if d.runner = opt.Runner; d.runner == nil {
 		ropt := build.RunnerOptions(cfg)

@@ -96,6 +96,29 @@ func capProperties(asked, defaults, caps []string) ([]string, error) {
 	return out, nil
 }
 
+// checkDefaultsUnderCaps refuses a default-properties value above the
+// max-properties cap of its name (or capped by a value that is not a
+// number): every build that sets none of its own would be refused.
+func checkDefaultsUnderCaps(defaults, caps []string) error {
+	for _, c := range caps {
+		name, _, _ := strings.Cut(c, "=")
+		for _, d := range defaults {
+			if n, _, _ := strings.Cut(d, "="); n != name {
+				continue
+			}
+			above, err := exceeds(d, c)
+			if err != nil {
+				return fmt.Errorf("%w: default-properties %s: %w", config.ErrInvalidValue, d, err)
+			}
+			if above {
+				return fmt.Errorf("%w: default-properties %s is above max-properties %s, so every build that sets no %s of its own would be refused: lower the default or raise the cap",
+					config.ErrInvalidValue, d, c, name)
+			}
+		}
+	}
+	return nil
+}
+
 // exceeds reports whether property p's value is above cap's, both numeric
 // scope properties of the same name ("infinity" is the largest).
 func exceeds(p, limit string) (bool, error) {

@@ -1,6 +1,9 @@
 package daemon
 
 import (
+	"errors"
+	"io"
+	"log/slog"
 	"slices"
 	"strings"
 	"testing"
@@ -78,6 +81,36 @@ func TestWithCores(t *testing.T) {
 		got := withCores(tt.env, tt.props, 8)
 		if !slices.Contains(got, tt.want) || len(got) != max(len(tt.env), 1) {
 			t.Errorf("withCores(%q, %q, 8) = %q, want %s", tt.env, tt.props, got, tt.want)
+		}
+	}
+}
+
+// TestDefaultsAboveCapsRefused: a default above its cap (or under a cap
+// that is not a number) would refuse every build that sets none of its
+// own; the daemon refuses to start with it, naming both and the fix.
+func TestDefaultsAboveCapsRefused(t *testing.T) {
+	for _, tc := range []struct {
+		defaults, caps []string
+		want           string // "" for none
+	}{
+		{[]string{"MemoryMax=32G"}, []string{"MemoryMax=16G"}, "default-properties MemoryMax=32G is above max-properties MemoryMax=16G"},
+		{[]string{"CPUWeight=50"}, []string{"CPUWeight=idle"}, "max-properties CPUWeight=idle"},
+		{[]string{"MemoryMax=8G", "TasksMax=100"}, []string{"MemoryMax=16G"}, ""},
+		{[]string{"MemoryMax=8G"}, nil, ""},
+	} {
+		cfg := config.Defaults()
+		cfg.StateDir = t.TempDir()
+		cfg.StartID, cfg.IDCount, cfg.IDsPerBuild = 0xE4000000, 65536, 65536
+		cfg.Ops.DefaultProperties, cfg.Ops.MaxProperties = tc.defaults, tc.caps
+		d, err := New(Options{Config: &cfg, Scopes: noScopes{}, Runner: newFakeRunner(1), Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("defaults %q, caps %q: New = %v, want it to start", tc.defaults, tc.caps, err)
+		case tc.want != "" && (err == nil || !errors.Is(err, config.ErrInvalidValue) || !strings.Contains(err.Error(), tc.want)):
+			t.Errorf("defaults %q, caps %q: New = %v, want a configuration error naming %q", tc.defaults, tc.caps, err, tc.want)
+		}
+		if err == nil {
+			d.Close()
 		}
 	}
 }

@@ -27,7 +27,8 @@ type preparer interface {
 	// free and the build can use it, and returns its build id.
 	claimPrepared(c *build.Checked) (id string, ok bool)
 	// dropPrepared discards the sandbox claimed for build id if it is
-	// still unused (a build cancelled or refused before it ran).
+	// still unused (a build cancelled or refused before it ran), and has
+	// it replaced.
 	dropPrepared(id string)
 	// removeStalePrepared removes what an earlier daemon's prepared
 	// sandboxes left (build.Runner.RemoveStalePrepared).
@@ -106,8 +107,12 @@ func (b *builds) dropPrepared(id string) {
 	b.mu.Unlock()
 	if pr != nil {
 		// Discarding ends the scope, which takes the daemon's lock that
-		// the caller may hold.
-		go pr.Discard()
+		// the caller may hold. No build runs in its place, so it is
+		// replaced at once.
+		go func() {
+			pr.Discard()
+			b.builtOne()
+		}()
 	}
 }
 

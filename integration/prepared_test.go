@@ -113,3 +113,49 @@ func TestPreparedSandboxes(t *testing.T) {
 		t.Errorf("build %s ran in a sandbox whose scope was stopped", b.ID)
 	}
 }
+
+// preparedCount is how many prepared sandboxes the daemon's status counts.
+func preparedCount(t *testing.T) int {
+	t.Helper()
+	var st api.DaemonStatus
+	r := sdbuild(t, nil, "status", "--json")
+	if err := json.Unmarshal([]byte(r.stdout), &st); err != nil {
+		t.Fatalf("status --json: %v %q", err, r.stdout)
+	}
+	return st.Prepared
+}
+
+// Sandboxes taken by queued builds that are cancelled before they run are
+// replaced at once, not only when some other build ends.
+func TestPreparedReplacedAfterCancelledQueued(t *testing.T) {
+	sdbuild(t, nil, "status")
+	waitFor(t, "every sandbox prepared", func() bool { return preparedCount(t) >= testSlots+2 })
+	// Both slots busy: the next builds wait, each with a sandbox of its own.
+	var running, queued []string
+	for range testSlots {
+		running = append(running, detached(t, nil, nil, "sleep 1000"))
+	}
+	defer func() {
+		for _, id := range running {
+			sdbuild(t, nil, "cancel", id)
+		}
+		for _, id := range running {
+			finalOf(t, id)
+		}
+	}()
+	for range 2 {
+		queued = append(queued, detached(t, nil, nil, "true"))
+	}
+	for _, id := range queued {
+		if b := show(t, id); b.Status != api.StatusQueued {
+			t.Fatalf("build %s is %s, want queued behind the two running", id, b.Status)
+		}
+	}
+	for _, id := range queued {
+		sdbuild(t, nil, "cancel", id)
+		finalOf(t, id)
+	}
+	// The running builds' sandboxes are replaced when they end; the
+	// cancelled ones' now.
+	waitFor(t, "the cancelled builds' sandboxes replaced while the others run", func() bool { return preparedCount(t) >= 2 })
+}
