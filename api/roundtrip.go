@@ -131,12 +131,22 @@ func (c *Client) roundTripOnce(ctx context.Context, op string, req *request) (*r
 		_, err := conn.Write(req.bytes())
 		wrote <- err
 	}()
-	br := bufio.NewReader(conn)
+	// The head is read through a limit, as http.Transport read it: a
+	// peer on the socket that is not the daemon must not make the client
+	// hold an endless header in memory.
+	head := &headLimit{r: conn, left: maxResponseHead}
+	br := bufio.NewReader(head)
 	resp, err := readResponse(br)
-	// An interim answer (100 Continue) comes before the real one.
-	for err == nil && resp.StatusCode < 200 && resp.StatusCode != statusSwitchingProtocols {
+	// An interim answer (100 Continue) comes before the real one; a few
+	// at most.
+	for interim := 0; err == nil && resp.StatusCode < 200 && resp.StatusCode != statusSwitchingProtocols; interim++ {
+		if interim == maxInterim {
+			err = fmt.Errorf("%w: more than %d interim (1xx) responses", errMalformed, maxInterim)
+			break
+		}
 		resp, err = readResponse(br)
 	}
+	head.done = true
 	if err != nil {
 		stop()
 		conn.Close()
@@ -179,6 +189,41 @@ func (r *request) bytes() []byte {
 	}
 	b = append(b, "\r\n"...)
 	return append(b, r.body...)
+}
+
+// maxResponseHead bounds the bytes read before a response's head is
+// complete, and maxInterim the 1xx answers before it: those of Go's
+// http.Transport (MaxResponseHeaderBytes' default; its 1xx limit).
+const (
+	maxResponseHead = 10 << 20
+	maxInterim      = 5
+)
+
+// errHeadTooLarge: the response's head did not end within
+// maxResponseHead bytes.
+var errHeadTooLarge = fmt.Errorf("server response headers exceeded %d bytes; aborted", maxResponseHead)
+
+// headLimit reads from r, failing with errHeadTooLarge once more than left
+// bytes have been read before done is set (the head was read).
+type headLimit struct {
+	r    io.Reader
+	left int64
+	done bool
+}
+
+func (h *headLimit) Read(p []byte) (int, error) {
+	if h.done {
+		return h.r.Read(p)
+	}
+	if h.left <= 0 {
+		return 0, errHeadTooLarge
+	}
+	if int64(len(p)) > h.left {
+		p = p[:h.left]
+	}
+	n, err := h.r.Read(p)
+	h.left -= int64(n)
+	return n, err
 }
 
 // errMalformed is a response that is not HTTP/1.x.

@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -235,4 +236,80 @@ func TestRedirects(t *testing.T) {
 			t.Errorf("%s: %v, want an error ending %q", tt.name, err, tt.err)
 		}
 	}
+}
+
+// A peer on the socket that is not the daemon cannot make the client read
+// an endless response head or endless interim answers: both end with an
+// error, as with http.Transport, after a bounded read.
+func TestResponseHeadBounded(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		write func(w io.Writer) error
+		err   string
+	}{
+		{"endless header", func(w io.Writer) error {
+			if _, err := io.WriteString(w, "HTTP/1.1 200 OK\r\nX-Long: "); err != nil {
+				return err
+			}
+			line := []byte(strings.Repeat("a", 1<<20))
+			for i := 0; i < 64; i++ {
+				if _, err := w.Write(line); err != nil {
+					return err
+				}
+			}
+			return nil
+		}, "headers exceeded"},
+		{"endless interim answers", func(w io.Writer) error {
+			for i := 0; i < 100000; i++ {
+				if _, err := io.WriteString(w, "HTTP/1.1 100 Continue\r\n\r\n"); err != nil {
+					return err
+				}
+			}
+			return nil
+		}, "interim (1xx) responses"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			sock := filepath.Join(t.TempDir(), "sock")
+			l, err := net.Listen("unix", sock)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer l.Close()
+			var wrote atomic.Int64
+			go func() {
+				conn, err := l.Accept()
+				if err != nil {
+					return
+				}
+				defer conn.Close()
+				tp := textproto.NewReader(bufio.NewReader(conn))
+				tp.ReadLine()
+				tp.ReadMIMEHeader()
+				tt.write(&countingWriter{w: conn, n: &wrote})
+			}()
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			_, err = NewClient(sock).do(ctx, "GET", PathStatus, nil)
+			if err == nil || !strings.Contains(err.Error(), tt.err) {
+				t.Fatalf("error %v; want one saying %q", err, tt.err)
+			}
+			// The peer could write at most what the client read, and the
+			// socket's buffers.
+			if w := wrote.Load(); w > maxResponseHead+4<<20 {
+				t.Errorf("the client read %d MiB before it gave up", w>>20)
+			}
+		})
+	}
+}
+
+// countingWriter counts what w took.
+type countingWriter struct {
+	w io.Writer
+	n *atomic.Int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n.Add(int64(n))
+	return n, err
 }
