@@ -264,13 +264,16 @@ func bodyReader(br *bufio.Reader, resp *response) io.Reader {
 	case resp.StatusCode == 204, resp.StatusCode == 304:
 		return strings.NewReader("")
 	case resp.Header.Get("Transfer-Encoding") != "":
-		if strings.EqualFold(resp.Header.Get("Transfer-Encoding"), "chunked") {
-			return &chunked{r: br}
+		// The daemon's server sends chunked alone; net/http's client
+		// refuses any other coding too.
+		if te := resp.Header.Values("Transfer-Encoding"); len(te) != 1 || !strings.EqualFold(strings.TrimSpace(te[0]), "chunked") {
+			return &errReader{fmt.Errorf("unsupported transfer encoding: %q", strings.Join(te, ", "))}
 		}
-		return br
+		return &chunked{r: br}
 	case resp.Header.Get("Content-Length") != "":
-		n, err := strconv.ParseInt(strings.TrimSpace(resp.Header.Get("Content-Length")), 10, 64)
-		if err != nil || n < 0 {
+		cl := strings.TrimSpace(resp.Header.Get("Content-Length"))
+		n, err := strconv.ParseInt(cl, 10, 64)
+		if err != nil || n < 0 || strings.TrimLeft(cl, "0123456789") != "" {
 			return &errReader{fmt.Errorf("bad Content-Length %q", resp.Header.Get("Content-Length"))}
 		}
 		return &exactly{r: br, n: n}
