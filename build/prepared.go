@@ -123,29 +123,47 @@ func (pr *Prepared) Discard() {
 	})
 }
 
-// RemoveStalePrepared removes the directories of sandboxes an earlier
-// runner prepared on this state directory (a daemon that stopped or
-// crashed), with whatever a build that ran in one left there: that build
-// may have run to its end, on any slot's ids. Only the runner that
-// prepares sandboxes may call it, before it prepares any: the daemon, one
-// to a state directory. Others (run --local) run beside it, whose
-// prepared sandboxes are not theirs to remove.
-func (r *Runner) RemoveStalePrepared() error {
+// StalePrepared lists the directories of sandboxes an earlier runner
+// prepared on this state directory (a daemon that stopped or crashed) and
+// returns what removes them, with whatever a build that ran in one left
+// there: that build may have run to its end, on any slot's ids. Listed
+// now, they can be removed while this runner prepares its own. A
+// directory that cannot be removed (its files on ids no longer in the
+// pool, say) is moved aside to stale-prepared-<id>, for an administrator,
+// and named in the error; it is not tried again.
+//
+// Only the runner that prepares sandboxes may call it, before it prepares
+// any: the daemon, one to a state directory. Others (run --local) run
+// beside it, whose prepared sandboxes are not theirs to remove.
+func (r *Runner) StalePrepared() (remove func() error, err error) {
 	ents, err := os.ReadDir(r.buildDir)
 	if err != nil {
-		return fmt.Errorf("remove stale prepared sandboxes: %w", err)
+		return nil, fmt.Errorf("stale prepared sandboxes: %w", err)
 	}
-	var errs []error
+	var dirs []string
 	for _, e := range ents {
-		if !strings.HasPrefix(e.Name(), preparedPrefix) {
-			continue
-		}
-		// Without root, their files are taken back through init's map,
-		// which is the whole pool's when there is one (canPrepare).
-		s := &sandbox.Spec{Dir: filepath.Join(r.buildDir, e.Name()), UserNS: r.opt.UserNS}
-		if err := removeDir(s, false); err != nil {
-			errs = append(errs, fmt.Errorf("remove stale prepared sandbox %s: %w", s.Dir, err))
+		if strings.HasPrefix(e.Name(), preparedPrefix) {
+			dirs = append(dirs, e.Name())
 		}
 	}
-	return errors.Join(errs...)
+	return func() error {
+		var errs []error
+		for _, name := range dirs {
+			// Without root, their files are taken back through init's
+			// map, which is the whole pool's when there is one
+			// (canPrepare).
+			s := &sandbox.Spec{Dir: filepath.Join(r.buildDir, name), UserNS: r.opt.UserNS}
+			err := removeDir(s, false)
+			if err == nil {
+				continue
+			}
+			aside := filepath.Join(r.buildDir, "stale-"+name)
+			if rerr := os.Rename(s.Dir, aside); rerr != nil {
+				errs = append(errs, fmt.Errorf("remove stale prepared sandbox %s: %w (and moving it aside: %w)", s.Dir, err, rerr))
+				continue
+			}
+			errs = append(errs, fmt.Errorf("remove stale prepared sandbox %s: %w; moved it to %s, to be removed by hand", s.Dir, err, aside))
+		}
+		return errors.Join(errs...)
+	}, nil
 }

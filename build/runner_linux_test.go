@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/sdbuild/sdbuild/api"
 	"github.com/sdbuild/sdbuild/internal/testutil"
 	"github.com/sdbuild/sdbuild/outputs"
@@ -285,15 +287,18 @@ func TestCheckNeedsExecutables(t *testing.T) {
 
 // TestStalePreparedRemovedOnlyWhenAsked: a second runner on the same state
 // directory (run --local beside the daemon) leaves the daemon's prepared
-// sandboxes' directories alone; RemoveStalePrepared, which only the
-// daemon calls before it prepares any, removes them, unreadable trees
-// included, and nothing else.
+// sandboxes' directories alone. StalePrepared, which only the daemon
+// calls before it prepares any, removes those there when it was called,
+// unreadable trees included, and nothing else: not a sandbox prepared
+// since, not another directory. One it cannot remove is moved aside and
+// named.
 func TestStalePreparedRemovedOnlyWhenAsked(t *testing.T) {
 	r, state := newRunner(t)
 	builds := filepath.Join(state, "builds")
 	prep := filepath.Join(builds, preparedPrefix+"0123456789ab")
+	stuck := filepath.Join(builds, preparedPrefix+"0123456789cd")
 	other := filepath.Join(builds, "slot-1")
-	for _, d := range []string{filepath.Join(prep, "build", "d"), other} {
+	for _, d := range []string{filepath.Join(prep, "build", "d"), filepath.Join(stuck, "build"), other} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			t.Fatal(err)
 		}
@@ -301,20 +306,76 @@ func TestStalePreparedRemovedOnlyWhenAsked(t *testing.T) {
 	if err := os.Chmod(filepath.Join(prep, "build", "d"), 0); err != nil {
 		t.Fatal(err)
 	}
+	// A file not even root may delete (FS_IMMUTABLE_FL), as one on ids
+	// outside the pool is for a daemon without root.
+	immutable := filepath.Join(stuck, "build", "f")
+	setImmutable(t, immutable, true)
+	t.Cleanup(func() {
+		setImmutable(t, immutable, false)
+		setImmutable(t, filepath.Join(builds, "stale-"+filepath.Base(stuck), "build", "f"), false)
+	})
 	if _, err := NewRunner(r.opt); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(prep); err != nil {
 		t.Fatalf("a second runner on the state directory removed a prepared sandbox's directory: %v", err)
 	}
-	if err := r.RemoveStalePrepared(); err != nil {
+	remove, err := r.StalePrepared()
+	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(prep); !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("%s after RemoveStalePrepared: %v, want it gone", prep, err)
+	ours := filepath.Join(builds, preparedPrefix+"0123456789ef") // prepared after the listing
+	if err := os.Mkdir(ours, 0o700); err != nil {
+		t.Fatal(err)
 	}
-	if _, err := os.Stat(other); err != nil {
-		t.Errorf("RemoveStalePrepared removed %s: %v", other, err)
+	err = remove()
+	if _, serr := os.Stat(prep); !errors.Is(serr, os.ErrNotExist) {
+		t.Errorf("%s after the removal: %v, want it gone", prep, serr)
+	}
+	for _, d := range []string{other, ours} {
+		if _, err := os.Stat(d); err != nil {
+			t.Errorf("the removal took %s: %v", d, err)
+		}
+	}
+	aside := filepath.Join(builds, "stale-"+filepath.Base(stuck))
+	if _, serr := os.Stat(aside); serr != nil || err == nil || !strings.Contains(err.Error(), aside) {
+		t.Errorf("a directory that cannot be removed: moved aside %v, error %v; want it at %s, named in the error", serr, err, aside)
+	}
+	if _, serr := os.Stat(stuck); !errors.Is(serr, os.ErrNotExist) {
+		t.Errorf("%s is still there, to be tried at every start", stuck)
+	}
+}
+
+// fsImmutableFL is linux/fs.h's FS_IMMUTABLE_FL, which x/sys/unix lacks.
+const fsImmutableFL = 0x00000010
+
+// setImmutable sets or clears path's FS_IMMUTABLE_FL.
+func setImmutable(t *testing.T, path string, on bool) {
+	t.Helper()
+	if on {
+		if err := os.WriteFile(path, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		if !on && errors.Is(err, os.ErrNotExist) {
+			return
+		}
+		t.Fatal(err)
+	}
+	defer f.Close()
+	flags, err := unix.IoctlGetUint32(int(f.Fd()), unix.FS_IOC_GETFLAGS)
+	if err != nil {
+		t.Fatalf("FS_IOC_GETFLAGS %s: %v (the test needs a file system with inode flags, as ext4)", path, err)
+	}
+	if on {
+		flags |= fsImmutableFL
+	} else {
+		flags &^= fsImmutableFL
+	}
+	if err := unix.IoctlSetPointerInt(int(f.Fd()), unix.FS_IOC_SETFLAGS, int(flags)); err != nil {
+		t.Fatalf("FS_IOC_SETFLAGS %s: %v", path, err)
 	}
 }
 

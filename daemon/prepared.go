@@ -30,9 +30,9 @@ type preparer interface {
 	// still unused (a build cancelled or refused before it ran), and has
 	// it replaced.
 	dropPrepared(id string)
-	// removeStalePrepared removes what an earlier daemon's prepared
-	// sandboxes left (build.Runner.RemoveStalePrepared).
-	removeStalePrepared() error
+	// stalePrepared lists what an earlier daemon's prepared sandboxes
+	// left and returns what removes it (build.Runner.StalePrepared).
+	stalePrepared() (remove func() error, err error)
 	// keepPrepared keeps n free ones until ctx ends.
 	keepPrepared(ctx context.Context, log *slog.Logger, n int)
 	// discardPrepared discards every free one and stops preparing.
@@ -138,7 +138,7 @@ func (b *builds) kickLocked() {
 	}
 }
 
-func (b *builds) removeStalePrepared() error { return b.r.RemoveStalePrepared() }
+func (b *builds) stalePrepared() (func() error, error) { return b.r.StalePrepared() }
 
 func (b *builds) keepPrepared(ctx context.Context, log *slog.Logger, n int) {
 	b.mu.Lock()

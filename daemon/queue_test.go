@@ -374,9 +374,11 @@ type preparingRunner struct {
 	built chan struct{}
 }
 
-func (p *preparingRunner) claimPrepared(*build.Checked) (string, bool)     { return "", false }
-func (p *preparingRunner) dropPrepared(string)                             {}
-func (p *preparingRunner) removeStalePrepared() error                      { return nil }
+func (p *preparingRunner) claimPrepared(*build.Checked) (string, bool) { return "", false }
+func (p *preparingRunner) dropPrepared(string)                         {}
+func (p *preparingRunner) stalePrepared() (func() error, error) {
+	return func() error { return nil }, nil
+}
 func (p *preparingRunner) keepPrepared(context.Context, *slog.Logger, int) {}
 func (p *preparingRunner) discardPrepared()                                {}
 func (p *preparingRunner) preparedCount() int                              { return 0 }

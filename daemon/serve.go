@@ -43,7 +43,16 @@ func (d *Daemon) Serve(ctx context.Context, o ServeOptions) error {
 	}
 	go d.dispatch(ctx)
 	if pp := d.prep; pp != nil {
-		if err := pp.removeStalePrepared(); err != nil {
+		// Listed before any of ours is prepared, removed beside them: a
+		// large tree a killed build left must not hold up the start.
+		remove, err := pp.stalePrepared()
+		if err == nil {
+			go func() {
+				if err := remove(); err != nil {
+					d.log.Warn("an earlier daemon's prepared sandboxes", "err", err)
+				}
+			}()
+		} else {
 			d.log.Warn("an earlier daemon's prepared sandboxes", "err", err)
 		}
 		if d.prepared > 0 {
