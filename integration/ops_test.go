@@ -273,8 +273,7 @@ func TestDaemonDefaults(t *testing.T) {
 	}
 	// A build that sets no properties takes a sandbox prepared with the
 	// defaults.
-	var waiting []string
-	waitFor(t, "sandboxes prepared with the defaults", func() bool { waiting = preparedScopes(t); return len(waiting) > 0 })
+	waiting := readyPrepared(t, 1, func() int { return preparedCount(t) }, func() []string { return preparedScopes(t) })
 	id := detached(t, nil, nil, "echo cores=$SDBUILD_BUILD_CORES; sleep 100")
 	if !slices.Contains(waiting, id) {
 		t.Errorf("build %s, with the default properties alone, did not take a prepared sandbox (waiting: %v)", id, waiting)

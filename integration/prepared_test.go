@@ -4,6 +4,7 @@ package integration
 
 import (
 	"encoding/json"
+	"fmt"
 	"regexp"
 	"slices"
 	"strings"
@@ -57,7 +58,7 @@ func TestPreparedSandboxes(t *testing.T) {
 
 	seen := map[string]bool{}
 	for i := 0; i < 3; i++ {
-		waitFor(t, "a prepared sandbox", func() bool { waiting = preparedScopes(t); return len(waiting) > 0 })
+		waiting = readyPrepared(t, 1, func() int { return preparedCount(t) }, func() []string { return preparedScopes(t) })
 		r := sdbuild(t, nil, runArgs([]string{"--json", "--name", "prepared-test"}, `echo hi > $out/x; cat /proc/self/cgroup`)...)
 		var b api.Build
 		if err := json.Unmarshal([]byte(r.stdout), &b); err != nil || r.code != 0 {
@@ -117,12 +118,28 @@ func TestPreparedSandboxes(t *testing.T) {
 // preparedCount is how many prepared sandboxes the daemon's status counts.
 func preparedCount(t *testing.T) int {
 	t.Helper()
+	return preparedCountOf(t, sdbuild(t, nil, "status", "--json"))
+}
+
+// preparedCountOf is the Prepared of a status --json answer.
+func preparedCountOf(t *testing.T, r result) int {
+	t.Helper()
 	var st api.DaemonStatus
-	r := sdbuild(t, nil, "status", "--json")
 	if err := json.Unmarshal([]byte(r.stdout), &st); err != nil {
 		t.Fatalf("status --json: %v %q", err, r.stdout)
 	}
 	return st.Prepared
+}
+
+// readyPrepared waits until status counts at least n prepared sandboxes,
+// whose roots are built and which the next builds take, and returns the
+// scopes that say they wait, theirs among them. (A scope says it waits as
+// soon as it starts, before its sandbox is ready: a build queued then
+// starts the ordinary way.)
+func readyPrepared(t *testing.T, n int, count func() int, scopes func() []string) []string {
+	t.Helper()
+	waitFor(t, fmt.Sprintf("%d prepared sandboxes ready", n), func() bool { return count() >= n })
+	return scopes()
 }
 
 // Sandboxes taken by queued builds that are cancelled before they run are

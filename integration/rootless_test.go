@@ -299,8 +299,7 @@ func TestRootlessPrepared(t *testing.T) {
 	prepared := func() []string {
 		return preparedScopesOf(t, func(args ...string) string { return a.systemctl(t, args...) })
 	}
-	var waiting []string
-	waitFor(t, "two prepared sandboxes of the user's daemon", func() bool { waiting = prepared(); return len(waiting) >= 2 })
+	waiting := readyPrepared(t, 2, func() int { return a.preparedCount(t) }, prepared)
 	if p := pidsWithUIDIn(t, rlSubStart, rlSubCount); len(p) != 0 {
 		t.Errorf("processes on the subordinate ids while only prepared sandboxes wait: %v", p)
 	}
@@ -430,6 +429,12 @@ func TestRootlessUIDRange(t *testing.T) {
 		}
 	}
 	a.noBuildDirsLeft(t, "after the build")
+}
+
+// preparedCount is how many prepared sandboxes a's daemon counts.
+func (a *rlAccount) preparedCount(t *testing.T) int {
+	t.Helper()
+	return preparedCountOf(t, a.sdbuild(t, "status", "--json"))
 }
 
 // noBuildDirsLeft fails t if a build's directory is left in a's builds
@@ -584,9 +589,8 @@ func TestRootlessDaemonKilledMidBuild(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			var waiting []string
 			if tc.extra == nil {
-				waitFor(t, "a prepared sandbox", func() bool {
-					waiting = preparedScopesOf(t, func(args ...string) string { return a.systemctl(t, args...) })
-					return len(waiting) > 0
+				waiting = readyPrepared(t, 1, func() int { return a.preparedCount(t) }, func() []string {
+					return preparedScopesOf(t, func(args ...string) string { return a.systemctl(t, args...) })
 				})
 			}
 			r := a.sdbuild(t, runArgs(append(tc.extra, "--detach"),
@@ -615,10 +619,12 @@ func TestRootlessDaemonKilledMidBuild(t *testing.T) {
 				}
 			}
 			a.noBuildDirsLeft(t, "after builds")
+			// The restarted daemon removes it beside its own work.
 			dead := filepath.Join(a.home, ".local/state/sdbuild/builds", "prepared-"+id)
-			if _, err := os.Lstat(dead); !errors.Is(err, os.ErrNotExist) {
-				t.Errorf("the killed build's prepared sandbox directory %s: %v, want it removed", dead, err)
-			}
+			waitFor(t, "the killed build's prepared sandbox directory removed", func() bool {
+				_, err := os.Lstat(dead)
+				return errors.Is(err, os.ErrNotExist)
+			})
 		})
 	}
 }
