@@ -64,7 +64,7 @@ func initMain() int {
 			case err != nil:
 			case m.Spec == nil:
 				err = fmt.Errorf("wait for %s: message without a spec", stepRequest)
-			case m.Spec.BuildID != spec.BuildID || m.Spec.Dir != spec.Dir || m.Spec.Features != spec.Features || (m.Spec.UserNS == nil) != (spec.UserNS == nil) || m.Spec.Action != nil:
+			case !m.Spec.fillsPrepared(spec):
 				err = fmt.Errorf("%s: the spec's build id, directory, features or user namespace changed", stepRequest)
 			}
 			return m.Spec, err

@@ -125,12 +125,6 @@ func SpawnPrepared(s *Spec) (*Process, error) {
 	return spawn(s, true)
 }
 
-// sameUserNS reports whether a and b are the same user namespace for init
-// (both nil: the caller's).
-func sameUserNS(a, b *UserNS) bool {
-	return a == b || a != nil && b != nil && *a == *b
-}
-
 // Fill gives a prepared sandbox (SpawnPrepared) the build's own part: s is
 // the whole spec, the same as the prepared one but for Args, Env, Inputs,
 // Client and the slot's ids. Ready then waits for the finished root.
@@ -138,7 +132,7 @@ func (p *Process) Fill(s *Spec) error {
 	if !p.prepared {
 		return fmt.Errorf("fill sandbox %s: not a prepared sandbox, or filled already", p.spec.BuildID)
 	}
-	if s.BuildID != p.spec.BuildID || s.Dir != p.spec.Dir || s.Features != p.spec.Features || !sameUserNS(s.UserNS, p.spec.UserNS) || s.Action != nil {
+	if !s.fillsPrepared(p.spec) {
 		return fmt.Errorf("%w: fill sandbox %s: the build id, directory, features, user namespace or action differ from the prepared ones", ErrInvalidSpec, p.spec.BuildID)
 	}
 	if err := s.Validate(); err != nil {

@@ -327,12 +327,26 @@ func (s *Spec) subIDs() (uid, gid, count uint32) {
 }
 
 // holds reports whether the count uids from uid and gids from gid are all
-// in p.
+// in p, at the same place in its uids as in its gids (one slot's).
 func (p IDPool) holds(uid, gid, count uint32) bool {
 	in := func(first, start uint32) bool {
 		return first >= start && uint64(first)+uint64(count) <= uint64(start)+uint64(p.Count)
 	}
-	return in(uid, p.UID) && in(gid, p.GID)
+	return in(uid, p.UID) && in(gid, p.GID) && uid-p.UID == gid-p.GID
+}
+
+// sameUserNS reports whether a and b are the same user namespace for init
+// (both nil: the caller's).
+func sameUserNS(a, b *UserNS) bool {
+	return a == b || a != nil && b != nil && *a == *b
+}
+
+// fillsPrepared reports whether s, a build's whole spec, may fill a
+// sandbox prepared as p: the same build id, directory, features and user
+// namespace, and no action. The caller checks it before it sends s, and
+// init again when it gets it.
+func (s *Spec) fillsPrepared(p *Spec) bool {
+	return s.BuildID == p.BuildID && s.Dir == p.Dir && s.Features == p.Features && sameUserNS(s.UserNS, p.UserNS) && s.Action == nil
 }
 
 // idMaps are the builder's uid and gid maps, written by init: its one id

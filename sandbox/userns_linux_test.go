@@ -107,6 +107,7 @@ func TestPoolHoldsSlot(t *testing.T) {
 		{199999, 300000, false},
 		{265537, 365537, false},
 		{200000, 299999, false},
+		{200000, 365536, false}, // the first slot's uids with the second's gids
 		{331072, 431072, false},
 	} {
 		s := &Spec{BuildID: "x", Dir: "/x", Args: []string{"true"}, HostID: tc.host, HostGID: tc.hostGID, IDCount: 65536, UserNS: u}
