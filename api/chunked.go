@@ -101,15 +101,20 @@ func (c *chunked) size() (uint64, error) {
 	return n, nil
 }
 
-// crlf reads the CRLF that ends a chunk's data.
+// crlf reads the CRLF that ends a chunk's data: those two bytes, and
+// nothing else, follow it.
 func (c *chunked) crlf() error {
-	l, err := c.readLine()
+	b, err := c.r.Peek(2)
+	if err == io.EOF || (err == nil && len(b) < 2) {
+		return io.ErrUnexpectedEOF
+	}
 	if err != nil {
 		return err
 	}
-	if len(l) != 0 {
+	if b[0] != '\r' || b[1] != '\n' {
 		return fmt.Errorf("%w: chunk %d longer than its size", errChunked, c.line)
 	}
+	c.r.Discard(2)
 	return nil
 }
 

@@ -157,6 +157,8 @@ func TestResponseFraming(t *testing.T) {
 		{name: "chunked", reply: "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n5;x=y\r\nhello\r\n1\r\n!\r\n0\r\nT: v\r\n\r\n", body: "hello!"},
 		{name: "chunked cut short", reply: "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel", err: "unexpected EOF"},
 		{name: "chunk longer than its size", reply: "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhello\r\n0\r\n\r\n", err: "malformed chunked encoding"},
+		{name: "chunk much longer than its size", reply: "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n" + strings.Repeat("x", 8192) + "\r\n0\r\n\r\n", err: "malformed chunked encoding"},
+		{name: "chunk data cut before its CRLF", reply: "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r", err: "unexpected EOF"},
 		{name: "bad chunk size", reply: "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", err: "invalid byte in chunk length"},
 		{name: "signed length", reply: "HTTP/1.1 200 OK\r\nContent-Length: +2\r\n\r\nok", err: "bad Content-Length"},
 		{name: "other coding", reply: "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n", err: "unsupported transfer encoding"},
