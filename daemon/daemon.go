@@ -115,11 +115,7 @@ func New(opt Options) (*Daemon, error) {
 	// A build that sets no scope properties of its own gets the defaults
 	// and caps: the prepared sandboxes' scopes start with those, so that
 	// such builds can take one.
-	err = checkDefaultsUnderCaps(cfg.Ops.DefaultProperties, cfg.Ops.MaxProperties)
-	if err == nil {
-		d.preparedProps, err = capProperties(nil, cfg.Ops.DefaultProperties, cfg.Ops.MaxProperties)
-	}
-	if err != nil {
+	if d.preparedProps, err = preparedProperties(&cfg.Ops); err != nil {
 		d.Close()
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"errors"
 	"fmt"
 	"math/bits"
 	"runtime"
@@ -89,34 +90,38 @@ func capProperties(asked, defaults, caps []string) ([]string, error) {
 				return nil, err
 			}
 			if above {
-				return nil, fmt.Errorf("property %s: above what this daemon allows (max-properties %s); ask for less", p, c)
+				return nil, &aboveCapError{prop: p, limit: c}
 			}
 		}
 	}
 	return out, nil
 }
 
-// checkDefaultsUnderCaps refuses a default-properties value above the
-// max-properties cap of its name (or capped by a value that is not a
-// number): every build that sets none of its own would be refused.
-func checkDefaultsUnderCaps(defaults, caps []string) error {
-	for _, c := range caps {
-		name, _, _ := strings.Cut(c, "=")
-		for _, d := range defaults {
-			if n, _, _ := strings.Cut(d, "="); n != name {
-				continue
-			}
-			above, err := exceeds(d, c)
-			if err != nil {
-				return fmt.Errorf("%w: default-properties %s: %w", config.ErrInvalidValue, d, err)
-			}
-			if above {
-				return fmt.Errorf("%w: default-properties %s is above max-properties %s, so every build that sets no %s of its own would be refused: lower the default or raise the cap",
-					config.ErrInvalidValue, d, c, name)
-			}
-		}
+// aboveCapError: a property's value is above the max-properties cap of
+// its name. Its text is for the client that asked for it.
+type aboveCapError struct{ prop, limit string }
+
+func (e *aboveCapError) Error() string {
+	return fmt.Sprintf("property %s: above what this daemon allows (max-properties %s); ask for less", e.prop, e.limit)
+}
+
+// preparedProperties are the scope properties of a build that sets none
+// of its own: capProperties of nothing. A configuration for which that
+// fails (a default above its cap, or capped by a value that is not a
+// number) would refuse every such build, and is refused itself, in words
+// for the administrator.
+func preparedProperties(o *config.Operations) ([]string, error) {
+	props, err := capProperties(nil, o.DefaultProperties, o.MaxProperties)
+	var above *aboveCapError
+	switch {
+	case errors.As(err, &above):
+		name, _, _ := strings.Cut(above.limit, "=")
+		return nil, fmt.Errorf("%w: default-properties %s is above max-properties %s, so every build that sets no %s of its own would be refused: lower the default or raise the cap",
+			config.ErrInvalidValue, above.prop, above.limit, name)
+	case err != nil:
+		return nil, fmt.Errorf("%w: default-properties: %w", config.ErrInvalidValue, err)
 	}
-	return nil
+	return props, nil
 }
 
 // exceeds reports whether property p's value is above cap's, both numeric
