@@ -115,7 +115,7 @@ ratios, and where the time of one daemon build goes by the daemon's clock.`,
 			}
 			printBench(rows, n, parallel)
 			printRatios(rows, parallel, user)
-			printCPU(rows[rowDaemon], parts)
+			printCPU(rows[rowDaemon], parts, parallel)
 			printPhases(self, n)
 			return nil
 		},
@@ -286,12 +286,12 @@ func printBench(rows []benchRow, n, parallel int) {
 }
 
 // printCPU shows where a daemon build's CPU time goes, by cgroup.
-func printCPU(r benchRow, parts []cpuPart) {
+func printCPU(r benchRow, parts []cpuPart, parallel int) {
 	if r.skipped != "" || r.cpu.all == 0 {
 		return
 	}
 	fmt.Println()
-	fmt.Println("| CPU time of one daemon build, 8 clients, by cgroup | ms |")
+	fmt.Printf("| CPU time of one daemon build, %d clients, by cgroup | ms |\n", parallel)
 	fmt.Println("|---|---|")
 	var sum time.Duration
 	for i, p := range parts {
