@@ -59,8 +59,9 @@ func (sr *statusReader) read(path string) (procIDs, error) {
 // the caller's (glibc and Go make it process-wide by signalling every
 // thread), and setfsuid(2) is per thread even through glibc, as file
 // servers that act for their clients use it. So a process whose leader
-// holds nothing of r is read thread by thread.
-func (sr *statusReader) holds(pid int, r slotIDs) (bool, error) {
+// holds nothing of r is read thread by thread, unless leaderOnly: a
+// process whose threads run only sdbuild's own code (see scanRange).
+func (sr *statusReader) holds(pid int, r slotIDs, leaderOnly bool) (bool, error) {
 	dir := "/proc/" + strconv.Itoa(pid)
 	ids, err := sr.read(dir + "/status")
 	switch {
@@ -68,7 +69,7 @@ func (sr *statusReader) holds(pid int, r slotIDs) (bool, error) {
 		return false, err
 	case ids.inRange(r):
 		return true, nil
-	case ids.threads <= 1:
+	case leaderOnly || ids.threads <= 1:
 		return false, nil
 	}
 	tids, err := readNames(dir + "/task")
@@ -117,13 +118,8 @@ func scanRange(r slotIDs, own func(pid int) bool) ([]proc, error) {
 	// This process's other threads run only sdbuild's own code, which
 	// takes on a client's credentials to act for it (internal/fscred) and
 	// never a slot's; so do those of the processes own names.
-	leaderOnly := func(pid int) bool { return pid == self || own != nil && own(pid) }
 	inRange := func(pid int) (bool, error) {
-		if leaderOnly(pid) {
-			ids, err := sr.read("/proc/" + strconv.Itoa(pid) + "/status")
-			return ids.inRange(r), err
-		}
-		return sr.holds(pid, r)
+		return sr.holds(pid, r, pid == self || own != nil && own(pid))
 	}
 	var found []proc
 	for _, name := range names {
