@@ -2,7 +2,6 @@ package sandbox
 
 import (
 	"fmt"
-	"io"
 	"os"
 	"testing"
 )
@@ -12,14 +11,7 @@ import (
 // leader alone, which is right only while the pid is init's.
 func TestIsInitWhileLive(t *testing.T) {
 	s := newSpec(t, `true`)
-	if err := PrepareDir(s.Dir); err != nil {
-		t.Fatal(err)
-	}
-	p, err := Start(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	go io.Copy(io.Discard, p.Log)
+	p := startSpec(t, s)
 	pid := p.PID()
 	if !IsInit(pid) {
 		t.Errorf("IsInit(%d) = false while init runs", pid)

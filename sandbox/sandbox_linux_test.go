@@ -86,6 +86,21 @@ func runSpec(t *testing.T, s *Spec) run {
 	return run{res: res, err: err, log: log.String(), dir: s.Dir}
 }
 
+// startSpec prepares the directory and starts s, its log discarded, for
+// a test that drives the build's steps itself.
+func startSpec(t *testing.T, s *Spec) *Process {
+	t.Helper()
+	if err := PrepareDir(s.Dir); err != nil {
+		t.Fatal(err)
+	}
+	p, err := Start(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go io.Copy(io.Discard, p.Log)
+	return p
+}
+
 // mustRun runs script and fails the test unless it exits 0.
 func mustRun(t *testing.T, s *Spec) string {
 	t.Helper()

@@ -2,7 +2,6 @@ package sandbox
 
 import (
 	"errors"
-	"io"
 	"os"
 	"strings"
 	"testing"
@@ -58,20 +57,14 @@ func TestResultWaitEnds(t *testing.T) {
 			old := initStage
 			initStage = brokenInitArg0 + ":" + tt.brk
 			t.Cleanup(func() { initStage = old })
-			if err := PrepareDir(s.Dir); err != nil {
-				t.Fatal(err)
-			}
-			p, err := Start(s)
-			if err != nil {
-				t.Fatal(err)
-			}
-			go io.Copy(io.Discard, p.Log)
+			p := startSpec(t, s)
 			if err := p.Go(); err != nil {
 				t.Fatal(err)
 			}
 			done := make(chan error, 1)
 			start := time.Now()
 			go func() { _, err := p.Wait(); done <- err }()
+			var err error
 			select {
 			case err = <-done:
 			case <-time.After(endGrace + 10*time.Second):
