@@ -64,8 +64,10 @@ func initMain() int {
 			case err != nil:
 			case m.Spec == nil:
 				err = fmt.Errorf("wait for %s: message without a spec", stepRequest)
-			case !m.Spec.fillsPrepared(spec):
-				err = fmt.Errorf("%s: the spec's build id, directory, features or user namespace changed", stepRequest)
+			default:
+				if err = m.Spec.checkFills(spec); err != nil {
+					err = fmt.Errorf("%s: %w", stepRequest, err)
+				}
 			}
 			return m.Spec, err
 		}

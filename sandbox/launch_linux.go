@@ -132,8 +132,8 @@ func (p *Process) Fill(s *Spec) error {
 	if !p.prepared {
 		return fmt.Errorf("fill sandbox %s: not a prepared sandbox, or filled already", p.spec.BuildID)
 	}
-	if !s.fillsPrepared(p.spec) {
-		return fmt.Errorf("%w: fill sandbox %s: the build id, directory, features, user namespace or action differ from the prepared ones", ErrInvalidSpec, p.spec.BuildID)
+	if err := s.checkFills(p.spec); err != nil {
+		return fmt.Errorf("%w: fill sandbox %s: %w", ErrInvalidSpec, p.spec.BuildID, err)
 	}
 	if err := s.Validate(); err != nil {
 		return err

@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"errors"
 	"fmt"
 	"path"
 	"sort"
@@ -341,12 +342,15 @@ func sameUserNS(a, b *UserNS) bool {
 	return a == b || a != nil && b != nil && *a == *b
 }
 
-// fillsPrepared reports whether s, a build's whole spec, may fill a
+// checkFills returns an error unless s, a build's whole spec, may fill a
 // sandbox prepared as p: the same build id, directory, features and user
 // namespace, and no action. The caller checks it before it sends s, and
-// init again when it gets it.
-func (s *Spec) fillsPrepared(p *Spec) bool {
-	return s.BuildID == p.BuildID && s.Dir == p.Dir && s.Features == p.Features && sameUserNS(s.UserNS, p.UserNS) && s.Action == nil
+// init again when it gets it, so both say the same.
+func (s *Spec) checkFills(p *Spec) error {
+	if s.BuildID != p.BuildID || s.Dir != p.Dir || s.Features != p.Features || !sameUserNS(s.UserNS, p.UserNS) || s.Action != nil {
+		return errors.New("the build id, directory, features, user namespace or action differ from the prepared ones")
+	}
+	return nil
 }
 
 // idMaps are the builder's uid and gid maps, written by init: its one id
