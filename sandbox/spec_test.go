@@ -142,14 +142,20 @@ var nameCases = []string{
 	strings.Repeat("é", 32), "0123456789abcdef", "SDBUILD_BUILD_ID", "PATH",
 }
 
+// checkName fails t unless both checks judge s as their regexps do.
+func checkName(t *testing.T, s string) {
+	t.Helper()
+	if got, want := validBuildID(s), buildIDRe.MatchString(s); got != want {
+		t.Errorf("validBuildID(%q) = %v, want %v", s, got, want)
+	}
+	if got, want := validEnvKey(s), envKeyRe.MatchString(s); got != want {
+		t.Errorf("validEnvKey(%q) = %v, want %v", s, got, want)
+	}
+}
+
 func TestValidNames(t *testing.T) {
 	for _, s := range nameCases {
-		if got, want := validBuildID(s), buildIDRe.MatchString(s); got != want {
-			t.Errorf("validBuildID(%q) = %v, want %v", s, got, want)
-		}
-		if got, want := validEnvKey(s), envKeyRe.MatchString(s); got != want {
-			t.Errorf("validEnvKey(%q) = %v, want %v", s, got, want)
-		}
+		checkName(t, s)
 	}
 }
 
@@ -159,13 +165,7 @@ func TestValidNamesExhaustive(t *testing.T) {
 	alphabet := []byte{0, '\n', ' ', '-', '.', '/', '0', '9', ':', '@', 'A', 'Z', '[', '_', '`', 'a', 'z', '{', 0x7f, 0x80, 0xc3, 0xff}
 	var walk func(prefix []byte)
 	walk = func(prefix []byte) {
-		s := string(prefix)
-		if got, want := validBuildID(s), buildIDRe.MatchString(s); got != want {
-			t.Errorf("validBuildID(%q) = %v, want %v", s, got, want)
-		}
-		if got, want := validEnvKey(s), envKeyRe.MatchString(s); got != want {
-			t.Errorf("validEnvKey(%q) = %v, want %v", s, got, want)
-		}
+		checkName(t, string(prefix))
 		if len(prefix) == 3 {
 			return
 		}
