@@ -104,20 +104,22 @@ func Spawn(s *Spec) (*Process, error) {
 // without root gives init's namespace its whole pool (UserNS.Pool), since
 // the slot is not known yet.
 func SpawnPrepared(s *Spec) (*Process, error) {
-	c := *s
-	c.Args, c.HostID, c.HostGID, c.IDCount = []string{"/prepared"}, 1, 0, 1
-	if u := s.UserNS; u != nil {
-		// Any id the spec's checks accept: the slot's come with Fill.
-		c.HostID, c.HostGID = u.UID, u.GID
-		if u.Sub {
-			c.HostID, c.HostGID = u.Pool.UID, u.Pool.GID
-		}
-	}
 	if s.Features != (Features{}) || s.Action != nil {
 		return nil, fmt.Errorf("%w: a prepared sandbox is for a build without features that is not an action", ErrInvalidSpec)
 	}
 	if u := s.UserNS; u != nil && u.Sub && u.Pool.Count == 0 {
 		return nil, fmt.Errorf("%w: a prepared sandbox is for a caller with root or one whose user namespace maps the pool of subordinate ids its slot will come from (UserNS.Pool)", ErrInvalidSpec)
+	}
+	// The rest of s is checked with stand-ins for what Fill brings: any
+	// ids the spec's checks accept, the slot's being unknown yet.
+	c := *s
+	c.Args, c.HostID, c.HostGID, c.IDCount = []string{"/prepared"}, 1, 0, 1
+	switch u := s.UserNS; {
+	case u == nil:
+	case u.Sub:
+		c.HostID, c.HostGID = u.Pool.UID, u.Pool.GID
+	default:
+		c.HostID, c.HostGID = u.UID, u.GID
 	}
 	if err := c.Validate(); err != nil {
 		return nil, err
