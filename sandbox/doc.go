@@ -6,9 +6,10 @@
 //
 //   - init, the lean sdbuild-init or else our own binary re-executed (see
 //     [SetInitBinary] and [MaybeInit]), starts in new mount, pid, ipc, uts
-//     and network namespaces but in the caller's user namespace. It builds the root file system (tmpfs, read-only inputs,
-//     /proc, a minimal /dev, /etc, the writable /build, /tmp and /out),
-//     pivots into it, brings up loopback, and is PID 1 of the build.
+//     and network namespaces but in the caller's user namespace. It builds
+//     the root file system (tmpfs, read-only inputs, /proc, a minimal
+//     /dev, /etc, the writable /build, /tmp and /out), pivots into it,
+//     brings up loopback, and is PID 1 of the build.
 //   - the builder, cloned by init with a new user namespace (mapping one id,
 //     or with the uid-range feature the slot's whole range) and a new mount
 //     namespace. Because the builder's mount namespace is a copy owned by a

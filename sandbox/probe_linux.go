@@ -37,9 +37,9 @@ const probeTimeout = 10 * time.Second
 // ProbeNamespace creates one namespace of kind ns by starting the binary
 // stages run as (see SetInitBinary) as the probe, which exits at once.
 // Root creates it in its own user namespace, as sandbox init does; anyone
-// else (euid not 0) can only create it inside a new user namespace. It returns the clone's
-// errno, which names the cause (ENOSPC: a limit; EPERM: forbidden; EINVAL:
-// not built in), or nil.
+// else (euid not 0) can only create it inside a new user namespace. It
+// returns the clone's errno, which names the cause (ENOSPC: a limit;
+// EPERM: forbidden; EINVAL: not built in), or nil.
 func ProbeNamespace(ctx context.Context, ns Namespace, euid int) error {
 	flags := ns.Flag
 	if euid != 0 {

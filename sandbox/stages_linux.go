@@ -20,8 +20,8 @@ type stage struct {
 	main func() int
 }
 
-// stages are every process of ours in a sandbox: what each is and does. All but
-// the probe read their work from fd 3 in the one framing of
+// stages are every process of ours in a sandbox: what each is and does.
+// All but the probe read their work from fd 3 in the one framing of
 // control_linux.go, never from argv or the environment (reclaim takes its
 // directory in argv: it is the caller's own path).
 var stages = []stage{

@@ -9,10 +9,11 @@ import (
 )
 
 // clearSlot kills what rec names and every process on the host with any id
-// in r (own: see scanRange): for a holder that did not release cleanly, its cgroup and its init
-// process if the recorded start time still matches (a zero rec names
-// nothing). It waits for all of them to exit, until timeout, and returns
-// the pids it signalled, and nil stuck if none survived.
+// in r (own: see scanRange): for a holder that did not release cleanly,
+// its cgroup and its init process if the recorded start time still
+// matches (a zero rec names nothing). It waits for all of them to exit,
+// until timeout, and returns the pids it signalled, and nil stuck if none
+// survived.
 func clearSlot(rec Record, r slotIDs, own func(pid int) bool, timeout time.Duration) (killed []int, st *stuck) {
 	deadline := time.Now().Add(timeout)
 	var cg *cgroup2.Watch
