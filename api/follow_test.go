@@ -12,14 +12,23 @@ import (
 	"testing"
 )
 
-// serve answers the client's requests on a Unix socket with mux.
-func serve(t *testing.T, mux *http.ServeMux) *Client {
+// listen opens a Unix socket for a test's daemon; the test's end closes
+// it.
+func listen(t *testing.T) (net.Listener, string) {
 	t.Helper()
 	sock := filepath.Join(t.TempDir(), "sock")
 	l, err := net.Listen("unix", sock)
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { l.Close() })
+	return l, sock
+}
+
+// serve answers the client's requests on a Unix socket with mux.
+func serve(t *testing.T, mux *http.ServeMux) *Client {
+	t.Helper()
+	l, sock := listen(t)
 	srv := &http.Server{Handler: mux}
 	go srv.Serve(l)
 	t.Cleanup(func() { srv.Close() })

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"net"
 	"net/http"
 	"net/textproto"
 	"path/filepath"
@@ -171,24 +170,7 @@ func TestResponseFraming(t *testing.T) {
 		{name: "nothing", reply: "", err: `/v1/status": EOF`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			sock := filepath.Join(t.TempDir(), "sock")
-			l, err := net.Listen("unix", sock)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer l.Close()
-			go func() {
-				conn, err := l.Accept()
-				if err != nil {
-					return
-				}
-				defer conn.Close()
-				// The request's head, then the reply.
-				tp := textproto.NewReader(bufio.NewReader(conn))
-				tp.ReadLine()
-				tp.ReadMIMEHeader()
-				io.WriteString(conn, tt.reply)
-			}()
+			sock := fakeDaemon(t, func(w io.Writer) { io.WriteString(w, tt.reply) })
 			resp, err := NewClient(sock).do(context.Background(), "GET", PathStatus, nil)
 			var body []byte
 			if err == nil {
@@ -274,27 +256,11 @@ func TestResponseHeadBounded(t *testing.T) {
 		}, "interim (1xx) responses"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			sock := filepath.Join(t.TempDir(), "sock")
-			l, err := net.Listen("unix", sock)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer l.Close()
 			var wrote atomic.Int64
-			go func() {
-				conn, err := l.Accept()
-				if err != nil {
-					return
-				}
-				defer conn.Close()
-				tp := textproto.NewReader(bufio.NewReader(conn))
-				tp.ReadLine()
-				tp.ReadMIMEHeader()
-				tt.write(&countingWriter{w: conn, n: &wrote})
-			}()
+			sock := fakeDaemon(t, func(w io.Writer) { tt.write(&countingWriter{w: w, n: &wrote}) })
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
-			_, err = NewClient(sock).do(ctx, "GET", PathStatus, nil)
+			_, err := NewClient(sock).do(ctx, "GET", PathStatus, nil)
 			if err == nil || !strings.Contains(err.Error(), tt.err) {
 				t.Fatalf("error %v; want one saying %q", err, tt.err)
 			}
@@ -305,6 +271,26 @@ func TestResponseHeadBounded(t *testing.T) {
 			}
 		})
 	}
+}
+
+// fakeDaemon listens on a new Unix socket, which it returns, for one
+// connection: it reads the request's head, then reply writes the answer.
+// The test's end closes the socket.
+func fakeDaemon(t *testing.T, reply func(w io.Writer)) string {
+	t.Helper()
+	l, sock := listen(t)
+	go func() {
+		conn, err := l.Accept()
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		tp := textproto.NewReader(bufio.NewReader(conn))
+		tp.ReadLine()
+		tp.ReadMIMEHeader()
+		reply(conn)
+	}()
+	return sock
 }
 
 // countingWriter counts what w took.
