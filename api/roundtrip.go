@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/textproto"
 	"net/url"
@@ -134,7 +135,7 @@ func (c *Client) roundTripOnce(ctx context.Context, op string, req *request) (*r
 	// The head is read through a limit, as http.Transport read it: a
 	// peer on the socket that is not the daemon must not make the client
 	// hold an endless header in memory.
-	head := &headLimit{r: conn, left: maxResponseHead}
+	head := &io.LimitedReader{R: conn, N: maxResponseHead}
 	br := bufio.NewReader(head)
 	resp, err := readResponse(br)
 	// An interim answer (100 Continue) comes before the real one; a few
@@ -146,7 +147,10 @@ func (c *Client) roundTripOnce(ctx context.Context, op string, req *request) (*r
 		}
 		resp, err = readResponse(br)
 	}
-	head.done = true
+	if err != nil && head.N <= 0 {
+		err = errHeadTooLarge
+	}
+	head.N = math.MaxInt64 // the body is read without the limit
 	if err != nil {
 		stop()
 		conn.Close()
@@ -202,29 +206,6 @@ const (
 // errHeadTooLarge: the response's head did not end within
 // maxResponseHead bytes.
 var errHeadTooLarge = fmt.Errorf("server response headers exceeded %d bytes; aborted", maxResponseHead)
-
-// headLimit reads from r, failing with errHeadTooLarge once more than left
-// bytes have been read before done is set (the head was read).
-type headLimit struct {
-	r    io.Reader
-	left int64
-	done bool
-}
-
-func (h *headLimit) Read(p []byte) (int, error) {
-	if h.done {
-		return h.r.Read(p)
-	}
-	if h.left <= 0 {
-		return 0, errHeadTooLarge
-	}
-	if int64(len(p)) > h.left {
-		p = p[:h.left]
-	}
-	n, err := h.r.Read(p)
-	h.left -= int64(n)
-	return n, err
-}
 
 // errMalformed is a response that is not HTTP/1.x.
 var errMalformed = errors.New("malformed HTTP response")
