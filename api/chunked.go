@@ -105,7 +105,7 @@ func (c *chunked) size() (uint64, error) {
 // nothing else, follow it.
 func (c *chunked) crlf() error {
 	b, err := c.r.Peek(2)
-	if err == io.EOF || (err == nil && len(b) < 2) {
+	if err == io.EOF {
 		return io.ErrUnexpectedEOF
 	}
 	if err != nil {

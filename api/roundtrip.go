@@ -254,7 +254,8 @@ func bodyReader(br *bufio.Reader, resp *response) io.Reader {
 	case resp.Header.Get("Content-Length") != "":
 		cl := strings.TrimSpace(resp.Header.Get("Content-Length"))
 		n, err := strconv.ParseInt(cl, 10, 64)
-		if err != nil || n < 0 || strings.TrimLeft(cl, "0123456789") != "" {
+		// Digits alone: ParseInt would take a sign.
+		if err != nil || strings.TrimLeft(cl, "0123456789") != "" {
 			return &errReader{fmt.Errorf("bad Content-Length %q", resp.Header.Get("Content-Length"))}
 		}
 		return &exactly{r: br, n: n}
