@@ -119,7 +119,12 @@ func runRemote(cmd *cobra.Command, f *runFlags, args []string) error {
 	b, err := c.SubmitFollow(ctx, sr, func(e *api.Event) error {
 		switch e.Type {
 		case api.EventSubmitted:
-			submitted <- e.Build.ID
+			// SubmitFollow checked that the first names the build; a
+			// daemon that sent more must not block this send.
+			select {
+			case submitted <- e.Build.ID:
+			default:
+			}
 		case api.EventQueued:
 			if !f.quiet {
 				fmt.Fprintf(os.Stderr, "sdbuild: waiting for a UID slot (position %d)\n", e.Position)
