@@ -42,7 +42,7 @@ func TestAsPflag(t *testing.T) {
 				if gf.Value.String() != wf.Value.String() || gf.Value.Type() != wf.Value.Type() ||
 					!slices.Equal(gf.Value.(pflag.SliceValue).GetSlice(), wf.Value.(pflag.SliceValue).GetSlice()) ||
 					!slices.Equal(g, w) || got.FlagUsages() != want.FlagUsages() {
-					t.Errorf("%s %q %s: %q %s %q %q\\n%s\\nwant pflag's %q %s %q %q\\n%s", kind, tt.def, step,
+					t.Errorf("%s %q %s: %q %s %q %q\n%s\nwant pflag's %q %s %q %q\n%s", kind, tt.def, step,
 						gf.Value, gf.Value.Type(), gf.Value.(pflag.SliceValue).GetSlice(), g, got.FlagUsages(),
 						wf.Value, wf.Value.Type(), wf.Value.(pflag.SliceValue).GetSlice(), w, want.FlagUsages())
 				}
