@@ -92,10 +92,10 @@ func TestSubmitFollow(t *testing.T) {
 			wantReq = append(wantReq, "GET /v1/builds/"+b.ID+"/events")
 		}
 		mu.Lock()
-		defer mu.Unlock()
 		if !slices.Equal(requests, wantReq) {
 			t.Errorf("old daemon %v: requests %q, want %q", old, requests, wantReq)
 		}
+		mu.Unlock()
 	}
 }
 
