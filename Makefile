@@ -3,6 +3,11 @@ GO      ?= go
 GOLDFLAGS ?=
 GOBUILDFLAGS ?=
 CMDS    := sdbuild sdbuildd sdbuild-init sdbuild-testbed
+# Where the binaries, man pages and package staging go. The tests of make
+# install and make deb (packaging/) point it at a temporary directory, so
+# that a test run leaves bin/ as make build left it. (contrib/'s scripts,
+# which make demo and make bench run, look in bin/.)
+BUILDDIR ?= bin
 
 # Where make install puts things (under $(DESTDIR)). sdbuildd is started
 # by systemd, system and user managers alike, never by hand: it goes to
@@ -25,7 +30,7 @@ pkgvar = $(or $(shell pkg-config --variable=$(2) $(1) 2>/dev/null),$(3))
 # The version man pages and the package carry, from git (packaging/version).
 VERSION ?= $(shell packaging/version)
 # make deb writes sdbuild_$(VERSION)_<arch>.deb here.
-DEBDIR  ?= bin
+DEBDIR  ?= $(BUILDDIR)
 
 # Packages with tests that need a running systemd (//go:build integration).
 INTEGRATION_PKGS = $(shell grep -rlE --include='*_test.go' '^//go:build (integration|.*[ &|]integration)\b' . | xargs -r -n1 dirname | sort -u)
@@ -34,12 +39,12 @@ INTEGRATION_PKGS = $(shell grep -rlE --include='*_test.go' '^//go:build (integra
 
 all: build
 
-build: $(addprefix bin/,$(CMDS))
+build: $(addprefix $(BUILDDIR)/,$(CMDS))
 
 # The binaries name the same version as the package and the man pages
 # (sdbuild --version, /v1/status), also where go build embeds no VCS
 # information (-buildvcs=false, a tarball).
-bin/%: FORCE
+$(BUILDDIR)/%: FORCE
 	$(GO) build -trimpath $(GOBUILDFLAGS) -ldflags '$(GOLDFLAGS) -X github.com/sdbuild/sdbuild/internal/version.override=$(VERSION)' -o $@ ./cmd/$*
 
 # The client starts once per build: linked without cgo it needs no dynamic
@@ -48,24 +53,24 @@ bin/%: FORCE
 # daemon keeps cgo, for NSS user and group names. The Debian package
 # links every binary as PIE externally, which needs cgo: it sets CLIENT_CGO=1.
 CLIENT_CGO ?= 0
-bin/sdbuild: export CGO_ENABLED = $(CLIENT_CGO)
+$(BUILDDIR)/sdbuild: export CGO_ENABLED = $(CLIENT_CGO)
 
 # sdbuild-init starts with every build (cmd/sdbuild-init): static,
 # without cgo, so no dynamic loader runs before it. Go's own linker makes
 # it, which takes neither -buildmode=pie (that would bring the loader back)
 # nor an external linker's flags: those of make deb are left out for it.
-bin/sdbuild-init: export CGO_ENABLED := 0
-bin/sdbuild-init: override GOBUILDFLAGS := $(filter-out -buildmode=%,$(GOBUILDFLAGS))
-bin/sdbuild-init: override GOLDFLAGS := $(filter-out -linkmode=% -extldflags=%,$(GOLDFLAGS))
+$(BUILDDIR)/sdbuild-init: export CGO_ENABLED := 0
+$(BUILDDIR)/sdbuild-init: override GOBUILDFLAGS := $(filter-out -buildmode=%,$(GOBUILDFLAGS))
+$(BUILDDIR)/sdbuild-init: override GOLDFLAGS := $(filter-out -linkmode=% -extldflags=%,$(GOLDFLAGS))
 
 # sdbuild with its hidden gen-docs command (cmd/sdbuild/gendocs.go).
-bin/sdbuild-gendocs: FORCE
+$(BUILDDIR)/sdbuild-gendocs: FORCE
 	$(GO) build -trimpath -tags gendocs -o $@ ./cmd/sdbuild
 
 # Man pages and shell completions, from the commands and config keys.
-docs: bin/sdbuild-gendocs
-	rm -rf bin/docs
-	bin/sdbuild-gendocs gen-docs --version '$(VERSION)' --date "$$(git log -1 --format=%ct 2>/dev/null || echo 0)" bin/docs
+docs: $(BUILDDIR)/sdbuild-gendocs
+	rm -rf $(BUILDDIR)/docs
+	$(BUILDDIR)/sdbuild-gendocs gen-docs --version '$(VERSION)' --date "$$(git log -1 --format=%ct 2>/dev/null || echo 0)" $(BUILDDIR)/docs
 
 FORCE:
 
@@ -79,8 +84,8 @@ test-host:
 	$(GO) test -count=1 -tags gendocs ./cmd/sdbuild
 
 # -p 1: some integration tests restart D-Bus or systemd itself.
-test-integration: bin/sdbuild-testbed
-	bin/sdbuild-testbed run -- $(GO) test -count=1 -p 1 -tags integration $(INTEGRATION_PKGS)
+test-integration: $(BUILDDIR)/sdbuild-testbed
+	$(BUILDDIR)/sdbuild-testbed run -- $(GO) test -count=1 -p 1 -tags integration $(INTEGRATION_PKGS)
 
 # Packages that describe builds rather than run them, which build on any OS
 # (see go.mod).
@@ -121,16 +126,16 @@ proto:
 		--go-grpc_out=. --go-grpc_opt=module=github.com/sdbuild/sdbuild \
 		bbrunner/pb/*.proto
 
-install: bin/sdbuild bin/sdbuildd bin/sdbuild-init docs
-	install -D -m 0755 bin/sdbuild $(DESTDIR)$(BINDIR)/sdbuild
-	install -D -m 0755 bin/sdbuildd $(DESTDIR)$(LIBEXECDIR)/sdbuildd
-	install -D -m 0755 bin/sdbuild-init $(DESTDIR)$(LIBEXECDIR)/sdbuild-init
-	bin/sdbuild install-units --system --bindir $(LIBEXECDIR) --dir $(DESTDIR)$(SYSTEMDSYSTEMUNITDIR) $(if $(DESTDIR),--no-reload)
-	bin/sdbuild install-units --user --no-reload --bindir $(LIBEXECDIR) --dir $(DESTDIR)$(SYSTEMDUSERUNITDIR)
-	install -D -m 0644 bin/docs/completions/bash/sdbuild $(DESTDIR)$(BASHCOMPDIR)/sdbuild
-	install -D -m 0644 bin/docs/completions/zsh/_sdbuild $(DESTDIR)$(ZSHCOMPDIR)/_sdbuild
-	install -D -m 0644 bin/docs/completions/fish/sdbuild.fish $(DESTDIR)$(FISHCOMPDIR)/sdbuild.fish
-	for s in 1 5 8; do install -d $(DESTDIR)$(MANDIR)/man$$s && install -m 0644 bin/docs/man$$s/* $(DESTDIR)$(MANDIR)/man$$s/ || exit 1; done
+install: $(BUILDDIR)/sdbuild $(BUILDDIR)/sdbuildd $(BUILDDIR)/sdbuild-init docs
+	install -D -m 0755 $(BUILDDIR)/sdbuild $(DESTDIR)$(BINDIR)/sdbuild
+	install -D -m 0755 $(BUILDDIR)/sdbuildd $(DESTDIR)$(LIBEXECDIR)/sdbuildd
+	install -D -m 0755 $(BUILDDIR)/sdbuild-init $(DESTDIR)$(LIBEXECDIR)/sdbuild-init
+	$(BUILDDIR)/sdbuild install-units --system --bindir $(LIBEXECDIR) --dir $(DESTDIR)$(SYSTEMDSYSTEMUNITDIR) $(if $(DESTDIR),--no-reload)
+	$(BUILDDIR)/sdbuild install-units --user --no-reload --bindir $(LIBEXECDIR) --dir $(DESTDIR)$(SYSTEMDUSERUNITDIR)
+	install -D -m 0644 $(BUILDDIR)/docs/completions/bash/sdbuild $(DESTDIR)$(BASHCOMPDIR)/sdbuild
+	install -D -m 0644 $(BUILDDIR)/docs/completions/zsh/_sdbuild $(DESTDIR)$(ZSHCOMPDIR)/_sdbuild
+	install -D -m 0644 $(BUILDDIR)/docs/completions/fish/sdbuild.fish $(DESTDIR)$(FISHCOMPDIR)/sdbuild.fish
+	for s in 1 5 8; do install -d $(DESTDIR)$(MANDIR)/man$$s && install -m 0644 $(BUILDDIR)/docs/man$$s/* $(DESTDIR)$(MANDIR)/man$$s/ || exit 1; done
 
 # The Debian package, from this tree: make install into a staging root,
 # then packaging/build-deb (dpkg-deb). Debian's zsh looks in
@@ -138,10 +143,10 @@ install: bin/sdbuild bin/sdbuildd bin/sdbuild-init docs
 # builds C programs: position-independent, relocations read-only after
 # start (relro, now), without symbol tables (Go keeps its own for traces).
 deb:
-	rm -rf bin/deb-root
-	$(MAKE) install DESTDIR=$(CURDIR)/bin/deb-root PREFIX=/usr ZSHCOMPDIR=/usr/share/zsh/vendor-completions \
+	rm -rf $(BUILDDIR)/deb-root
+	$(MAKE) install DESTDIR=$(abspath $(BUILDDIR))/deb-root PREFIX=/usr ZSHCOMPDIR=/usr/share/zsh/vendor-completions \
 		GOBUILDFLAGS=-buildmode=pie GOLDFLAGS='-s -w -linkmode=external -extldflags=-Wl,-z,relro,-z,now' CLIENT_CGO=1 VERSION='$(VERSION)' >/dev/null
-	GO='$(GO)' packaging/build-deb bin/deb-root '$(VERSION)' $(DEBDIR)
+	GO='$(GO)' packaging/build-deb $(BUILDDIR)/deb-root '$(VERSION)' $(DEBDIR)
 
 # make print-VAR prints a variable as make sees it (the tests read the
 # unit directory this way).
@@ -149,4 +154,4 @@ print-%:
 	@echo '$($*)'
 
 clean:
-	rm -rf bin
+	rm -rf $(BUILDDIR)

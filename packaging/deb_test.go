@@ -32,7 +32,7 @@ func TestDebInstall(t *testing.T) {
 	}
 	tmp := t.TempDir()
 	start := time.Now()
-	out, err := exec.Command("make", "-C", "..", "deb", "DEBDIR="+tmp).CombinedOutput()
+	out, err := exec.Command("make", "-C", "..", "deb", "DEBDIR="+tmp, "BUILDDIR="+filepath.Join(tmp, "build")).CombinedOutput()
 	if err != nil {
 		t.Fatalf("make deb: %v\n%s", err, out)
 	}

@@ -3,6 +3,9 @@
 package packaging
 
 import (
+	"errors"
+	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -145,10 +148,67 @@ func buildDeb(t *testing.T) string {
 
 func makeIn(t *testing.T, args ...string) { t.Helper(); makeOut(t, args...) }
 
+// makeOut runs make in the top directory with its build products in a
+// temporary directory (BUILDDIR): a test leaves bin/ as make build left
+// it, rather than with make deb's PIE binaries in it, and fails if make
+// wrote there all the same.
 func makeOut(t *testing.T, args ...string) string {
 	t.Helper()
 	testutil.RequireBinary(t, "make", "make")
-	return run(t, "make", append([]string{"-C", ".."}, args...)...)
+	before := snapshot(t, "../bin")
+	out := run(t, "make", append([]string{"-C", "..", "BUILDDIR=" + t.TempDir()}, args...)...)
+	if diff := changed(before, snapshot(t, "../bin")); len(diff) > 0 {
+		if len(diff) > 5 {
+			diff = append(diff[:5], fmt.Sprintf("… and %d more", len(diff)-5))
+		}
+		t.Errorf("make %s changed bin/: %s", strings.Join(args, " "), strings.Join(diff, ", "))
+	}
+	return out
+}
+
+// snapshot maps each path under dir, relative to it, to its type, mode,
+// size and modification time; a missing dir has none.
+func snapshot(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	m := map[string]string{}
+	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if errors.Is(err, fs.ErrNotExist) && p == dir {
+			return filepath.SkipDir
+		}
+		if err != nil {
+			return err
+		}
+		fi, err := d.Info()
+		if err != nil {
+			return err
+		}
+		r, _ := filepath.Rel(dir, p)
+		m[r] = fmt.Sprintf("%v %d %v", fi.Mode(), fi.Size(), fi.ModTime().UnixNano())
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// changed names what was added, removed or changed between two snapshots.
+func changed(before, after map[string]string) []string {
+	var diff []string
+	for p, a := range after {
+		if b, ok := before[p]; !ok {
+			diff = append(diff, p+" added")
+		} else if a != b {
+			diff = append(diff, p+" changed")
+		}
+	}
+	for p := range before {
+		if _, ok := after[p]; !ok {
+			diff = append(diff, p+" removed")
+		}
+	}
+	sort.Strings(diff)
+	return diff
 }
 
 func run(t *testing.T, name string, args ...string) string {
