@@ -33,8 +33,19 @@ func SignalName(n int) string {
 // OOMText says that the kernel's OOM killer ended a build, and under which
 // limit ("MemoryMax=1G"), or "" when none was set.
 func OOMText(limit string) string {
+	return "killed by the OOM killer" + underLimit(limit)
+}
+
+// OOMProcessText says that the kernel's OOM killer killed a process of a
+// build that failed on its own account, and under which limit, as OOMText.
+func OOMProcessText(limit string) string {
+	return "the OOM killer killed a process of the build" + underLimit(limit)
+}
+
+// underLimit is " (MemoryMax=1G)" for a limit, "" for none.
+func underLimit(limit string) string {
 	if limit == "" {
-		return "killed by the OOM killer"
+		return ""
 	}
-	return "killed by the OOM killer (" + limit + ")"
+	return " (" + limit + ")"
 }

@@ -18,7 +18,19 @@ func TestExitText(t *testing.T) {
 			t.Errorf("ExitText(%d, %d, %v) = %q, want %q", tt.code, tt.signal, tt.core, got, tt.want)
 		}
 	}
-	if got, want := OOMText("MemoryMax=1G"), "killed by the OOM killer (MemoryMax=1G)"; got != want {
-		t.Errorf("OOMText = %q, want %q", got, want)
+	for _, tt := range []struct {
+		text  func(string) string
+		name  string
+		limit string
+		want  string
+	}{
+		{OOMText, "OOMText", "MemoryMax=1G", "killed by the OOM killer (MemoryMax=1G)"},
+		{OOMText, "OOMText", "", "killed by the OOM killer"},
+		{OOMProcessText, "OOMProcessText", "MemoryMax=512M", "the OOM killer killed a process of the build (MemoryMax=512M)"},
+		{OOMProcessText, "OOMProcessText", "", "the OOM killer killed a process of the build"},
+	} {
+		if got := tt.text(tt.limit); got != tt.want {
+			t.Errorf("%s(%q) = %q, want %q", tt.name, tt.limit, got, tt.want)
+		}
 	}
 }

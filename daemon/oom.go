@@ -21,11 +21,7 @@ func oomOutcome(o *api.Outcome, kills uint64, limit string) {
 		o.Error = "builder " + api.OOMText(limit)
 		return
 	}
-	what := "the OOM killer killed a process of the build"
-	if limit != "" {
-		what += " (" + limit + ")"
-	}
-	o.Error += "; " + what
+	o.Error += "; " + api.OOMProcessText(limit)
 }
 
 // memoryLimit is the -p property whose limit the OOM killer enforces,
