@@ -54,7 +54,7 @@ import (
 // userpool2 directory shows slots it handed out, systemd's fixed ranges,
 // and the container range while systemd-nsresourced listens, since it
 // consults only its own registry and the user database. The rest are
-// reported (IDRangeWarnings): Nix's range while auto-allocate-uids is off;
+// reported (HostIDReview.Warnings): Nix's range while auto-allocate-uids is off;
 // useradd's and podman's, whose grants, once made, are in /etc/subuid and
 // refused there; LXD's and Incus's fallback, which no file sdbuild reads
 // shows in use; and the container range without nsresourced, because
@@ -191,28 +191,7 @@ func (h hostAllocators) usedNixSlots() (idWindow, string) {
 	return w, strings.Join(names, ", ")
 }
 
-// IDRangeWarnings reports, one line each ("the range overlaps …": doctor
-// shows them under the range), the ranges another allocator
-// might hand out that c's range overlaps but CheckHostIDs does not refuse
-// (see the table above for why). A user's own daemon has none: its ids
-// are the grant the administrator chose for it.
-func (c *Config) IDRangeWarnings() ([]string, error) {
-	return c.IDRangeWarningsAt(hostIDSources)
-}
-
-// IDRangeWarningsAt is IDRangeWarnings with the files and directories of s.
-func (c *Config) IDRangeWarningsAt(s HostIDSources) ([]string, error) {
-	if c.Rootless != nil {
-		return nil, nil
-	}
-	h, err := readAllocators(s)
-	if err != nil {
-		return nil, err
-	}
-	return c.allocatorWarnings(h), nil
-}
-
-// allocatorWarnings is IDRangeWarnings on the facts of h.
+// allocatorWarnings is HostIDReview.Warnings on the facts of h.
 func (c *Config) allocatorWarnings(h hostAllocators) []string {
 	first, end := uint64(c.StartID), uint64(c.StartID)+uint64(c.IDCount)
 	var warns []string

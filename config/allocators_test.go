@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -198,7 +199,7 @@ func TestSuggestStart(t *testing.T) {
 }
 
 // TestCheckHostIDsAllocators checks that CheckHostIDsAt and
-// IDRangeWarningsAt read Nix's and systemd's files where the sources say.
+// ReviewHostIDsAt read Nix's and systemd's files where the sources say.
 func TestCheckHostIDsAllocators(t *testing.T) {
 	const old = "start-id 872415232" // sdbuild's default until it was found to be Nix's
 	for _, tt := range []struct {
@@ -209,7 +210,6 @@ func TestCheckHostIDsAllocators(t *testing.T) {
 		rootless  bool
 		wantErr   []string
 		wantWarns int
-		badConf   bool // IDRangeWarningsAt fails too
 	}{
 		{name: "no Nix, no nsresourced", wantWarns: 3},
 		{
@@ -238,7 +238,6 @@ func TestCheckHostIDsAllocators(t *testing.T) {
 			name:    "a bad value in nix.conf is an error",
 			nixConf: map[string]string{"nix.conf": "auto-allocate-uids = sure\n"},
 			wantErr: []string{`nix.conf line 1: auto-allocate-uids "sure" is not a boolean`},
-			badConf: true,
 		},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -278,9 +277,9 @@ func TestCheckHostIDsAllocators(t *testing.T) {
 					t.Errorf("CheckHostIDsAt() = %v, want it to contain %q", err, w)
 				}
 			}
-			warns, werr := c.IDRangeWarningsAt(src)
-			if len(warns) != tt.wantWarns || (werr != nil) != tt.badConf {
-				t.Errorf("IDRangeWarningsAt() = %d warnings %q, %v; want %d", len(warns), warns, werr, tt.wantWarns)
+			r := c.ReviewHostIDsAt(src)
+			if fmt.Sprint(r.Err) != fmt.Sprint(err) || len(r.Warnings) != tt.wantWarns {
+				t.Errorf("ReviewHostIDsAt() = %v and %d warnings %q; want CheckHostIDsAt's error and %d", r.Err, len(r.Warnings), r.Warnings, tt.wantWarns)
 			}
 		})
 	}

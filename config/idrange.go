@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"strconv"
 	"strings"
 )
@@ -34,7 +33,7 @@ type HostIDSources struct {
 }
 
 // hostIDSources are this host's files, which CheckHostIDs,
-// IDRangeWarnings and Load read; tests point them elsewhere.
+// ReviewHostIDs and Load read; tests point them elsewhere.
 var hostIDSources = HostIDSources{
 	Passwd: "/etc/passwd", Group: "/etc/group", SubUID: "/etc/subuid", SubGID: "/etc/subgid",
 	NixConf:          "/etc/nix/nix.conf",
@@ -68,47 +67,87 @@ func (c *Config) CheckHostIDs() error { return c.CheckHostIDsAt(hostIDSources) }
 
 // CheckHostIDsAt is CheckHostIDs with the files and directories of s.
 func (c *Config) CheckHostIDsAt(s HostIDSources) error {
+	return c.reviewHostIDs(s, osFS{}).Err
+}
+
+// HostIDReview is what the host id checks found of a range, from one
+// reading of the host's files.
+type HostIDReview struct {
+	// Err is what CheckHostIDs returns: nil when the range may be used.
+	Err error
+	// Warnings are, one line each ("the range overlaps …": doctor shows
+	// them under the range), the ranges another allocator might hand out
+	// that the range overlaps but Err does not refuse (see allocators.go
+	// for why). A user's own daemon has none: its ids are the grant the
+	// administrator chose for it. None either when the allocators' files
+	// could not be read: Err says so.
+	Warnings []string
+}
+
+// ReviewHostIDs is CheckHostIDs with the warnings besides, reading each
+// file once: for doctor, which reports both.
+func (c *Config) ReviewHostIDs() HostIDReview { return c.ReviewHostIDsAt(hostIDSources) }
+
+// ReviewHostIDsAt is ReviewHostIDs with the files and directories of s.
+func (c *Config) ReviewHostIDsAt(s HostIDSources) HostIDReview {
+	return c.reviewHostIDs(s, osFS{})
+}
+
+// reviewHostIDs is ReviewHostIDsAt through host.
+func (c *Config) reviewHostIDs(s HostIDSources, host hostFS) HostIDReview {
 	paths := []string{s.Passwd, s.Group, s.SubUID, s.SubGID}
 	if c.Rootless != nil {
 		if !c.Rootless.HasSubIDs() {
-			return nil
+			return HostIDReview{}
 		}
 		paths = paths[:2]
 	}
+	// The warnings do not depend on the id files: a missing /etc/passwd
+	// leaves them as they are.
+	var r HostIDReview
+	var allocs hostAllocators
+	var allocErr error
+	if c.Rootless == nil {
+		if allocs, allocErr = readAllocators(s, host); allocErr == nil {
+			r.Warnings = c.allocatorWarnings(allocs)
+		}
+	}
 	var files [4]*IDFile
 	for i, path := range paths {
-		f, err := os.Open(path)
+		f, err := host.Open(path)
 		if err != nil {
 			if i >= 2 && errors.Is(err, fs.ErrNotExist) {
 				continue // no subordinate ids delegated on this host
 			}
-			return fmt.Errorf("check host ids: %w", err)
+			r.Err = fmt.Errorf("check host ids: %w", err)
+			return r
 		}
 		defer f.Close()
 		files[i] = &IDFile{Name: path, R: f}
 	}
 	errs := []error{CheckIDRange(c.StartID, c.IDCount, files[0], files[1], files[2], files[3])}
 	if c.Rootless == nil {
-		if h, err := readAllocators(s); err != nil {
-			errs = append(errs, err)
+		if allocErr != nil {
+			errs = append(errs, allocErr)
 		} else {
-			errs = append(errs, c.allocatorErrors(h)...)
+			errs = append(errs, c.allocatorErrors(allocs)...)
 		}
 	}
-	return errors.Join(errs...)
+	r.Err = errors.Join(errs...)
+	return r
 }
 
 // readAllocators reads what s says about other allocators.
-func readAllocators(s HostIDSources) (hostAllocators, error) {
+func readAllocators(s HostIDSources, host hostFS) (hostAllocators, error) {
 	h := hostAllocators{nixPool: s.NixUserPool}
-	settings, err := readNixConf(s.NixConf, func(p string) (io.ReadCloser, error) { return os.Open(p) })
+	settings, err := readNixConf(s.NixConf, host.Open)
 	if err != nil {
 		return h, fmt.Errorf("check host ids: %w", err)
 	}
 	if h.nix, err = nixRangeOf(settings); err != nil {
 		return h, err
 	}
-	entries, err := os.ReadDir(s.NixUserPool)
+	entries, err := host.ReadDir(s.NixUserPool)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return h, fmt.Errorf("check host ids: %w", err)
 	}
@@ -117,7 +156,7 @@ func readAllocators(s HostIDSources) (hostAllocators, error) {
 		names[i] = e.Name()
 	}
 	h.nixSlots = nixSlots(names)
-	if _, err := os.Lstat(s.NSResourceSocket); err == nil {
+	if _, err := host.Lstat(s.NSResourceSocket); err == nil {
 		h.nsresourced = s.NSResourceSocket
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return h, fmt.Errorf("check host ids: %w", err)

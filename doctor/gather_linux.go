@@ -67,10 +67,9 @@ func Gather(ctx context.Context, o Options) *Host {
 		h.NamespaceErrs[ns.Name] = sandbox.ProbeNamespace(ctx, ns, h.EUID)
 	}
 	if h.Config != nil {
-		h.HostIDsErr = h.Config.CheckHostIDs()
-		// A file IDRangeWarnings cannot read, CheckHostIDs could not
-		// either: HostIDsErr already says so.
-		h.IDRangeWarnings, _ = h.Config.IDRangeWarnings()
+		// One review reads each id and allocator file once for both.
+		r := h.Config.ReviewHostIDs()
+		h.HostIDsErr, h.IDRangeWarnings = r.Err, r.Warnings
 		h.Quarantined, h.SlotsErr = slots.ReadQuarantined(h.Config.SlotOptions().Dir, h.Config.Slots())
 	}
 	h.Runner = gatherRunner(h.Config)

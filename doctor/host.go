@@ -30,8 +30,8 @@ type Host struct {
 	InitBinary string
 
 	// Config is the loaded configuration, or ConfigErr says why there is
-	// none; HostIDsErr is what Config.CheckHostIDs returned, and
-	// IDRangeWarnings what Config.IDRangeWarnings did.
+	// none; HostIDsErr and IDRangeWarnings are what Config.ReviewHostIDs
+	// found (CheckHostIDs's error, and the warnings besides).
 	Config          *config.Config
 	ConfigErr       error
 	HostIDsErr      error
