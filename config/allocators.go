@@ -5,6 +5,8 @@ import (
 	"math"
 	"strconv"
 	"strings"
+
+	"github.com/sdbuild/sdbuild/slots"
 )
 
 // Other programs hand out host ids on their own: to containers, to builds,
@@ -79,10 +81,10 @@ func (w idWindow) overlaps(first, end uint64) bool {
 
 // containerWindow is systemd's container range: systemd-nspawn's
 // --private-users=pick and systemd-nsresourced hand out 65536 ids of it at
-// a time.
+// a time. slots, whose pool takes nspawn's locks on it, knows its bounds.
 var containerWindow = idWindow{
 	who:   "systemd's container range (systemd-nspawn --private-users=pick, systemd-nsresourced)",
-	first: 524288, last: 1879048191, source: "systemd's docs/UIDS-GIDS.md"}
+	first: slots.NspawnPickFirst, last: slots.NspawnPickLast, source: "systemd's docs/UIDS-GIDS.md"}
 
 // systemdWindows are systemd's fixed ranges other than the container
 // range: whatever is configured, systemd hands them out on any host, and

@@ -18,10 +18,19 @@ import (
 // DefaultNspawnLockDir is where systemd-nspawn keeps its range locks.
 const DefaultNspawnLockDir = "/run/systemd/nspawn-uid"
 
+// NspawnPickFirst and NspawnPickLast are the first and last ids of the
+// range nspawn picks from, which is systemd's container range
+// (docs/UIDS-GIDS.md; systemd-nsresourced hands out ranges of it too).
+// config refuses or reports a build id range inside it.
+const (
+	NspawnPickFirst = 0x00080000
+	NspawnPickLast  = 0x6FFFFFFF
+)
+
 const (
 	nspawnRangeSize = 0x10000
-	nspawnPickMin   = 0x00080000
-	nspawnPickMax   = 0x6FFF0000
+	nspawnPickMin   = NspawnPickFirst                      // the lowest base
+	nspawnPickMax   = NspawnPickLast + 1 - nspawnRangeSize // the highest base
 )
 
 // nspawnBases returns the bases nspawn could pick whose range shares an id
