@@ -6,12 +6,12 @@ import (
 )
 
 // peer is the client on the other end of a connection, as the kernel
-// reports it (SO_PEERCRED), never as it claims to be.
+// reports it (SO_PEERCRED, SO_PEERGROUPS), never as it claims to be.
 type peer struct {
 	uid, gid uint32
 	name     string   // user name, or the uid when it has none
-	groups   []string // names of all its groups
-	gids     []uint32 // all its group ids, for checks with its credentials
+	groups   []string // names of its groups in the user database, when a policy entry names a group
+	gids     []uint32 // the group ids it connected with, for checks with its credentials
 	allowed  bool     // may submit builds
 	trusted  bool     // may see and cancel every build
 }
