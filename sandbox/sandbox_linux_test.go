@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -134,3 +135,39 @@ func withHelper(t *testing.T, s *Spec) {
 }
 
 func readlinkNS(name string) (string, error) { return os.Readlink("/proc/self/ns/" + name) }
+
+// The builder's mount namespace outlives the builder for as long as init
+// does (holdMountNS), so that its teardown does not delay the result.
+func TestBuilderMountNSHeldPastResult(t *testing.T) {
+	s := newSpec(t, `readlink /proc/self/ns/mnt > $out/mntns`)
+	p := startSpec(t, s)
+	defer p.Wait()
+	if err := p.Go(); err != nil {
+		t.Fatalf("Go: %v", err)
+	}
+	if res, err := p.Result(); err != nil || res.ExitCode != 0 {
+		t.Fatalf("Result: %+v, %v", res, err)
+	}
+	b, err := os.ReadFile(filepath.Join(s.Dir, "out", "mntns"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	builderNS := strings.TrimSpace(string(b))
+	if initNS, _ := os.Readlink(fmt.Sprintf("/proc/%d/ns/mnt", p.PID())); builderNS == initNS || !strings.HasPrefix(builderNS, "mnt:[") {
+		t.Fatalf("builder's mount namespace %q: want a namespace of its own (init's is %q)", builderNS, initNS)
+	}
+	fds := fmt.Sprintf("/proc/%d/fd", p.PID())
+	ents, err := os.ReadDir(fds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var open []string
+	for _, e := range ents {
+		l, _ := os.Readlink(filepath.Join(fds, e.Name()))
+		if l == builderNS {
+			return
+		}
+		open = append(open, l)
+	}
+	t.Errorf("after the result, init holds no fd on the builder's mount namespace %s; it holds %q", builderNS, open)
+}
