@@ -56,7 +56,7 @@ func dialAs(t *testing.T, path string, uid, gid uint32, groups []uint32) net.Con
 // A client's group ids are those of the process that connected, not the
 // user database's: 4242 and 4343 are in no group file, and the daemon
 // reads inputs with exactly the groups the client has.
-func TestPeerGroupsAreTheClientProcesss(t *testing.T) {
+func TestPeerGroupsFromTheConnectingProcess(t *testing.T) {
 	testutil.RequireRoot(t, "connects with other credentials")
 	d := newTestDaemon(t, &notes{})
 	dir, err := os.MkdirTemp("", "sdbuild-peer-")
