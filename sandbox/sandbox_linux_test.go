@@ -137,9 +137,12 @@ func withHelper(t *testing.T, s *Spec) {
 func readlinkNS(name string) (string, error) { return os.Readlink("/proc/self/ns/" + name) }
 
 // The builder's mount namespace outlives the builder for as long as init
-// does (holdMountNS), so that its teardown does not delay the result.
+// does (holdMountNS), so that its teardown does not delay the result. (The
+// builder lives on a moment after writing its namespace down: init takes
+// its hold right after the builder's exec, and a builder gone by then is
+// not held, by design.)
 func TestBuilderMountNSHeldPastResult(t *testing.T) {
-	s := newSpec(t, `readlink /proc/self/ns/mnt > $out/mntns`)
+	s := newSpec(t, `readlink /proc/self/ns/mnt > $out/mntns; sleep 0.1`)
 	p := startSpec(t, s)
 	defer p.Wait()
 	if err := p.Go(); err != nil {
