@@ -46,15 +46,14 @@ func (d *Daemon) Serve(ctx context.Context, o ServeOptions) error {
 		// Listed before any of ours is prepared, removed beside them: a
 		// large tree a killed build left must not hold up the start.
 		remove, err := pp.stalePrepared()
-		if err == nil {
-			go func() {
-				if err := remove(); err != nil {
-					d.log.Warn("an earlier daemon's prepared sandboxes", "err", err)
-				}
-			}()
-		} else {
-			d.log.Warn("an earlier daemon's prepared sandboxes", "err", err)
-		}
+		go func() {
+			if err == nil {
+				err = remove()
+			}
+			if err != nil {
+				d.log.Warn("an earlier daemon's prepared sandboxes", "err", err)
+			}
+		}()
 		if d.prepared > 0 {
 			go pp.keepPrepared(ctx, d.log, d.prepared)
 		}
