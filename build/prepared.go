@@ -53,15 +53,12 @@ func (r *Runner) Preparable(c *Checked) bool {
 
 // canPrepare says why this runner cannot prepare sandboxes, if it cannot:
 // its sandbox is unusable here, or init's namespace lacks the pool of
-// subordinate ids a slot will come from.
+// subordinate ids a slot will come from (sandbox.CanPrepare).
 func (r *Runner) canPrepare() error {
 	if r.opt.Unusable != nil {
 		return r.opt.Unusable
 	}
-	if u := r.opt.UserNS; u != nil && u.Sub && u.Pool.Count == 0 {
-		return errors.New("no pool of subordinate ids for init's user namespace")
-	}
-	return nil
+	return sandbox.CanPrepare(r.opt.UserNS)
 }
 
 // Prepare starts a sandbox for build id ahead of demand and returns once

@@ -412,4 +412,9 @@ func TestPreparableProperties(t *testing.T) {
 	if c, err := r.Check(shRequest("true")); err != nil || !r.Preparable(c) {
 		t.Errorf("a build without properties on a runner whose prepared scopes have none: Preparable false (%v)", err)
 	}
+	// Nor without root, unless init's namespace maps the whole pool.
+	r.opt.UserNS = &sandbox.UserNS{UID: 1000, GID: 100, Sub: true}
+	if c, err := r.Check(shRequest("true")); err != nil || r.Preparable(c) {
+		t.Errorf("a runner whose init namespace has no pool of subordinate ids: Check %v, Preparable true; want false", err)
+	}
 }

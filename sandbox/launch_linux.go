@@ -107,8 +107,8 @@ func SpawnPrepared(s *Spec) (*Process, error) {
 	if s.Features != (Features{}) || s.Action != nil {
 		return nil, fmt.Errorf("%w: a prepared sandbox is for a build without features that is not an action", ErrInvalidSpec)
 	}
-	if u := s.UserNS; u != nil && u.Sub && u.Pool.Count == 0 {
-		return nil, fmt.Errorf("%w: a prepared sandbox is for a caller with root or one whose user namespace maps the pool of subordinate ids its slot will come from (UserNS.Pool)", ErrInvalidSpec)
+	if err := CanPrepare(s.UserNS); err != nil {
+		return nil, err
 	}
 	// The rest of s is checked with stand-ins for what Fill brings: any
 	// ids the spec's checks accept, the slot's being unknown yet.

@@ -121,6 +121,17 @@ type UserNS struct {
 	Pool IDPool `json:"pool,omitzero"`
 }
 
+// CanPrepare returns an error unless a sandbox can be prepared
+// (SpawnPrepared) with init in user namespace u, nil for a caller with
+// root: one over subordinate ids must map the whole pool (UserNS.Pool),
+// since the slot its build will get is not known yet.
+func CanPrepare(u *UserNS) error {
+	if u != nil && u.Sub && u.Pool.Count == 0 {
+		return fmt.Errorf("%w: a prepared sandbox is for a caller with root or one whose user namespace maps the pool of subordinate ids its slot will come from (UserNS.Pool)", ErrInvalidSpec)
+	}
+	return nil
+}
+
 // IDPool is a range of subordinate ids: uids from UID and gids from GID,
 // Count of each.
 type IDPool struct {
