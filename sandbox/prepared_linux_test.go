@@ -162,7 +162,12 @@ func TestPreparedFillKeepsUserNS(t *testing.T) {
 		}
 	}
 	p := &Process{prepared: true, spec: &Spec{BuildID: "x", Dir: "/x", UserNS: u}}
-	if err := p.Fill(&Spec{BuildID: "x", Dir: "/x", UserNS: &other, Args: []string{"true"}, HostID: 200000, IDCount: 65536}); !errors.Is(err, ErrInvalidSpec) || !strings.Contains(err.Error(), "user namespace") {
+	// A valid spec that differs from the prepared one in its pool alone.
+	fill := &Spec{BuildID: "x", Dir: "/x", UserNS: &other, Args: []string{"true"}, HostID: 200000, HostGID: 300000, IDCount: 65536}
+	if err := fill.Validate(); err != nil {
+		t.Fatalf("the filling spec: %v", err)
+	}
+	if err := p.Fill(fill); !errors.Is(err, ErrInvalidSpec) || !strings.Contains(err.Error(), "user namespace") {
 		t.Errorf("Fill with another pool = %v, want ErrInvalidSpec naming the user namespace", err)
 	}
 }
