@@ -296,10 +296,7 @@ func TestRootlessPrepared(t *testing.T) {
 	rootless(t)
 	a := rlUser
 	a.sdbuild(t, "status") // starts the daemon
-	prepared := func() []string {
-		return preparedScopesOf(t, func(args ...string) string { return a.systemctl(t, args...) })
-	}
-	waiting := readyPrepared(t, 2, func() int { return a.preparedCount(t) }, prepared)
+	waiting := a.readyPrepared(t, 2)
 	if p := pidsWithUIDIn(t, rlSubStart, rlSubCount); len(p) != 0 {
 		t.Errorf("processes on the subordinate ids while only prepared sandboxes wait: %v", p)
 	}
@@ -431,10 +428,12 @@ func TestRootlessUIDRange(t *testing.T) {
 	a.noBuildDirsLeft(t, "after the build")
 }
 
-// preparedCount is how many prepared sandboxes a's daemon counts.
-func (a *rlAccount) preparedCount(t *testing.T) int {
+// readyPrepared is readyPrepared of a's daemon and a's manager.
+func (a *rlAccount) readyPrepared(t *testing.T, n int) []string {
 	t.Helper()
-	return preparedCountOf(t, a.sdbuild(t, "status", "--json"))
+	return readyPrepared(t, n, func() int { return preparedCountOf(t, a.sdbuild(t, "status", "--json")) }, func() []string {
+		return preparedScopesOf(t, func(args ...string) string { return a.systemctl(t, args...) })
+	})
 }
 
 // noBuildDirsLeft fails t if a build's directory is left in a's builds
@@ -589,9 +588,7 @@ func TestRootlessDaemonKilledMidBuild(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			var waiting []string
 			if tc.extra == nil {
-				waiting = readyPrepared(t, 1, func() int { return a.preparedCount(t) }, func() []string {
-					return preparedScopesOf(t, func(args ...string) string { return a.systemctl(t, args...) })
-				})
+				waiting = a.readyPrepared(t, 1)
 			}
 			r := a.sdbuild(t, runArgs(append(tc.extra, "--detach"),
 				`mkdir -p /build/d/e; echo x > /build/d/e/f; chmod 0 /build/d; sleep 1000 & sleep 1000`)...)
