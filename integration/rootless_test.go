@@ -304,6 +304,11 @@ func TestRootlessPrepared(t *testing.T) {
 	if r := a.sdbuild(t, append(append([]string{"run", "--local"}, inputs...), "--", "/bin/true")...); r.code != 0 {
 		t.Fatalf("run --local beside the daemon: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
+	for _, id := range waiting {
+		if _, err := os.Stat(filepath.Join(a.home, ".local/state/sdbuild/builds", "prepared-"+id)); err != nil {
+			t.Errorf("prepared sandbox %s after run --local beside the daemon: %v, want its directory kept", id, err)
+		}
+	}
 	var ids []string
 	for range 2 {
 		r := a.sdbuild(t, runArgs([]string{"--detach"}, "sleep 1000")...)
