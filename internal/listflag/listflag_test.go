@@ -22,6 +22,15 @@ func TestAsPflag(t *testing.T) {
 		{def: []string{"a,b", `q"uote`, " lead", "\\.", "", "tab\tin", "é"}, sets: []string{`"x,y",z`, `"a""b"`}},
 		{def: []string{"x"}, sets: []string{`"unterminated`}},
 		{def: []string{"\u00a0nbsp", "new\nline"}},
+		// Each of CSV's reasons to quote, alone in its list: one item
+		// that needs quotes writes the whole list through encoding/csv.
+		{def: []string{"plain", " lead"}},
+		{def: []string{"plain", "\u00a0nbsp"}},
+		{def: []string{"plain", `\.`}},
+		{def: []string{"plain", "cr\r"}},
+		{def: []string{"plain", "lf\n"}},
+		{def: []string{"plain", `q"`}},
+		{def: []string{"plain", ","}},
 	} {
 		for _, kind := range []string{"slice", "array"} {
 			want := pflag.NewFlagSet("pflag", pflag.ContinueOnError)
