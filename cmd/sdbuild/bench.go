@@ -349,10 +349,11 @@ func printRatios(rows []benchRow, parallel int, user bool) {
 	fmt.Println()
 	fmt.Println("| ratio | measured | goal |")
 	fmt.Println("|---|---|---|")
+	settled := fmt.Sprintf("settled (each run %d ms after the last)", benchSettle.Milliseconds())
 	for _, l := range []struct {
 		how  string
 		d, b []time.Duration
-	}{{"settled (each run 50 ms after the last)", d.lat, b.lat}, {"back to back", d.latBack, b.latBack}} {
+	}{{settled, d.lat, b.lat}, {"back to back", d.latBack, b.latBack}} {
 		if d.skipped != "" || b.skipped != "" || len(l.d) != len(l.b) || len(l.d) == 0 {
 			continue
 		}
