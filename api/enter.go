@@ -142,11 +142,7 @@ func (c *Client) Enter(ctx context.Context, id string, r *EnterRequest) (io.Read
 	c.sawVersion(resp)
 	if resp.StatusCode == statusSwitchingProtocols {
 		// roundTrip hands over the connection itself as the body of a 101.
-		if rwc, ok := resp.Body.(io.ReadWriteCloser); ok {
-			return rwc, nil
-		}
-		resp.Body.Close()
-		return nil, fmt.Errorf("POST %s: switched protocols without a writable connection", path)
+		return resp.Body.(io.ReadWriteCloser), nil
 	}
 	defer resp.Body.Close()
 	var e Error
