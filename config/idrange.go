@@ -105,11 +105,12 @@ func (c *Config) reviewHostIDs(s HostIDSources, host hostFS) HostIDReview {
 	// The warnings do not depend on the id files: a missing /etc/passwd
 	// leaves them as they are.
 	var r HostIDReview
-	var allocs hostAllocators
-	var allocErr error
+	var allocErrs []error
 	if c.Rootless == nil {
-		if allocs, allocErr = readAllocators(s, host); allocErr == nil {
-			r.Warnings = c.allocatorWarnings(allocs)
+		if h, err := readAllocators(s, host); err != nil {
+			allocErrs = []error{err}
+		} else {
+			r.Warnings, allocErrs = c.allocatorWarnings(h), c.allocatorErrors(h)
 		}
 	}
 	var files [4]*IDFile
@@ -126,14 +127,7 @@ func (c *Config) reviewHostIDs(s HostIDSources, host hostFS) HostIDReview {
 		files[i] = &IDFile{Name: path, R: f}
 	}
 	errs := []error{CheckIDRange(c.StartID, c.IDCount, files[0], files[1], files[2], files[3])}
-	if c.Rootless == nil {
-		if allocErr != nil {
-			errs = append(errs, allocErr)
-		} else {
-			errs = append(errs, c.allocatorErrors(allocs)...)
-		}
-	}
-	r.Err = errors.Join(errs...)
+	r.Err = errors.Join(append(errs, allocErrs...)...)
 	return r
 }
 
