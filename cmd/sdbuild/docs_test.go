@@ -39,6 +39,12 @@ func TestManPages(t *testing.T) {
 			if !f.Hidden && !strings.Contains(string(b), `\fB--`+f.Name+`\fP`) {
 				t.Errorf("%s: its page lacks --%s", page, f.Name)
 			}
+			// An empty list's default reads "[]", as pflag's own
+			// list flags' did, though help shows none.
+			if sv, ok := f.Value.(pflag.SliceValue); ok && !f.Hidden && len(sv.GetSlice()) == 0 &&
+				!strings.Contains(string(b), `\fB--`+f.Name+`\fP=[]`) {
+				t.Errorf("%s: --%s's empty default is not shown as []", page, f.Name)
+			}
 		})
 		if c.Parent() == root && !strings.Contains(string(top), `\fB`+man.PageName(c)+`(1)\fP`) {
 			t.Errorf("sdbuild(1) does not point to %s(1)", man.PageName(c))
