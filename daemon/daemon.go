@@ -77,7 +77,11 @@ type Daemon struct {
 	wg         sync.WaitGroup // running builds
 
 	collectMu sync.Mutex // one gc at a time (gc.go)
-	metrics   metrics    // protected by mu: builds since start (metrics.go)
+	conns     connCues   // closes when each client connection closes (followers.go)
+	// followerWait bounds how long a replacement of a prepared sandbox
+	// waits for its build's followers (followers.go).
+	followerWait time.Duration
+	metrics      metrics // protected by mu: builds since start (metrics.go)
 }
 
 // New opens the daemon's state: slot pool, history, log directory.
@@ -109,7 +113,7 @@ func New(opt Options) (*Daemon, error) {
 	d := &Daemon{
 		cfg: cfg, scopes: opt.Scopes, log: opt.Log, notify: opt.Notify, pool: pool, store: store,
 		logDir: filepath.Join(cfg.StateDir, "logs"), since: time.Now(),
-		wake: make(chan struct{}, 1), jobs: map[string]*job{}, prepared: opt.Prepared,
+		wake: make(chan struct{}, 1), jobs: map[string]*job{}, prepared: opt.Prepared, followerWait: followerWait,
 		describers: map[string]func(*build.Request){}, metrics: newMetrics(),
 	}
 	// A build that sets no scope properties of its own gets the defaults

@@ -388,6 +388,7 @@ func (d *Daemon) streamEvents(w http.ResponseWriter, r *http.Request, status int
 		return ok
 	}
 	if j != nil {
+		d.follow(ctx, j)
 		if !d.sendQueueEvents(ctx, j, send) {
 			return
 		}

@@ -200,10 +200,13 @@ func (d *Daemon) run(j *job, lease Lease, snap *api.Build) {
 	if pp := d.prep; pp != nil {
 		// The sandbox that replaces the one the build took is started
 		// once the build's final record is stored, not while its client
-		// waits for the final event: starting its init (a vfork of this
-		// process) holds up the thread that would send it.
+		// waits for the final event (starting its init, a vfork of this
+		// process, holds up the thread that would send it), and once the
+		// build's clients have gone, not while they exit
+		// (followers.go).
 		go func() {
 			<-j.done
+			d.awaitFollowers(j)
 			pp.builtOne()
 		}()
 	}

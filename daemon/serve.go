@@ -35,11 +35,17 @@ func (d *Daemon) Serve(ctx context.Context, o ServeOptions) error {
 	var conns sync.WaitGroup
 	idle := newIdleTracker()
 	srv := &http.Server{
-		Handler:           d.Handler(),
-		ConnContext:       d.ConnContext,
+		Handler: d.Handler(),
+		// A connection's close cue is made and given in one place.
+		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
+			return d.ConnContext(d.conns.open(ctx, c), c)
+		},
 		ReadHeaderTimeout: 10 * time.Second,
 		MaxHeaderBytes:    64 << 10,
-		ConnState:         idle.connState,
+		ConnState: func(c net.Conn, s http.ConnState) {
+			idle.connState(c, s)
+			d.conns.connState(c, s)
+		},
 	}
 	go d.dispatch(ctx)
 	if pp := d.prep; pp != nil {

@@ -1,0 +1,112 @@
+package daemon
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sdbuild/sdbuild/api"
+	"github.com/sdbuild/sdbuild/config"
+)
+
+// followerDaemon serves a daemon whose runner reports builtOne, and
+// returns it with its socket.
+func followerDaemon(t *testing.T) (*Daemon, *preparingRunner, string) {
+	t.Helper()
+	cfg := config.Defaults()
+	cfg.StateDir = t.TempDir()
+	cfg.StartID, cfg.IDCount, cfg.IDsPerBuild = 0xE4000000, 65536, 65536
+	p := &preparingRunner{fakeRunner: newFakeRunner(1), built: make(chan struct{}, 1)}
+	d, err := New(Options{Config: &cfg, Scopes: noScopes{}, Runner: p, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	return d, p, serving(t, d)
+}
+
+// followToEnd submits a build over a connection of its own, ends it, and
+// reads its events up to the final one, leaving the connection open.
+// It returns the connection and the build's id.
+func followToEnd(t *testing.T, sock string, p *preparingRunner) (net.Conn, string) {
+	t.Helper()
+	c, err := net.Dial("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	c.SetDeadline(time.Now().Add(hangGuard))
+	body := `{"args":["/bin/true"]}`
+	fmt.Fprintf(c, "POST %s?follow=true HTTP/1.1\r\nHost: sdbuild\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", api.PathBuilds, len(body), body)
+	nextRun(t, p.fakeRunner).end <- api.Outcome{Status: api.StatusSucceeded}
+	br := bufio.NewReader(c)
+	var id string
+	for {
+		line, err := br.ReadString('\n')
+		if err != nil {
+			t.Fatalf("read events: %v", err)
+		}
+		if i := strings.Index(line, `"id":"`); id == "" && i >= 0 {
+			id = line[i+6 : i+6+strings.IndexByte(line[i+6:], '"')]
+		}
+		if strings.Contains(line, `"type":"finished"`) {
+			return c, id
+		}
+	}
+}
+
+// recorded waits until build id's final record is stored and the daemon
+// has let go of it: what the replacement of its sandbox waited for
+// before.
+func recorded(t *testing.T, d *Daemon, id string) {
+	t.Helper()
+	for deadline := time.Now().Add(hangGuard); ; time.Sleep(time.Millisecond) {
+		d.mu.Lock()
+		_, live := d.jobs[id]
+		d.mu.Unlock()
+		if b, err := d.store.Get(id); !live && err == nil && b.Status.Finished() {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("build %s was never recorded final", id)
+		}
+	}
+}
+
+// The sandbox that replaces a build's is started once the client that
+// followed the build has closed its connection, not while it exits.
+func TestReplacementAwaitsFollower(t *testing.T) {
+	d, p, sock := followerDaemon(t)
+	d.followerWait = hangGuard // only the close may release it here
+	c, id := followToEnd(t, sock, p)
+	recorded(t, d, id)
+	select {
+	case <-p.built:
+		t.Fatalf("build %s: its sandbox's replacement was started while its follower was still connected", id)
+	case <-time.After(100 * time.Millisecond):
+	}
+	c.Close()
+	select {
+	case <-p.built:
+	case <-time.After(hangGuard):
+		t.Fatalf("build %s: no replacement after its follower closed its connection", id)
+	}
+}
+
+// A follower that keeps its connection open (HTTP keep-alive) holds the
+// replacement up for followerWait at most.
+func TestReplacementFollowerWaitBounded(t *testing.T) {
+	d, p, sock := followerDaemon(t)
+	d.followerWait = 20 * time.Millisecond
+	_, id := followToEnd(t, sock, p)
+	select {
+	case <-p.built:
+	case <-time.After(hangGuard):
+		t.Fatalf("build %s: no replacement while its follower kept its connection open", id)
+	}
+}
