@@ -92,12 +92,14 @@ run started 50 ms after the one before ended (settled: nothing another
 run left to the kernel or systemd is still under way, as when a user
 starts one build on an idle machine). The latency ratios compare the two
 pair by pair, both ways. Then n times per case from parallel clients
-(throughput). Every run is a new
-process, as a user would start it: a build through the CLI and the
-daemon, systemd-run --scope -p Delegate=yes bwrap with the same inputs,
-systemd-run --scope alone, a bare unshare of the same namespaces, and with
---local sdbuild run --local. Prints Markdown tables: the cases, the
-ratios, and where the time of one daemon build goes by the daemon's clock.`,
+(throughput). Every run is a new process, as a user would start it: a
+build through the CLI and the daemon, systemd-run --scope -p
+Delegate=yes bwrap with the same inputs, systemd-run --scope alone, a
+bare unshare of the same namespaces, sdbuild --version (the CLI, a Go
+program, starting and exiting alone: part of every build through it),
+and with --local sdbuild run --local. Prints Markdown tables: the cases,
+the ratios, and where the time of one daemon build goes by the daemon's
+clock.`,
 		Example: `  sdbuild bench
   sdbuild bench -n 50 --parallel 4 --local`,
 		Args: cobra.NoArgs,
@@ -167,6 +169,7 @@ func benchCases(self string, user, local bool) []benchCase {
 	}
 	return append(cases,
 		benchCase{name: "unshare -Umpiun --fork /bin/true", argv: []string{"unshare", "-Umpiun", "--fork", "/bin/true"}, need: "unshare"},
+		benchCase{name: "sdbuild --version (the CLI's start and exit alone)", argv: []string{self, "--version"}},
 		benchCase{name: "/bin/true", argv: []string{"/bin/true"}},
 	)
 }
