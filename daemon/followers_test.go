@@ -3,30 +3,19 @@ package daemon
 import (
 	"bufio"
 	"fmt"
-	"io"
-	"log/slog"
 	"net"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/sdbuild/sdbuild/api"
-	"github.com/sdbuild/sdbuild/config"
 )
 
 // followerDaemon serves a daemon whose runner reports builtOne, and
 // returns it with its socket.
 func followerDaemon(t *testing.T) (*Daemon, *preparingRunner, string) {
 	t.Helper()
-	cfg := config.Defaults()
-	cfg.StateDir = t.TempDir()
-	cfg.StartID, cfg.IDCount, cfg.IDsPerBuild = 0xE4000000, 65536, 65536
-	p := &preparingRunner{fakeRunner: newFakeRunner(1), built: make(chan struct{}, 1)}
-	d, err := New(Options{Config: &cfg, Scopes: noScopes{}, Runner: p, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { d.Close() })
+	d, p := preparingDaemon(t)
 	return d, p, serving(t, d)
 }
 

@@ -384,10 +384,9 @@ func (p *preparingRunner) discardPrepared()                                {}
 func (p *preparingRunner) preparedCount() int                              { return 0 }
 func (p *preparingRunner) builtOne()                                       { p.built <- struct{}{} }
 
-// TestReplacementPreparedAfterFinalRecord: the sandbox that replaces a
-// build's prepared one is started only once the build's final record is
-// stored, off the path of its client's final event.
-func TestReplacementPreparedAfterFinalRecord(t *testing.T) {
+// preparingDaemon is a daemon with one slot over a preparingRunner.
+func preparingDaemon(t *testing.T) (*Daemon, *preparingRunner) {
+	t.Helper()
 	cfg := config.Defaults()
 	cfg.StateDir = t.TempDir()
 	cfg.StartID, cfg.IDCount, cfg.IDsPerBuild = 0xE4000000, 65536, 65536
@@ -397,6 +396,14 @@ func TestReplacementPreparedAfterFinalRecord(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { d.Close() })
+	return d, p
+}
+
+// TestReplacementPreparedAfterFinalRecord: the sandbox that replaces a
+// build's prepared one is started only once the build's final record is
+// stored, off the path of its client's final event.
+func TestReplacementPreparedAfterFinalRecord(t *testing.T) {
+	d, p := preparingDaemon(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go d.dispatch(ctx)
