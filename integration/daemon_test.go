@@ -3,10 +3,15 @@
 package integration
 
 import (
+	"bufio"
+	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -128,6 +133,44 @@ func TestCancel(t *testing.T) {
 	waitGone(t, unit, func() string { return systemctl(t, "is-active", unit) })
 	if p := idsInUse(t); len(p) != 0 {
 		t.Errorf("processes with the build's ids after cancel: %q", p)
+	}
+}
+
+// Ctrl-C on a client that follows its build cancels the build: the
+// client says so and exits 130, and the build's record says cancelled.
+func TestInterruptCancels(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, filepath.Join(binDir, "sdbuild"), runArgs(nil, `echo started; sleep 1000`)...)
+	cmd.Env = []string{"SDBUILD_SOCKET=" + socket, "PATH=/usr/bin:/bin"}
+	cmd.Dir = "/"
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if line != "started\n" {
+		cmd.Process.Kill()
+		cmd.Wait()
+		t.Fatalf("build output %q (%v), want started; stderr:\n%s", line, err, stderr.String())
+	}
+	cmd.Process.Signal(os.Interrupt)
+	err = cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 130 {
+		t.Errorf("client after SIGINT: %v, want exit status 130; stderr:\n%s", err, stderr.String())
+	}
+	m := regexp.MustCompile(`sdbuild: cancelling build ([0-9a-f]+)\n`).FindStringSubmatch(stderr.String())
+	if m == nil {
+		t.Fatalf("the client did not say it cancelled the build; stderr:\n%s", stderr.String())
+	}
+	if b := show(t, m[1]); b.Status != api.StatusCancelled {
+		t.Errorf("build %s after its client's SIGINT: %s, want cancelled", m[1], b.Status)
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"sync"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -92,12 +93,19 @@ func runRemote(cmd *cobra.Command, f *runFlags, args []string) error {
 		return nil
 	}
 	// Ctrl-C cancels the build once the daemon has named it; its end
-	// still comes through the events.
+	// still comes through the events. os/signal starts a thread of its
+	// own and hands it each signal to enable, and on Stop to disable,
+	// waiting for it each time: about a millisecond each way on a small
+	// machine. So handling is set up beside the request, not before it
+	// (until then a signal ends the client, as it would before the
+	// daemon named the build), and it is never stopped: the client
+	// exits once the build has ended, and a signal after the end
+	// cancels nothing.
 	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
-	defer signal.Stop(sigs)
 	submitted := make(chan string, 1)
+	var ended atomic.Bool
 	go func() {
+		signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 		var id string
 		select {
 		case id = <-submitted:
@@ -107,6 +115,9 @@ func runRemote(cmd *cobra.Command, f *runFlags, args []string) error {
 			os.Exit(exitSignalled(sig))
 		}
 		for range sigs {
+			if ended.Load() {
+				continue
+			}
 			fmt.Fprintf(os.Stderr, "sdbuild: cancelling build %s\n", id)
 			c.Cancel(context.Background(), id)
 		}
@@ -140,6 +151,7 @@ func runRemote(cmd *cobra.Command, f *runFlags, args []string) error {
 		}
 		return nil
 	})
+	ended.Store(true)
 	switch {
 	case err != nil && b == nil:
 		// Refused, or the daemon was not reached: nothing runs.
