@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 )
@@ -62,12 +63,25 @@ func connClosed(ctx context.Context) <-chan struct{} {
 }
 
 // follow counts the client of ctx among j's followers, until its
-// connection closes.
+// connection closes. Followers already gone are dropped, so that a build
+// watched by many short requests keeps no list of them.
 func (d *Daemon) follow(ctx context.Context, j *job) {
-	if ch := connClosed(ctx); ch != nil {
-		d.mu.Lock()
+	ch := connClosed(ctx)
+	if ch == nil {
+		return
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	j.followers = slices.DeleteFunc(j.followers, func(f <-chan struct{}) bool {
+		select {
+		case <-f:
+			return true
+		default:
+			return false
+		}
+	})
+	if !slices.Contains(j.followers, ch) { // the submitter is counted at submission
 		j.followers = append(j.followers, ch)
-		d.mu.Unlock()
 	}
 }
 

@@ -88,14 +88,18 @@ func TestReplacementAwaitsFollower(t *testing.T) {
 }
 
 // A follower that keeps its connection open (HTTP keep-alive) holds the
-// replacement up for followerWait at most.
+// replacement up for followerWait, and no longer.
 func TestReplacementFollowerWaitBounded(t *testing.T) {
 	d, p, sock := followerDaemon(t)
-	d.followerWait = 20 * time.Millisecond
+	d.followerWait = 100 * time.Millisecond
+	start := time.Now() // before the build ends, so the wait comes after it
 	_, id := followToEnd(t, sock, p)
 	select {
 	case <-p.built:
 	case <-time.After(hangGuard):
 		t.Fatalf("build %s: no replacement while its follower kept its connection open", id)
+	}
+	if waited := time.Since(start); waited < d.followerWait {
+		t.Errorf("build %s: replacement %v after the submission, before followerWait (%v) had passed: its follower was not counted", id, waited, d.followerWait)
 	}
 }

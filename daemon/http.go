@@ -129,7 +129,11 @@ func (d *Daemon) handleSubmit(w http.ResponseWriter, r *http.Request) {
 	if !readRequest(w, r, &sr) {
 		return
 	}
-	j, b, err := d.submitFromAt(p, &sr, -1, received)
+	x := submitExtra{avoidSlot: -1, received: received}
+	if r.URL.Query().Get("follow") == "true" {
+		x.follower = connClosed(r.Context())
+	}
+	j, b, err := d.submitFromAt(p, &sr, x)
 	if err != nil {
 		writeError(w, err)
 		return
@@ -146,13 +150,13 @@ func (d *Daemon) handleSubmit(w http.ResponseWriter, r *http.Request) {
 // submitFrom checks a client's request as the client, applies the daemon's
 // limits to it, and queues it, avoiding slot avoidSlot unless it is -1.
 func (d *Daemon) submitFrom(p *peer, sr *api.SubmitRequest, avoidSlot int) (*api.Build, error) {
-	_, b, err := d.submitFromAt(p, sr, avoidSlot, time.Now())
+	_, b, err := d.submitFromAt(p, sr, submitExtra{avoidSlot: avoidSlot, received: time.Now()})
 	return b, err
 }
 
-// submitFromAt is submitFrom of a request received at received; it also
-// returns the build's job.
-func (d *Daemon) submitFromAt(p *peer, sr *api.SubmitRequest, avoidSlot int, received time.Time) (*job, *api.Build, error) {
+// submitFromAt is submitFrom with what x says (the slot to avoid, when the
+// request came, its follower); it also returns the build's job.
+func (d *Daemon) submitFromAt(p *peer, sr *api.SubmitRequest, x submitExtra) (*job, *api.Build, error) {
 	if sr.Output != "" && !filepath.IsAbs(sr.Output) {
 		return nil, nil, fmt.Errorf("%w: output %q: must be absolute (the daemon does not know your working directory)", errBadInput, sr.Output)
 	}
@@ -173,7 +177,8 @@ func (d *Daemon) submitFromAt(p *peer, sr *api.SubmitRequest, avoidSlot int, rec
 		Features: sr.Features, Properties: sr.Properties, Timeout: time.Duration(sr.Timeout), MaxSilentTime: time.Duration(sr.MaxSilentTime),
 		Owner: outputs.Owner{UID: int(p.uid), GID: int(p.gid), Groups: p.groupIDs()}, Keep: sr.Keep,
 	}
-	return d.submitWith(p, req, submitExtra{request: &recorded, avoidSlot: avoidSlot, received: received})
+	x.request = &recorded
+	return d.submitWith(p, req, x)
 }
 
 // lookup finds the build the request's id names among those the caller
@@ -373,6 +378,9 @@ func (d *Daemon) streamEvents(w http.ResponseWriter, r *http.Request, status int
 		}
 		return true
 	}
+	if j != nil {
+		d.follow(r.Context(), j)
+	}
 	if first != nil && !send(first) {
 		return
 	}
@@ -388,7 +396,6 @@ func (d *Daemon) streamEvents(w http.ResponseWriter, r *http.Request, status int
 		return ok
 	}
 	if j != nil {
-		d.follow(ctx, j)
 		if !d.sendQueueEvents(ctx, j, send) {
 			return
 		}

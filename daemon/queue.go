@@ -64,6 +64,10 @@ func (d *Daemon) submitWith(p *peer, req *build.Request, x submitExtra) (*job, *
 		memoryLimit: memoryLimit(req.Properties),
 		avoidSlot:   x.avoidSlot,
 	}
+	if x.follower != nil {
+		// Counted before the build can start, let alone end.
+		j.followers = append(j.followers, x.follower)
+	}
 	j.b.Request = x.request
 	d.mu.Lock()
 	j.b.Created = time.Now().UTC() // under the lock: creation order is queue order

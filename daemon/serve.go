@@ -36,7 +36,8 @@ func (d *Daemon) Serve(ctx context.Context, o ServeOptions) error {
 	idle := newIdleTracker()
 	srv := &http.Server{
 		Handler: d.Handler(),
-		// A connection's close cue is made and given in one place.
+		// Each connection gets the channel ConnState closes when the server
+		// is done with it (followers.go).
 		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
 			return d.ConnContext(d.conns.open(ctx, c), c)
 		},

@@ -141,7 +141,8 @@ func TestCancel(t *testing.T) {
 func TestInterruptCancels(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, filepath.Join(binDir, "sdbuild"), runArgs(nil, `echo started; sleep 1000`)...)
+	// The timeout ends the build should the client fail to.
+	cmd := exec.CommandContext(ctx, filepath.Join(binDir, "sdbuild"), runArgs([]string{"--timeout", "60s"}, `echo started; sleep 1000`)...)
 	cmd.Env = []string{"SDBUILD_SOCKET=" + socket, "PATH=/usr/bin:/bin"}
 	cmd.Dir = "/"
 	var stderr bytes.Buffer
@@ -153,6 +154,13 @@ func TestInterruptCancels(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	// Whatever happens, no build of this test is left holding a slot for
+	// the tests after it.
+	t.Cleanup(func() {
+		if m := regexp.MustCompile(`build ([0-9a-f]+) running on slot`).FindStringSubmatch(stderr.String()); m != nil {
+			sdbuild(t, nil, "cancel", m[1])
+		}
+	})
 	line, err := bufio.NewReader(out).ReadString('\n')
 	if line != "started\n" {
 		cmd.Process.Kill()

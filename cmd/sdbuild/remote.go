@@ -99,8 +99,8 @@ func runRemote(cmd *cobra.Command, f *runFlags, args []string) error {
 	// machine. So handling is set up beside the request, not before it
 	// (until then a signal ends the client, as it would before the
 	// daemon named the build), and it is never stopped: the client
-	// exits once the build has ended, and a signal after the end
-	// cancels nothing.
+	// exits once the build has ended, and a signal after the end ends
+	// it, as the signal would, cancelling nothing.
 	sigs := make(chan os.Signal, 1)
 	submitted := make(chan string, 1)
 	var ended atomic.Bool
@@ -110,13 +110,16 @@ func runRemote(cmd *cobra.Command, f *runFlags, args []string) error {
 		select {
 		case id = <-submitted:
 		case sig := <-sigs:
+			if ended.Load() { // refused: nothing was queued
+				os.Exit(exitSignalled(sig))
+			}
 			// No id to cancel by yet: stop as the signal would have.
 			fmt.Fprintf(os.Stderr, "sdbuild: %v before the daemon named the build; if it was queued, sdbuild list shows it\n", sig)
 			os.Exit(exitSignalled(sig))
 		}
-		for range sigs {
-			if ended.Load() {
-				continue
+		for sig := range sigs {
+			if ended.Load() { // nothing left to cancel: end as the signal would
+				os.Exit(exitSignalled(sig))
 			}
 			fmt.Fprintf(os.Stderr, "sdbuild: cancelling build %s\n", id)
 			c.Cancel(context.Background(), id)
