@@ -80,7 +80,7 @@ func (d *Daemon) follow(ctx context.Context, j *job) {
 			return false
 		}
 	})
-	if !slices.Contains(j.followers, ch) { // the submitter is counted at submission
+	if !slices.Contains(j.followers, ch) { // a connection that asks again
 		j.followers = append(j.followers, ch)
 	}
 }

@@ -3,6 +3,7 @@ package daemon
 import (
 	"bufio"
 	"fmt"
+	"io"
 	"net"
 	"strings"
 	"testing"
@@ -24,16 +25,32 @@ func followerDaemon(t *testing.T) (*Daemon, *preparingRunner, string) {
 // It returns the connection and the build's id.
 func followToEnd(t *testing.T, sock string, p *preparingRunner) (net.Conn, string) {
 	t.Helper()
+	body := `{"args":["/bin/true"]}`
+	c, br := request(t, sock, fmt.Sprintf("POST %s?follow=true HTTP/1.1\r\nHost: sdbuild\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", api.PathBuilds, len(body), body))
+	nextRun(t, p.fakeRunner).end <- api.Outcome{Status: api.StatusSucceeded}
+	return c, toFinished(t, br)
+}
+
+// request sends req over a connection of its own to sock, closed when the
+// test ends, and returns it with a reader of the answer.
+func request(t *testing.T, sock, req string) (net.Conn, *bufio.Reader) {
+	t.Helper()
 	c, err := net.Dial("unix", sock)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.Close() })
 	c.SetDeadline(time.Now().Add(hangGuard))
-	body := `{"args":["/bin/true"]}`
-	fmt.Fprintf(c, "POST %s?follow=true HTTP/1.1\r\nHost: sdbuild\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", api.PathBuilds, len(body), body)
-	nextRun(t, p.fakeRunner).end <- api.Outcome{Status: api.StatusSucceeded}
-	br := bufio.NewReader(c)
+	if _, err := io.WriteString(c, req); err != nil {
+		t.Fatal(err)
+	}
+	return c, bufio.NewReader(c)
+}
+
+// toFinished reads an event stream up to its final event and returns the
+// id of the build it names.
+func toFinished(t *testing.T, br *bufio.Reader) string {
+	t.Helper()
 	var id string
 	for {
 		line, err := br.ReadString('\n')
@@ -44,7 +61,7 @@ func followToEnd(t *testing.T, sock string, p *preparingRunner) (net.Conn, strin
 			id = line[i+6 : i+6+strings.IndexByte(line[i+6:], '"')]
 		}
 		if strings.Contains(line, `"type":"finished"`) {
-			return c, id
+			return id
 		}
 	}
 }
@@ -101,5 +118,40 @@ func TestReplacementFollowerWaitBounded(t *testing.T) {
 	}
 	if waited := time.Since(start); waited < d.followerWait {
 		t.Errorf("build %s: replacement %v after the submission, before followerWait (%v) had passed: its follower was not counted", id, waited, d.followerWait)
+	}
+}
+
+// A client that follows a build it did not submit (GET its events) holds
+// the replacement up as its submitter would.
+func TestReplacementAwaitsEventsFollower(t *testing.T) {
+	d, p, sock := followerDaemon(t)
+	d.followerWait = hangGuard // only the close may release it here
+	id := submit(t, d, "followed")
+	run := nextRun(t, p.fakeRunner)
+	c, br := request(t, sock, "GET "+strings.Replace(api.PathEvents, "{id}", id, 1)+" HTTP/1.1\r\nHost: sdbuild\r\n\r\n")
+	for deadline := time.Now().Add(hangGuard); ; time.Sleep(time.Millisecond) {
+		d.mu.Lock()
+		n := len(d.jobs[id].followers)
+		d.mu.Unlock()
+		if n == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("build %s: its events' client was never counted as a follower", id)
+		}
+	}
+	run.end <- api.Outcome{Status: api.StatusSucceeded}
+	toFinished(t, br)
+	recorded(t, d, id)
+	select {
+	case <-p.built:
+		t.Fatalf("build %s: its sandbox's replacement was started while a client following its events was still connected", id)
+	case <-time.After(100 * time.Millisecond):
+	}
+	c.Close()
+	select {
+	case <-p.built:
+	case <-time.After(hangGuard):
+		t.Fatalf("build %s: no replacement after its events' client closed its connection", id)
 	}
 }

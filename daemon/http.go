@@ -359,6 +359,9 @@ func (d *Daemon) handleEvents(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
+	if j != nil {
+		d.follow(r.Context(), j)
+	}
 	d.streamEvents(w, r, http.StatusOK, nil, b, j)
 }
 
@@ -377,9 +380,6 @@ func (d *Daemon) streamEvents(w http.ResponseWriter, r *http.Request, status int
 			fl.Flush()
 		}
 		return true
-	}
-	if j != nil {
-		d.follow(r.Context(), j)
 	}
 	if first != nil && !send(first) {
 		return

@@ -53,6 +53,42 @@ func dialAs(t *testing.T, path string, uid, gid uint32, groups []uint32) net.Con
 	return d.c
 }
 
+// peerAs is what peerOf reads of a connection to a unix socket at path
+// (listening there for it) made with credentials uid, gid and groups.
+func peerAs(t *testing.T, path string, uid, gid uint32, groups []uint32) *peerCred {
+	t.Helper()
+	l, err := net.Listen("unix", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	// nobody (65534) must reach it.
+	if err := os.Chmod(path, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		c, _ := l.Accept()
+		accepted <- c
+	}()
+	client := dialAs(t, path, uid, gid, groups)
+	defer client.Close()
+	var server net.Conn
+	select {
+	case server = <-accepted:
+	case <-time.After(hangGuard):
+	}
+	if server == nil {
+		t.Fatal("no connection accepted")
+	}
+	defer server.Close()
+	cred, err := peerOf(server)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cred
+}
+
 // A client's group ids are those of the process that connected, not the
 // user database's: 4242 and 4343 are in no group file, and the daemon
 // reads inputs with exactly the groups the client has.
@@ -64,36 +100,10 @@ func TestPeerGroupsFromTheConnectingProcess(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
-	path := filepath.Join(dir, "s")
-	l, err := net.Listen("unix", path)
-	if err != nil {
+	if err := os.Chmod(dir, 0o777); err != nil { // nobody must reach the socket
 		t.Fatal(err)
 	}
-	defer l.Close()
-	// nobody (65534) must reach it.
-	for _, p := range []string{dir, path} {
-		if err := os.Chmod(p, 0o777); err != nil {
-			t.Fatal(err)
-		}
-	}
-	accepted := make(chan net.Conn, 1)
-	go func() {
-		c, _ := l.Accept()
-		accepted <- c
-	}()
-	client := dialAs(t, path, 65534, 65534, []uint32{4242, 4343})
-	defer client.Close()
-	var server net.Conn
-	select {
-	case server = <-accepted:
-	case <-time.After(hangGuard):
-		t.Fatal("no connection accepted")
-	}
-	defer server.Close()
-	cred, err := peerOf(server)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cred := peerAs(t, filepath.Join(dir, "s"), 65534, 65534, []uint32{4242, 4343})
 	p := d.resolvePeer(cred)
 	if p.uid != 65534 || p.gid != 65534 || !slices.Equal(p.gids, []uint32{65534, 4242, 4343}) {
 		t.Errorf("peer = uid %d gid %d gids %v; want 65534 65534 [65534 4242 4343]", p.uid, p.gid, p.gids)
@@ -122,25 +132,7 @@ func TestPeerGroupsMany(t *testing.T) {
 	for g := uint32(5000); g < 5100; g++ {
 		groups = append(groups, g)
 	}
-	path := filepath.Join(t.TempDir(), "s")
-	l, err := net.Listen("unix", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	accepted := make(chan net.Conn, 1)
-	go func() {
-		c, _ := l.Accept()
-		accepted <- c
-	}()
-	client := dialAs(t, path, 0, 0, groups)
-	defer client.Close()
-	server := <-accepted
-	defer server.Close()
-	cred, err := peerOf(server)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cred := peerAs(t, filepath.Join(t.TempDir(), "s"), 0, 0, groups)
 	if !slices.Equal(cred.groups, groups) {
 		t.Errorf("SO_PEERGROUPS read %d groups %v…, want 5000…5099", len(cred.groups), cred.groups[:min(3, len(cred.groups))])
 	}

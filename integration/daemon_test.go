@@ -3,9 +3,7 @@
 package integration
 
 import (
-	"bufio"
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"os"
@@ -139,36 +137,18 @@ func TestCancel(t *testing.T) {
 // Ctrl-C on a client that follows its build cancels the build: the
 // client says so and exits 130, and the build's record says cancelled.
 func TestInterruptCancels(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	// The timeout ends the build should the client fail to.
-	cmd := exec.CommandContext(ctx, filepath.Join(binDir, "sdbuild"), runArgs([]string{"--timeout", "60s"}, `echo started; sleep 1000`)...)
-	cmd.Env = []string{"SDBUILD_SOCKET=" + socket, "PATH=/usr/bin:/bin"}
-	cmd.Dir = "/"
+	// Whatever fails, no build of this test is left holding a slot for the
+	// tests after it: the timeout ends it should the client not, and a
+	// failed test cancels it (this runs after startCLI's kill and wait).
 	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	// Whatever happens, no build of this test is left holding a slot for
-	// the tests after it.
 	t.Cleanup(func() {
-		if m := regexp.MustCompile(`build ([0-9a-f]+) running on slot`).FindStringSubmatch(stderr.String()); m != nil {
+		if m := regexp.MustCompile(`build ([0-9a-f]+) running on slot`).FindStringSubmatch(stderr.String()); m != nil && t.Failed() {
 			sdbuild(t, nil, "cancel", m[1])
 		}
 	})
-	line, err := bufio.NewReader(out).ReadString('\n')
-	if line != "started\n" {
-		cmd.Process.Kill()
-		cmd.Wait()
-		t.Fatalf("build output %q (%v), want started; stderr:\n%s", line, err, stderr.String())
-	}
+	cmd, _ := startCLI(t, "started\n", &stderr, runArgs([]string{"--timeout", "60s"}, `echo started; sleep 1000`)...)
 	cmd.Process.Signal(os.Interrupt)
-	err = cmd.Wait()
+	err := cmd.Wait()
 	var ee *exec.ExitError
 	if !errors.As(err, &ee) || ee.ExitCode() != 130 {
 		t.Errorf("client after SIGINT: %v, want exit status 130; stderr:\n%s", err, stderr.String())

@@ -5,6 +5,7 @@ package integration
 import (
 	"bufio"
 	"context"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -44,11 +45,20 @@ func sessionLeaves(t *testing.T, id string) []string {
 }
 
 // startEnter starts `sdbuild enter` in the background and waits until the
-// entered command has printed its first line.
+// entered command has printed its first line, "ready".
 func startEnter(t *testing.T, args ...string) (*exec.Cmd, *bufio.Reader) {
+	t.Helper()
+	return startCLI(t, "ready\n", nil, args...)
+}
+
+// startCLI starts sdbuild with args in the background, its stderr to
+// stderr (nil: none), and waits until it has printed first on stdout; the
+// test's end kills it if it still runs.
+func startCLI(t *testing.T, first string, stderr io.Writer, args ...string) (*exec.Cmd, *bufio.Reader) {
 	t.Helper()
 	cmd := exec.Command(filepath.Join(binDir, "sdbuild"), args...)
 	cmd.Env = []string{"SDBUILD_SOCKET=" + socket, "PATH=/usr/bin:/bin"}
+	cmd.Stderr = stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -59,8 +69,8 @@ func startEnter(t *testing.T, args ...string) (*exec.Cmd, *bufio.Reader) {
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 	br := bufio.NewReader(out)
 	line, err := br.ReadString('\n')
-	if err != nil || line != "ready\n" {
-		t.Fatalf("sdbuild %q: first line %q, %v", args, line, err)
+	if err != nil || line != first {
+		t.Fatalf("sdbuild %q: first line %q, %v; want %q", args, line, err, first)
 	}
 	return cmd, br
 }

@@ -110,11 +110,11 @@ func runRemote(cmd *cobra.Command, f *runFlags, args []string) error {
 		select {
 		case id = <-submitted:
 		case sig := <-sigs:
-			if ended.Load() { // refused: nothing was queued
-				os.Exit(exitSignalled(sig))
+			// No id to cancel by yet: stop as the signal would have
+			// (after a refusal, nothing was queued).
+			if !ended.Load() {
+				fmt.Fprintf(os.Stderr, "sdbuild: %v before the daemon named the build; if it was queued, sdbuild list shows it\n", sig)
 			}
-			// No id to cancel by yet: stop as the signal would have.
-			fmt.Fprintf(os.Stderr, "sdbuild: %v before the daemon named the build; if it was queued, sdbuild list shows it\n", sig)
 			os.Exit(exitSignalled(sig))
 		}
 		for sig := range sigs {
