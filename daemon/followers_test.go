@@ -90,17 +90,24 @@ func TestReplacementAwaitsFollower(t *testing.T) {
 	d, p, sock := followerDaemon(t)
 	d.followerWait = hangGuard // only the close may release it here
 	c, id := followToEnd(t, sock, p)
+	replacedOnClose(t, d, p, c, id, "its follower")
+}
+
+// replacedOnClose checks that the replacement of build id's sandbox waits,
+// once the build is recorded, until who, following it on c, closes c.
+func replacedOnClose(t *testing.T, d *Daemon, p *preparingRunner, c net.Conn, id, who string) {
+	t.Helper()
 	recorded(t, d, id)
 	select {
 	case <-p.built:
-		t.Fatalf("build %s: its sandbox's replacement was started while its follower was still connected", id)
+		t.Fatalf("build %s: its sandbox's replacement was started while %s was still connected", id, who)
 	case <-time.After(100 * time.Millisecond):
 	}
 	c.Close()
 	select {
 	case <-p.built:
 	case <-time.After(hangGuard):
-		t.Fatalf("build %s: no replacement after its follower closed its connection", id)
+		t.Fatalf("build %s: no replacement after %s closed its connection", id, who)
 	}
 }
 
@@ -142,16 +149,5 @@ func TestReplacementAwaitsEventsFollower(t *testing.T) {
 	}
 	run.end <- api.Outcome{Status: api.StatusSucceeded}
 	toFinished(t, br)
-	recorded(t, d, id)
-	select {
-	case <-p.built:
-		t.Fatalf("build %s: its sandbox's replacement was started while a client following its events was still connected", id)
-	case <-time.After(100 * time.Millisecond):
-	}
-	c.Close()
-	select {
-	case <-p.built:
-	case <-time.After(hangGuard):
-		t.Fatalf("build %s: no replacement after its events' client closed its connection", id)
-	}
+	replacedOnClose(t, d, p, c, id, "a client following its events")
 }
