@@ -29,7 +29,7 @@ func useInstalledInit() {
 
 // runMain runs the command line args and returns the exit status.
 func runMain(args []string) int {
-	cmd := newRootCommand()
+	cmd := rootFor(args)
 	cmd.SetArgs(args)
 	err := cmd.Execute()
 	var se *statusError

@@ -11,7 +11,52 @@ import (
 	"github.com/sdbuild/sdbuild/internal/version"
 )
 
+// newRootCommand is the whole command tree.
 func newRootCommand() *cobra.Command {
+	root := newRoot()
+	for _, c := range subcommands {
+		root.AddCommand(c.new())
+	}
+	for _, c := range taggedCommands {
+		root.AddCommand(c())
+	}
+	return root
+}
+
+// subcommands are sdbuild's commands, by the name that starts their
+// command line (TestSubcommandNames keeps the names true).
+var subcommands = []struct {
+	name string
+	new  func() *cobra.Command
+}{
+	{"run", newRunCommand}, {"list", newListCommand}, {"show", newShowCommand}, {"logs", newLogsCommand},
+	{"cancel", newCancelCommand}, {"status", newStatusCommand}, {"install-units", newInstallUnitsCommand},
+	{"bench", newBenchCommand}, {"enter", newEnterCommand}, {"doctor", newDoctorCommand},
+	{"gc", newGCCommand}, {"rerun", newRerunCommand}, // gc.go, rerun.go
+}
+
+// rootFor is the command tree args need. Every start of sdbuild pays for
+// the commands it builds (each a cobra command with its flags), and sdbuild
+// run starts once per build: when args begin with a command's name, only
+// that command is built. Anything else (a flag first, help, completion, a
+// mistyped command that wants suggestions) gets the whole tree.
+func rootFor(args []string) *cobra.Command {
+	if len(args) > 0 {
+		for _, c := range subcommands {
+			if c.name == args[0] {
+				root := newRoot()
+				// cobra would add its completion command, unused here.
+				root.CompletionOptions.DisableDefaultCmd = true
+				root.AddCommand(c.new())
+				return root
+			}
+		}
+	}
+	return newRootCommand()
+}
+
+// newRoot is the root command without its subcommands.
+func newRoot() *cobra.Command {
 	root := &cobra.Command{
 		Use:   "sdbuild",
 		Short: "Run builds in sandboxes, each on its own range of host UIDs",
@@ -28,13 +73,6 @@ func newRootCommand() *cobra.Command {
 	config.AddClientFlags(root.PersistentFlags())
 	root.PersistentFlags().Bool("user", false, "talk to your own daemon (systemctl --user), with its configuration")
 	root.PersistentFlags().Bool("system", false, "talk to the system daemon, with its configuration")
-	root.AddCommand(newRunCommand(), newListCommand(), newShowCommand(), newLogsCommand(),
-		newCancelCommand(), newStatusCommand(), newInstallUnitsCommand(), newBenchCommand(),
-		newEnterCommand(), newDoctorCommand())
-	root.AddCommand(newGCCommand(), newRerunCommand()) // gc.go, rerun.go
-	for _, c := range taggedCommands {
-		root.AddCommand(c())
-	}
 	return root
 }
 

@@ -1,10 +1,16 @@
 package main
 
 import (
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 func TestPickDaemon(t *testing.T) {
@@ -44,4 +50,58 @@ func TestPickDaemon(t *testing.T) {
 			}
 		})
 	}
+}
+
+// subcommands names each command as the command itself does, and holds
+// every command of the whole tree.
+func TestSubcommandNames(t *testing.T) {
+	var names []string
+	for _, c := range subcommands {
+		if got := c.new().Name(); got != c.name {
+			t.Errorf("subcommands lists %q for the command named %q", c.name, got)
+		}
+		names = append(names, c.name)
+	}
+	for _, c := range newRootCommand().Commands() {
+		if !slices.Contains(names, c.Name()) && !slices.ContainsFunc(taggedCommands, func(f func() *cobra.Command) bool { return f().Name() == c.Name() }) {
+			t.Errorf("command %q is missing from subcommands: sdbuild %s would get the whole tree", c.Name(), c.Name())
+		}
+	}
+}
+
+// A command line that starts with a command builds that command alone,
+// the same as in the whole tree; any other gets the whole tree.
+func TestRootFor(t *testing.T) {
+	whole := newRootCommand()
+	for _, c := range subcommands {
+		root := rootFor([]string{c.name, "x"})
+		if cs := root.Commands(); len(cs) != 1 || cs[0].Name() != c.name {
+			t.Errorf("rootFor(%s …) built %d commands, want %s alone", c.name, len(cs), c.name)
+			continue
+		}
+		want, _, err := whole.Find([]string{c.name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, w := flagsOf(root.Commands()[0]), flagsOf(want); got != w {
+			t.Errorf("sdbuild %s alone has flags\n%s\nin the whole tree\n%s", c.name, got, w)
+		}
+	}
+	for _, args := range [][]string{nil, {"--user", "status"}, {"help", "run"}, {"completion", "bash"}, {"rnu"}} {
+		if n := len(rootFor(args).Commands()); n != len(whole.Commands()) {
+			t.Errorf("rootFor(%q) built %d commands, want the whole tree's %d", args, n, len(whole.Commands()))
+		}
+	}
+}
+
+// flagsOf lists c's flags, its own and inherited, with their usage and
+// defaults.
+func flagsOf(c *cobra.Command) string {
+	var b strings.Builder
+	for _, fs := range []*pflag.FlagSet{c.LocalFlags(), c.InheritedFlags()} {
+		fs.VisitAll(func(f *pflag.Flag) {
+			fmt.Fprintf(&b, "--%s -%s %q %q hidden=%v\n", f.Name, f.Shorthand, f.Usage, f.DefValue, f.Hidden)
+		})
+	}
+	return b.String()
 }
