@@ -9,6 +9,7 @@ import (
 // reports it (SO_PEERCRED, SO_PEERGROUPS), never as it claims to be.
 type peer struct {
 	uid, gid uint32
+	pid      int32    // the process that connected, in the daemon's pid namespace; 0 if outside it
 	name     string   // user name, or the uid when it has none
 	groups   []string // names of its groups in the user database, when a policy entry names a group
 	gids     []uint32 // the group ids it connected with, for checks with its credentials

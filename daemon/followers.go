@@ -2,22 +2,29 @@ package daemon
 
 import (
 	"context"
+	"errors"
 	"net"
 	"net/http"
 	"slices"
 	"sync"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // A build's client is still on the machine's CPUs when it has read the
 // final event: it decodes it, closes its connection and exits, and a Go
-// process's exit is not cheap. The sandbox that replaces the prepared one
-// the build took (an init's start, its namespaces and a scope) would
-// compete with that for the same CPUs, so the daemon starts it once
-// every client that followed the build has closed its connection, or
-// followerWait after the build was recorded, whichever comes first: a
-// client that keeps its connection open (HTTP keep-alive) delays nothing
-// for longer than that.
+// process's exit is not cheap (its threads, its address space). The
+// sandbox that replaces the prepared one the build took (an init's start,
+// its namespaces and a scope) would compete with that for the same CPUs,
+// and the one who waits for the client (a shell, a build tool) would wait
+// longer. So the daemon starts it once every client that followed the
+// build has exited, or followerWait after the build was recorded,
+// whichever comes first: a client that lives on (an API client that
+// keeps its connection open, or goes on after closing it) delays nothing
+// for longer than that. A client whose process the daemon cannot watch
+// (one in another pid namespace, or a kernel before 5.3) is taken to be
+// gone when its connection closes.
 const followerWait = 50 * time.Millisecond
 
 // connCues closes a channel when its connection closes: the cue a
@@ -62,45 +69,88 @@ func connClosed(ctx context.Context) <-chan struct{} {
 	return ch
 }
 
-// follow counts the client of ctx among j's followers, until its
-// connection closes. Followers already gone are dropped, so that a build
+// follower is a client following a build: the cue its connection gives
+// on close, and the process that connected.
+type follower struct {
+	closed <-chan struct{}
+	pid    int32 // 0: not one the daemon can see (peer.pid)
+}
+
+// follow counts the client of ctx among j's followers, until it is gone.
+// Followers whose connections have closed are dropped, so that a build
 // watched by many short requests keeps no list of them.
 func (d *Daemon) follow(ctx context.Context, j *job) {
 	ch := connClosed(ctx)
 	if ch == nil {
 		return
 	}
+	f := follower{closed: ch}
+	if p, _ := ctx.Value(ctxKey{}).(*peer); p != nil {
+		f.pid = p.pid
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	j.followers = slices.DeleteFunc(j.followers, func(f <-chan struct{}) bool {
+	j.followers = slices.DeleteFunc(j.followers, func(f follower) bool {
 		select {
-		case <-f:
+		case <-f.closed:
 			return true
 		default:
 			return false
 		}
 	})
-	if !slices.Contains(j.followers, ch) { // a connection that asks again
-		j.followers = append(j.followers, ch)
+	if !slices.Contains(j.followers, f) { // a connection that asks again
+		j.followers = append(j.followers, f)
 	}
 }
 
-// awaitFollowers waits until every client that followed j has closed its
-// connection, or d.followerWait has passed.
+// awaitFollowers waits until every client that followed j has exited (or
+// closed its connection, when its process cannot be watched), or
+// d.followerWait has passed.
 func (d *Daemon) awaitFollowers(j *job) {
 	d.mu.Lock()
-	chs := j.followers
+	fs := j.followers
 	d.mu.Unlock()
-	if len(chs) == 0 {
+	if len(fs) == 0 {
 		return
 	}
+	deadline := time.Now().Add(d.followerWait)
 	t := time.NewTimer(d.followerWait)
 	defer t.Stop()
-	for _, ch := range chs {
+	for _, f := range fs {
+		if f.pid > 0 && awaitExit(f.pid, deadline) {
+			continue
+		}
 		select {
-		case <-ch:
+		case <-f.closed:
 		case <-t.C:
 			return
+		}
+	}
+}
+
+// awaitExit waits until process pid has exited, or deadline has passed.
+// It returns false, at once, when it cannot watch the process (no
+// pidfd_open: Linux before 5.3).
+func awaitExit(pid int32, deadline time.Time) bool {
+	fd, err := unix.PidfdOpen(int(pid), 0)
+	if errors.Is(err, unix.ESRCH) {
+		return true // gone, and reaped already
+	}
+	if err != nil {
+		return false
+	}
+	defer unix.Close(fd)
+	// A pidfd is readable once its process has exited. The wait is short
+	// (a client's exit), so it blocks this goroutine's thread in poll
+	// rather than going through the runtime's poller.
+	for {
+		left := time.Until(deadline)
+		if left <= 0 {
+			return true
+		}
+		ms := int((left + time.Millisecond - 1) / time.Millisecond)
+		if _, err := unix.Poll([]unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}, ms); err != unix.EINTR {
+			return true // exited, or the time is up (or poll failed: nothing more to wait for)
 		}
 	}
 }

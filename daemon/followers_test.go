@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -85,34 +87,60 @@ func recorded(t *testing.T, d *Daemon, id string) {
 }
 
 // The sandbox that replaces a build's is started once the client that
-// followed the build has closed its connection, not while it exits.
-func TestReplacementAwaitsFollower(t *testing.T) {
+// followed the build has exited, not while it exits: not when it has
+// read the final event, nor when it has closed its connection.
+func TestReplacementAwaitsFollowerExit(t *testing.T) {
 	d, p, sock := followerDaemon(t)
-	d.followerWait = hangGuard // only the close may release it here
-	c, id := followToEnd(t, sock, p)
-	replacedOnClose(t, d, p, c, id, "its follower")
+	d.followerWait = 10 * hangGuard // only the exit may release it here
+	h := startFollower(t, sock, "")
+	nextRun(t, p.fakeRunner).end <- api.Outcome{Status: api.StatusSucceeded}
+	replacedOnExit(t, d, p, h, "its follower")
 }
 
-// replacedOnClose checks that the replacement of build id's sandbox waits,
-// once the build is recorded, until who, following it on c, closes c.
-func replacedOnClose(t *testing.T, d *Daemon, p *preparingRunner, c net.Conn, id, who string) {
+// replacedOnExit checks that the replacement of the sandbox of the build h
+// followed waits, once the build is recorded, until h, which has closed
+// its connection, exits.
+func replacedOnExit(t *testing.T, d *Daemon, p *preparingRunner, h *followerProcess, who string) {
 	t.Helper()
+	id := h.finished(t)
 	recorded(t, d, id)
 	select {
 	case <-p.built:
-		t.Fatalf("build %s: its sandbox's replacement was started while %s was still connected", id, who)
+		t.Fatalf("build %s: its sandbox's replacement was started while %s, its connection closed, still ran", id, who)
 	case <-time.After(100 * time.Millisecond):
 	}
-	c.Close()
+	h.exit(t)
 	select {
 	case <-p.built:
 	case <-time.After(hangGuard):
-		t.Fatalf("build %s: no replacement after %s closed its connection", id, who)
+		t.Fatalf("build %s: no replacement after %s exited", id, who)
 	}
 }
 
-// A follower that keeps its connection open (HTTP keep-alive) holds the
-// replacement up for followerWait, and no longer.
+// A client whose process the daemon cannot watch is gone when its
+// connection closes.
+func TestAwaitFollowersUnwatchedClose(t *testing.T) {
+	d := &Daemon{followerWait: 10 * hangGuard}
+	closed := make(chan struct{})
+	j := &job{followers: []follower{{closed: closed}}}
+	done := make(chan struct{})
+	go func() { d.awaitFollowers(j); close(done) }()
+	select {
+	case <-done:
+		t.Fatal("awaitFollowers returned before its follower's connection closed")
+	case <-time.After(100 * time.Millisecond):
+	}
+	close(closed)
+	select {
+	case <-done:
+	case <-time.After(hangGuard):
+		t.Fatal("awaitFollowers still waits after its follower's connection closed")
+	}
+}
+
+// A follower that lives on (this test's process), its connection open
+// (HTTP keep-alive), holds the replacement up for followerWait, and no
+// longer.
 func TestReplacementFollowerWaitBounded(t *testing.T) {
 	d, p, sock := followerDaemon(t)
 	d.followerWait = 100 * time.Millisecond
@@ -132,10 +160,10 @@ func TestReplacementFollowerWaitBounded(t *testing.T) {
 // the replacement up as its submitter would.
 func TestReplacementAwaitsEventsFollower(t *testing.T) {
 	d, p, sock := followerDaemon(t)
-	d.followerWait = hangGuard // only the close may release it here
+	d.followerWait = 10 * hangGuard // only the exit may release it here
 	id := submit(t, d, "followed")
 	run := nextRun(t, p.fakeRunner)
-	c, br := request(t, sock, "GET "+strings.Replace(api.PathEvents, "{id}", id, 1)+" HTTP/1.1\r\nHost: sdbuild\r\n\r\n")
+	h := startFollower(t, sock, id)
 	for deadline := time.Now().Add(hangGuard); ; time.Sleep(time.Millisecond) {
 		d.mu.Lock()
 		n := len(d.jobs[id].followers)
@@ -148,6 +176,121 @@ func TestReplacementAwaitsEventsFollower(t *testing.T) {
 		}
 	}
 	run.end <- api.Outcome{Status: api.StatusSucceeded}
-	toFinished(t, br)
-	replacedOnClose(t, d, p, c, id, "a client following its events")
+	replacedOnExit(t, d, p, h, "a client following its events")
+}
+
+// followerEnv names, in the environment of this test binary run as a
+// follower (startFollower), the daemon's socket, and followerIDEnv the
+// build whose events it follows (empty: it submits one and follows it).
+const (
+	followerEnv   = "SDBUILD_TEST_FOLLOWER_SOCKET"
+	followerIDEnv = "SDBUILD_TEST_FOLLOWER_BUILD"
+)
+
+func TestMain(m *testing.M) {
+	if sock := os.Getenv(followerEnv); sock != "" {
+		os.Exit(runFollower(sock, os.Getenv(followerIDEnv)))
+	}
+	os.Exit(m.Run())
+}
+
+// runFollower is the follower process: it follows a build to its final
+// event, prints the build's id, closes its connection and exits once its
+// stdin ends.
+func runFollower(sock, id string) int {
+	c, err := net.Dial("unix", sock)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	c.SetDeadline(time.Now().Add(hangGuard))
+	req := "GET " + strings.Replace(api.PathEvents, "{id}", id, 1) + " HTTP/1.1\r\nHost: sdbuild\r\n\r\n"
+	if id == "" {
+		body := `{"args":["/bin/true"]}`
+		req = fmt.Sprintf("POST %s?follow=true HTTP/1.1\r\nHost: sdbuild\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", api.PathBuilds, len(body), body)
+	}
+	if _, err := io.WriteString(c, req); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	br := bufio.NewReader(c)
+	for {
+		line, err := br.ReadString('\n')
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "read events:", err)
+			return 1
+		}
+		if i := strings.Index(line, `"id":"`); id == "" && i >= 0 {
+			id = line[i+6 : i+6+strings.IndexByte(line[i+6:], '"')]
+		}
+		if strings.Contains(line, `"type":"finished"`) {
+			break
+		}
+	}
+	c.Close()
+	fmt.Println(id)
+	io.Copy(io.Discard, os.Stdin)
+	return 0
+}
+
+// followerProcess is this test binary run as a follower of a build.
+type followerProcess struct {
+	cmd   *exec.Cmd
+	stdin io.WriteCloser
+	out   *bufio.Reader
+}
+
+// startFollower starts a process that follows build id (empty: one it
+// submits) on the daemon at sock; it is killed when the test ends.
+func startFollower(t *testing.T, sock, id string) *followerProcess {
+	t.Helper()
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = append(os.Environ(), followerEnv+"="+sock, followerIDEnv+"="+id)
+	cmd.Stderr = os.Stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
+	return &followerProcess{cmd: cmd, stdin: stdin, out: bufio.NewReader(stdout)}
+}
+
+// finished waits until the follower has read the final event and closed
+// its connection, and returns the id of the build it followed.
+func (h *followerProcess) finished(t *testing.T) string {
+	t.Helper()
+	got := make(chan string, 1)
+	go func() {
+		line, _ := h.out.ReadString('\n')
+		got <- strings.TrimSpace(line)
+	}()
+	select {
+	case id := <-got:
+		if id == "" {
+			t.Fatal("the follower ended without naming its build")
+		}
+		return id
+	case <-time.After(hangGuard):
+		t.Fatal("the follower never reached its build's final event")
+	}
+	return ""
+}
+
+// exit ends the follower and waits until it has.
+func (h *followerProcess) exit(t *testing.T) {
+	t.Helper()
+	h.stdin.Close()
+	if err := h.cmd.Wait(); err != nil {
+		t.Fatalf("follower: %v", err)
+	}
 }

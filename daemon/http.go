@@ -131,7 +131,7 @@ func (d *Daemon) handleSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	x := submitExtra{avoidSlot: -1, received: received}
 	if r.URL.Query().Get("follow") == "true" {
-		x.follower = connClosed(r.Context())
+		x.follower = follower{closed: connClosed(r.Context()), pid: p.pid}
 	}
 	j, b, err := d.submitFromAt(p, &sr, x)
 	if err != nil {

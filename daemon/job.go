@@ -31,18 +31,18 @@ type job struct {
 
 	// protected by Daemon.mu
 	b           *api.Build
-	changed     chan struct{}     // closed and replaced on every change of b or position
-	position    int               // place in the queue, 1 = next; 0 once running
-	waiting     bool              // queued where the dispatcher found no job or slot free
-	interrupted bool              // the daemon is stopping: record it as interrupted
-	cancelledBy string            // the user who cancelled it, if one did
-	stats       cgroup2.Stats     // what the scope's cgroup measured
-	oomKills    uint64            // the scope's memory.events oom_kill
-	initPID     int               // the sandbox's init, once placed; 0 before and after
-	cgroup      string            // the scope's cgroup as placed (build.Placement.Cgroup)
-	result      *build.Result     // how it ended, once final; nil if it never ran
-	phases      *build.Phases     // the daemon's steps, from the request on
-	followers   []<-chan struct{} // closed as each client that followed it goes (followers.go)
+	changed     chan struct{} // closed and replaced on every change of b or position
+	position    int           // place in the queue, 1 = next; 0 once running
+	waiting     bool          // queued where the dispatcher found no job or slot free
+	interrupted bool          // the daemon is stopping: record it as interrupted
+	cancelledBy string        // the user who cancelled it, if one did
+	stats       cgroup2.Stats // what the scope's cgroup measured
+	oomKills    uint64        // the scope's memory.events oom_kill
+	initPID     int           // the sandbox's init, once placed; 0 before and after
+	cgroup      string        // the scope's cgroup as placed (build.Placement.Cgroup)
+	result      *build.Result // how it ended, once final; nil if it never ran
+	phases      *build.Phases // the daemon's steps, from the request on
+	followers   []follower    // the clients that followed it (followers.go)
 }
 
 // snapshotLocked copies the build record for a reader.

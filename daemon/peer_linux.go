@@ -86,7 +86,7 @@ func peerGroups(fd int) ([]uint32, error) {
 // which with nss-systemd asks each userdb service) unless the
 // configuration names groups.
 func (d *Daemon) resolvePeer(cred *peerCred) *peer {
-	p := &peer{uid: cred.Uid, gid: cred.Gid, name: strconv.FormatUint(uint64(cred.Uid), 10)}
+	p := &peer{uid: cred.Uid, gid: cred.Gid, pid: cred.Pid, name: strconv.FormatUint(uint64(cred.Uid), 10)}
 	p.gids = []uint32{cred.Gid}
 	for _, g := range cred.groups {
 		if !slices.Contains(p.gids, g) {

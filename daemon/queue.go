@@ -64,7 +64,7 @@ func (d *Daemon) submitWith(p *peer, req *build.Request, x submitExtra) (*job, *
 		memoryLimit: memoryLimit(req.Properties),
 		avoidSlot:   x.avoidSlot,
 	}
-	if x.follower != nil {
+	if x.follower.closed != nil {
 		// Counted before the build can start, let alone end.
 		j.followers = append(j.followers, x.follower)
 	}
@@ -206,7 +206,7 @@ func (d *Daemon) run(j *job, lease Lease, snap *api.Build) {
 		// once the build's final record is stored, not while its client
 		// waits for the final event (starting its init, a vfork of this
 		// process, holds up the thread that would send it), and once the
-		// build's clients have gone, not while they exit
+		// build's clients have exited, not while they exit
 		// (followers.go).
 		go func() {
 			<-j.done

@@ -13,9 +13,9 @@ type submitExtra struct {
 	request   *api.SubmitRequest // recorded with the build, for reruns
 	avoidSlot int                // -1: any slot
 	received  time.Time          // when the request came (the record's phases start there)
-	// follower is closed when the connection of the client that submitted
-	// the build and follows it closes (followers.go); nil for none.
-	follower <-chan struct{}
+	// follower is the client that submitted the build and follows it
+	// (followers.go); its closed is nil for none.
+	follower follower
 }
 
 // lease takes a slot for j, another than j.avoidSlot when one is free:
