@@ -114,7 +114,7 @@ func (pr *Prepared) Discard() {
 		pr.p.Wait()
 		pr.p.Log.Close() // nobody pumps the log of a sandbox no build took
 		if pr.pl != nil {
-			pr.pl.End()
+			pr.pl.End()()
 		}
 		outputs.Remove(pr.dir)
 	})

@@ -32,8 +32,17 @@ type Placement struct {
 	// BuilderCgroup, when set (the systemd-cgroup feature), is the cgroup
 	// directory the builder is created in, delegated to the build.
 	BuilderCgroup string
-	// End runs when only init is left; it ends the placement.
-	End func()
+	// End runs when only init is left: it reads what the placement
+	// measured, and returns what ends the placement (kills what is left in
+	// it). The runner ends it at once when the build did not run to a
+	// result, and otherwise in the background, after Linger.
+	End func() (stop func())
+	// Linger, when set, runs in the background once a build's result is
+	// known, before its sandbox is torn down (init's end, its namespaces'
+	// teardown, its placement's end, the slot's release): the daemon waits
+	// there until the build's clients have exited, so that the teardown
+	// does not compete with them for the CPUs.
+	Linger func()
 	// Claim, when set, runs once a build takes a prepared sandbox, with
 	// its request, beside init's finishing the root; the builder starts
 	// once it has returned.
@@ -397,7 +406,7 @@ func (r *Runner) runSandbox(ctx context.Context, spec *sandbox.Spec, lease *slot
 	}()
 	ph.Mark("init start")
 	holder := slots.Holder{PID: p.PID()}
-	end := func() {}
+	end := func() (stop func()) { return func() {} }
 	var pl *Placement
 	if pr != nil {
 		// Started, placed and its common root built ahead of demand: hand
@@ -423,7 +432,7 @@ func (r *Runner) runSandbox(ctx context.Context, spec *sandbox.Spec, lease *slot
 		if err != nil {
 			p.Kill()
 			p.Wait()
-			end()
+			end()()
 			return false, nil, err
 		}
 	} else if r.opt.Place != nil {
@@ -450,7 +459,7 @@ func (r *Runner) runSandbox(ctx context.Context, spec *sandbox.Spec, lease *slot
 		switch {
 		case rerr != nil:
 			if got.err == nil {
-				got.pl.End()
+				got.pl.End()()
 			}
 			return false, nil, rerr
 		case got.err != nil:
@@ -469,7 +478,7 @@ func (r *Runner) runSandbox(ctx context.Context, spec *sandbox.Spec, lease *slot
 	if err := lease.SetHolder(holder); err != nil {
 		p.Kill()
 		p.Wait()
-		end()
+		end()()
 		return false, nil, err
 	}
 	w := newWatch(p, c.req.Timeout, c.req.MaxSilentTime)
@@ -501,16 +510,24 @@ func (r *Runner) runSandbox(ctx context.Context, spec *sandbox.Spec, lease *slot
 	ph.Mark("holder, go")
 	sres, err := p.Result()
 	ph.Mark("exec, run, wait")
-	// With a result only init is left, alone in the placement: end it
-	// there (the daemon reads what the scope's cgroup measured first). The
-	// log has ended (init closed its ends before the result), and the
-	// wait for init's exit, which tears down its namespaces, is the
-	// caller's to run when it likes. Without a result, processes of the
-	// build may live until init is gone: wait for it here.
-	end()
+	// With a result only init is left, alone in the placement: read what
+	// the placement measured. The log has ended (init closed its ends
+	// before the result), and the teardown (the placement's end, init's
+	// exit, which tears down its namespaces) is the caller's to run when
+	// it likes, once whoever waits for the build is served (Linger).
+	// Without a result, processes of the build may live until init is
+	// gone: end it all here.
+	stop := end()
 	if err == nil {
-		waitInit = func() { p.Wait() }
+		waitInit = func() {
+			if pl != nil && pl.Linger != nil {
+				pl.Linger()
+			}
+			stop()
+			p.Wait()
+		}
 	} else {
+		stop()
 		p.Wait()
 	}
 	<-pumped

@@ -15,12 +15,13 @@ import (
 // A build's client is still on the machine's CPUs when it has read the
 // final event: it decodes it, closes its connection and exits, and a Go
 // process's exit is not cheap (its threads, its address space). The
-// sandbox that replaces the prepared one the build took (an init's start,
-// its namespaces and a scope) would compete with that for the same CPUs,
-// and the one who waits for the client (a shell, a build tool) would wait
-// longer. So the daemon starts it once every client that followed the
-// build has exited, or followerWait after the build was recorded,
-// whichever comes first: a client that lives on (an API client that
+// teardown of the build's sandbox (init's exit, its namespaces, its scope)
+// and the sandbox that replaces the prepared one the build took (an
+// init's start, its namespaces and a scope) would compete with that for
+// the same CPUs, and the one who waits for the client (a shell, a build
+// tool) would wait longer. So the daemon starts each once every client
+// that followed the build has exited, or followerWait after it began to
+// wait, whichever comes first: a client that lives on (an API client that
 // keeps its connection open, or goes on after closing it) delays nothing
 // for longer than that. A client whose process the daemon cannot watch
 // (one in another pid namespace, or a kernel before 5.3) is taken to be
@@ -103,13 +104,19 @@ func (d *Daemon) follow(ctx context.Context, j *job) {
 	}
 }
 
-// awaitFollowers waits until every client that followed j has exited (or
-// closed its connection, when its process cannot be watched), or
-// d.followerWait has passed.
+// awaitFollowers waits until every client that followed j is gone
+// (awaitGone).
 func (d *Daemon) awaitFollowers(j *job) {
 	d.mu.Lock()
 	fs := j.followers
 	d.mu.Unlock()
+	d.awaitGone(fs)
+}
+
+// awaitGone waits until every follower in fs has exited (or closed its
+// connection, when its process cannot be watched), or d.followerWait has
+// passed.
+func (d *Daemon) awaitGone(fs []follower) {
 	if len(fs) == 0 {
 		return
 	}

@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"io"
 	"net"
@@ -12,6 +13,8 @@ import (
 	"time"
 
 	"github.com/sdbuild/sdbuild/api"
+	"github.com/sdbuild/sdbuild/build"
+	"github.com/sdbuild/sdbuild/buildlog"
 )
 
 // followerDaemon serves a daemon whose runner reports builtOne, and
@@ -292,5 +295,57 @@ func (h *followerProcess) exit(t *testing.T) {
 	h.stdin.Close()
 	if err := h.cmd.Wait(); err != nil {
 		t.Fatalf("follower: %v", err)
+	}
+}
+
+// A build's sandbox is torn down (its placement ended, its init gone,
+// its slot released) once the clients that followed it have exited,
+// unless a build waits for a slot.
+func TestTeardownLingersForFollowers(t *testing.T) {
+	const id = "0123456789ab"
+	lg, err := buildlog.Create(t.TempDir(), id, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lg.Close()
+	client := exec.Command("sleep", "60") // a client, its connection closed, still running
+	if err := client.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { client.Process.Kill(); client.Wait() })
+	closed := make(chan struct{})
+	close(closed)
+	j := &job{id: id, log: lg, changed: make(chan struct{}),
+		b:         &api.Build{ID: id, Slot: 0, Outcome: api.Outcome{Status: api.StatusRunning}},
+		followers: []follower{{closed: closed, pid: int32(client.Process.Pid)}}}
+	d := &Daemon{scopes: elsewhereScopes{}, jobs: map[string]*job{id: j}, followerWait: 10 * hangGuard}
+	pl, err := d.place(context.Background(), id, 4242, &build.Request{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pl.End()
+	lingered := func() <-chan struct{} {
+		done := make(chan struct{})
+		go func() { pl.Linger(); close(done) }()
+		return done
+	}
+	d.queue = []*job{{id: "fedcba987654"}}
+	select {
+	case <-lingered():
+	case <-time.After(hangGuard):
+		t.Fatal("the teardown waited for a client while a build waited for a slot")
+	}
+	d.queue = nil
+	done := lingered()
+	select {
+	case <-done:
+		t.Fatal("the teardown went ahead while the build's client still ran")
+	case <-time.After(100 * time.Millisecond):
+	}
+	client.Process.Kill()
+	select {
+	case <-done:
+	case <-time.After(hangGuard):
+		t.Fatal("the teardown still waits after the build's client exited")
 	}
 }

@@ -129,7 +129,8 @@ func (d *Daemon) place(ctx context.Context, id string, pid int, req *build.Reque
 	} else {
 		claim(req)
 	}
-	pl.End = func() {
+	var followers []follower
+	pl.End = func() (stop func()) {
 		// Every process of the build but init is dead by now; read what
 		// the cgroup measured while the scope still exists.
 		st := cgroup2.ReadStats(sc.Cgroup)
@@ -141,9 +142,20 @@ func (d *Daemon) place(ctx context.Context, id string, pid int, req *build.Reque
 		delete(d.describers, id)
 		if j := d.jobs[id]; j != nil {
 			j.stats, j.oomKills, j.initPID = st, ev.OOMKill, 0
+			followers = j.followers
 		}
 		d.mu.Unlock()
-		d.killScope(unit, sc.Cgroup)
+		return func() { d.killScope(unit, sc.Cgroup) }
+	}
+	pl.Linger = func() {
+		// A build waiting for a slot is not kept waiting for this one's
+		// clients: the slot is released after the teardown.
+		d.mu.Lock()
+		waiting := len(d.queue) > 0
+		d.mu.Unlock()
+		if !waiting {
+			d.awaitGone(followers)
+		}
 	}
 	return pl, nil
 }
