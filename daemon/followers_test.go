@@ -15,6 +15,7 @@ import (
 	"github.com/sdbuild/sdbuild/api"
 	"github.com/sdbuild/sdbuild/build"
 	"github.com/sdbuild/sdbuild/buildlog"
+	"github.com/sdbuild/sdbuild/internal/testutil"
 )
 
 // followerDaemon serves a daemon whose runner reports builtOne, and
@@ -237,35 +238,13 @@ func runFollower(sock, id string) int {
 }
 
 // followerProcess is this test binary run as a follower of a build.
-type followerProcess struct {
-	cmd   *exec.Cmd
-	stdin io.WriteCloser
-	out   *bufio.Reader
-}
+type followerProcess struct{ *testutil.Helper }
 
 // startFollower starts a process that follows build id (empty: one it
 // submits) on the daemon at sock; it is killed when the test ends.
 func startFollower(t *testing.T, sock, id string) *followerProcess {
 	t.Helper()
-	cmd := exec.Command(os.Args[0])
-	cmd.Env = append(os.Environ(), followerEnv+"="+sock, followerIDEnv+"="+id)
-	cmd.Stderr = os.Stderr
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-	})
-	return &followerProcess{cmd: cmd, stdin: stdin, out: bufio.NewReader(stdout)}
+	return &followerProcess{testutil.StartHelper(t, followerEnv+"="+sock, followerIDEnv+"="+id)}
 }
 
 // finished waits until the follower has read the final event and closed
@@ -274,7 +253,7 @@ func (h *followerProcess) finished(t *testing.T) string {
 	t.Helper()
 	got := make(chan string, 1)
 	go func() {
-		line, _ := h.out.ReadString('\n')
+		line, _ := h.Stdout.ReadString('\n')
 		got <- strings.TrimSpace(line)
 	}()
 	select {
@@ -292,8 +271,8 @@ func (h *followerProcess) finished(t *testing.T) string {
 // exit ends the follower and waits until it has.
 func (h *followerProcess) exit(t *testing.T) {
 	t.Helper()
-	h.stdin.Close()
-	if err := h.cmd.Wait(); err != nil {
+	h.Stdin.Close()
+	if err := h.Cmd.Wait(); err != nil {
 		t.Fatalf("follower: %v", err)
 	}
 }

@@ -1,15 +1,15 @@
 package slots
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"os/exec"
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/sdbuild/sdbuild/internal/testutil"
 )
 
 // holder is a second process, the test binary re-executed, holding a slot.
@@ -21,26 +21,9 @@ type holder struct {
 
 func startHolder(t *testing.T, opt Options) *holder {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), helperEnv+"="+opt.Dir, fmt.Sprintf("%s_SLOTS=%d", helperEnv, opt.Slots))
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-	})
-	line, err := bufio.NewReader(stdout).ReadString('\n')
-	h := &holder{cmd: cmd, stdin: stdin}
+	p := testutil.StartHelper(t, helperEnv+"="+opt.Dir, fmt.Sprintf("%s_SLOTS=%d", helperEnv, opt.Slots))
+	line, err := p.Stdout.ReadString('\n')
+	h := &holder{cmd: p.Cmd, stdin: p.Stdin}
 	if _, serr := fmt.Sscanf(line, "slot %d", &h.slot); err != nil || serr != nil {
 		t.Fatalf("holder process said %q (%v), want \"slot N\"", line, err)
 	}

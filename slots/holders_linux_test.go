@@ -1,14 +1,12 @@
 package slots
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -116,26 +114,9 @@ func holdID(v string) int {
 // instead, its output ends and the test fails with what it said.
 func startIDHolder(t *testing.T, how string, id uint32) *sleeper {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), fmt.Sprintf("%s=%s %d", idHolderEnv, how, id))
-	cmd.Stderr = os.Stderr
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start id holder: %v", err)
-	}
-	t.Cleanup(func() {
-		stdin.Close()
-		cmd.Process.Kill()
-		cmd.Wait()
-	})
-	line, _ := bufio.NewReader(stdout).ReadString('\n')
+	h := testutil.StartHelper(t, fmt.Sprintf("%s=%s %d", idHolderEnv, how, id))
+	cmd := h.Cmd
+	line, _ := h.Stdout.ReadString('\n')
 	if line != "holding\n" {
 		t.Fatalf("id holder (%s %d) said %q, want \"holding\"", how, id, line)
 	}
