@@ -153,6 +153,14 @@ func contains(l []string, s string) bool {
 // os.Stdout and os.Stderr.
 func cli(t *testing.T, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
+	stdout, stderr = captureStdio(t, func() { code = runMain(args) })
+	return stdout, stderr, code
+}
+
+// captureStdio runs f with os.Stdout and os.Stderr going to files and
+// returns what it wrote to each. Tests using it must not run in parallel.
+func captureStdio(t *testing.T, f func()) (stdout, stderr string) {
+	t.Helper()
 	dir := t.TempDir()
 	outF, err := os.Create(filepath.Join(dir, "stdout"))
 	if err != nil {
@@ -164,13 +172,13 @@ func cli(t *testing.T, args ...string) (stdout, stderr string, code int) {
 	}
 	oldOut, oldErr := os.Stdout, os.Stderr
 	os.Stdout, os.Stderr = outF, errF
-	code = runMain(args)
-	os.Stdout, os.Stderr = oldOut, oldErr
+	defer func() { os.Stdout, os.Stderr = oldOut, oldErr }()
+	f()
 	outF.Close()
 	errF.Close()
 	o, _ := os.ReadFile(outF.Name())
 	e, _ := os.ReadFile(errF.Name())
-	return string(o), string(e), code
+	return string(o), string(e)
 }
 
 // noConfig points the configuration at an empty file and clears the
