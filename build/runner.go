@@ -520,7 +520,9 @@ func (r *Runner) runSandbox(ctx context.Context, spec *sandbox.Spec, lease *slot
 	stop := end()
 	if err == nil {
 		waitInit = func() {
-			if pl != nil && pl.Linger != nil {
+			// Lingering is for a teardown in the background: run in place,
+			// it would hold up Run and so the result the clients wait for.
+			if pl != nil && pl.Linger != nil && r.opt.BackgroundCleanup {
 				pl.Linger()
 			}
 			stop()

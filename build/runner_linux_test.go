@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -417,4 +418,64 @@ func TestPreparableProperties(t *testing.T) {
 	if c, err := r.Check(shRequest("true")); err != nil || r.Preparable(c) {
 		t.Errorf("a runner whose init namespace has no pool of subordinate ids: Check %v, Preparable true; want false", err)
 	}
+}
+
+// A build's placement is ended, and its slot released, in the background
+// after Run has returned, and only once the placement's Linger has.
+func TestTeardownAfterLinger(t *testing.T) {
+	testutil.RequireRoot(t, "creates namespaces, maps host ids and mounts")
+	state := t.TempDir()
+	pool, err := slots.Open(slots.Options{Dir: filepath.Join(state, "userpool"), StartID: testStartID, IDsPerBuild: 65536, Slots: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	events := make(chan string, 10)
+	lingering := make(chan struct{})
+	linger := make(chan struct{})
+	place := func(ctx context.Context, id string, pid int, req *Request) (*Placement, error) {
+		return &Placement{
+			Unit: "test-" + id,
+			End: func() func() {
+				events <- "end"
+				return func() { events <- "stop" }
+			},
+			Linger: func() { close(lingering); <-linger; events <- "lingered" },
+		}, nil
+	}
+	r, err := NewRunner(Options{StateDir: state, Pool: pool, Place: place, BackgroundCleanup: true,
+		Released: func() { events <- "released" }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := r.Run(context.Background(), "linger", shRequest("true"), &bytes.Buffer{})
+	if err != nil || res.Status != api.StatusSucceeded {
+		t.Fatalf("build: %+v, %v", res, err)
+	}
+	if e := <-events; e != "end" {
+		t.Fatalf("first after the build: %q, want end", e)
+	}
+	select {
+	case <-lingering:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the teardown never lingered")
+	}
+	select {
+	case e := <-events:
+		t.Fatalf("%q while the placement lingered", e)
+	case <-time.After(100 * time.Millisecond):
+	}
+	close(linger)
+	var got []string
+	for len(got) < 3 {
+		select {
+		case e := <-events:
+			got = append(got, e)
+		case <-time.After(10 * time.Second):
+			t.Fatalf("after the linger: %q, then nothing", got)
+		}
+	}
+	if !slices.Equal(got, []string{"lingered", "stop", "released"}) {
+		t.Errorf("after the linger: %q, want lingered, stop, released", got)
+	}
+	r.Wait()
 }

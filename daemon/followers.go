@@ -2,14 +2,11 @@ package daemon
 
 import (
 	"context"
-	"errors"
 	"net"
 	"net/http"
 	"slices"
 	"sync"
 	"time"
-
-	"golang.org/x/sys/unix"
 )
 
 // A build's client is still on the machine's CPUs when it has read the
@@ -108,7 +105,7 @@ func (d *Daemon) follow(ctx context.Context, j *job) {
 // (awaitGone).
 func (d *Daemon) awaitFollowers(j *job) {
 	d.mu.Lock()
-	fs := j.followers
+	fs := slices.Clone(j.followers) // follow edits the list in place
 	d.mu.Unlock()
 	d.awaitGone(fs)
 }
@@ -131,33 +128,6 @@ func (d *Daemon) awaitGone(fs []follower) {
 		case <-f.closed:
 		case <-t.C:
 			return
-		}
-	}
-}
-
-// awaitExit waits until process pid has exited, or deadline has passed.
-// It returns false, at once, when it cannot watch the process (no
-// pidfd_open: Linux before 5.3).
-func awaitExit(pid int32, deadline time.Time) bool {
-	fd, err := unix.PidfdOpen(int(pid), 0)
-	if errors.Is(err, unix.ESRCH) {
-		return true // gone, and reaped already
-	}
-	if err != nil {
-		return false
-	}
-	defer unix.Close(fd)
-	// A pidfd is readable once its process has exited. The wait is short
-	// (a client's exit), so it blocks this goroutine's thread in poll
-	// rather than going through the runtime's poller.
-	for {
-		left := time.Until(deadline)
-		if left <= 0 {
-			return true
-		}
-		ms := int((left + time.Millisecond - 1) / time.Millisecond)
-		if _, err := unix.Poll([]unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}, ms); err != unix.EINTR {
-			return true // exited, or the time is up (or poll failed: nothing more to wait for)
 		}
 	}
 }

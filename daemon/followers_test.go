@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/sdbuild/sdbuild/api"
 	"github.com/sdbuild/sdbuild/build"
 	"github.com/sdbuild/sdbuild/buildlog"
@@ -94,6 +96,7 @@ func recorded(t *testing.T, d *Daemon, id string) {
 // followed the build has exited, not while it exits: not when it has
 // read the final event, nor when it has closed its connection.
 func TestReplacementAwaitsFollowerExit(t *testing.T) {
+	requirePidfd(t)
 	d, p, sock := followerDaemon(t)
 	d.followerWait = 10 * hangGuard // only the exit may release it here
 	h := startFollower(t, sock, "")
@@ -119,6 +122,18 @@ func replacedOnExit(t *testing.T, d *Daemon, p *preparingRunner, h *followerProc
 	case <-time.After(hangGuard):
 		t.Fatalf("build %s: no replacement after %s exited", id, who)
 	}
+}
+
+// requirePidfd skips a test of waiting for a process's exit where the
+// kernel gives no pidfd (before Linux 5.3, or a seccomp filter refuses it):
+// the daemon then waits for connections to close, tested apart.
+func requirePidfd(t *testing.T) {
+	t.Helper()
+	fd, err := unix.PidfdOpen(os.Getpid(), 0)
+	if err != nil {
+		t.Skipf("no pidfd here (%v): the daemon falls back to the connection's close", err)
+	}
+	unix.Close(fd)
 }
 
 // A client whose process the daemon cannot watch is gone when its
@@ -163,6 +178,7 @@ func TestReplacementFollowerWaitBounded(t *testing.T) {
 // A client that follows a build it did not submit (GET its events) holds
 // the replacement up as its submitter would.
 func TestReplacementAwaitsEventsFollower(t *testing.T) {
+	requirePidfd(t)
 	d, p, sock := followerDaemon(t)
 	d.followerWait = 10 * hangGuard // only the exit may release it here
 	id := submit(t, d, "followed")
@@ -281,6 +297,7 @@ func (h *followerProcess) exit(t *testing.T) {
 // its slot released) once the clients that followed it have exited,
 // unless a build waits for a slot.
 func TestTeardownLingersForFollowers(t *testing.T) {
+	requirePidfd(t)
 	const id = "0123456789ab"
 	lg, err := buildlog.Create(t.TempDir(), id, "")
 	if err != nil {

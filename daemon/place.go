@@ -129,7 +129,7 @@ func (d *Daemon) place(ctx context.Context, id string, pid int, req *build.Reque
 	} else {
 		claim(req)
 	}
-	var followers []follower
+	var ended *job // the build's job, once End has read its measurements
 	pl.End = func() (stop func()) {
 		// Every process of the build but init is dead by now; read what
 		// the cgroup measured while the scope still exists.
@@ -142,19 +142,23 @@ func (d *Daemon) place(ctx context.Context, id string, pid int, req *build.Reque
 		delete(d.describers, id)
 		if j := d.jobs[id]; j != nil {
 			j.stats, j.oomKills, j.initPID = st, ev.OOMKill, 0
-			followers = j.followers
+			ended = j
 		}
 		d.mu.Unlock()
 		return func() { d.killScope(unit, sc.Cgroup) }
 	}
 	pl.Linger = func() {
-		// A build waiting for a slot is not kept waiting for this one's
-		// clients: the slot is released after the teardown.
+		// A queued build is not kept waiting for this one's clients: the
+		// slot is released after the teardown.
+		if ended == nil {
+			return
+		}
 		d.mu.Lock()
-		waiting := len(d.queue) > 0
+		queued := len(d.queue) > 0
+		fs := slices.Clone(ended.followers)
 		d.mu.Unlock()
-		if !waiting {
-			d.awaitGone(followers)
+		if !queued {
+			d.awaitGone(fs)
 		}
 	}
 	return pl, nil
