@@ -35,13 +35,20 @@ var baseInputs = []string{"/usr", "/bin", "/lib", "/lib64"}
 // newRunner returns a runner on a private state dir with two slots.
 func newRunner(t *testing.T) (*Runner, string) {
 	t.Helper()
+	return newRunnerWith(t, Options{})
+}
+
+// newRunnerWith is newRunner with opt's other options.
+func newRunnerWith(t *testing.T, opt Options) (*Runner, string) {
+	t.Helper()
 	testutil.RequireRoot(t, "creates namespaces, maps host ids and mounts")
 	state := t.TempDir()
 	pool, err := slots.Open(slots.Options{Dir: filepath.Join(state, "userpool"), StartID: testStartID, IDsPerBuild: 65536, Slots: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := NewRunner(Options{StateDir: state, Pool: pool})
+	opt.StateDir, opt.Pool = state, pool
+	r, err := NewRunner(opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -423,12 +430,6 @@ func TestPreparableProperties(t *testing.T) {
 // A build's placement is ended, and its slot released, in the background
 // after Run has returned, and only once the placement's Linger has.
 func TestTeardownAfterLinger(t *testing.T) {
-	testutil.RequireRoot(t, "creates namespaces, maps host ids and mounts")
-	state := t.TempDir()
-	pool, err := slots.Open(slots.Options{Dir: filepath.Join(state, "userpool"), StartID: testStartID, IDsPerBuild: 65536, Slots: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
 	events := make(chan string, 10)
 	lingering := make(chan struct{})
 	linger := make(chan struct{})
@@ -442,11 +443,7 @@ func TestTeardownAfterLinger(t *testing.T) {
 			Linger: func() { close(lingering); <-linger; events <- "lingered" },
 		}, nil
 	}
-	r, err := NewRunner(Options{StateDir: state, Pool: pool, Place: place, BackgroundCleanup: true,
-		Released: func() { events <- "released" }})
-	if err != nil {
-		t.Fatal(err)
-	}
+	r, _ := newRunnerWith(t, Options{Place: place, BackgroundCleanup: true, Released: func() { events <- "released" }})
 	res, err := r.Run(context.Background(), "linger", shRequest("true"), &bytes.Buffer{})
 	if err != nil || res.Status != api.StatusSucceeded {
 		t.Fatalf("build: %+v, %v", res, err)

@@ -101,13 +101,21 @@ func (d *Daemon) follow(ctx context.Context, j *job) {
 	}
 }
 
-// awaitFollowers waits until every client that followed j is gone
-// (awaitGone).
-func (d *Daemon) awaitFollowers(j *job) {
-	d.mu.Lock()
-	fs := slices.Clone(j.followers) // follow edits the list in place
-	d.mu.Unlock()
-	d.awaitGone(fs)
+// clientsGone is closed once every client following j when it is first
+// asked for is gone (awaitGone): one wait a build, for both the teardown
+// of its sandbox and the replacement of the prepared one it took.
+func (d *Daemon) clientsGone(j *job) <-chan struct{} {
+	j.clientsGoneOnce.Do(func() {
+		j.clientsGone = make(chan struct{})
+		d.mu.Lock()
+		fs := slices.Clone(j.followers) // follow edits the list in place
+		d.mu.Unlock()
+		go func() {
+			d.awaitGone(fs)
+			close(j.clientsGone)
+		}()
+	})
+	return j.clientsGone
 }
 
 // awaitGone waits until every follower in fs has exited (or closed its

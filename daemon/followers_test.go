@@ -143,17 +143,21 @@ func TestAwaitFollowersUnwatchedClose(t *testing.T) {
 	closed := make(chan struct{})
 	j := &job{followers: []follower{{closed: closed}}}
 	done := make(chan struct{})
-	go func() { d.awaitFollowers(j); close(done) }()
+	gone := d.clientsGone(j)
+	if d.clientsGone(j) != gone {
+		t.Fatal("a second ask for the build's clients started a second wait")
+	}
+	go func() { <-gone; close(done) }()
 	select {
 	case <-done:
-		t.Fatal("awaitFollowers returned before its follower's connection closed")
+		t.Fatal("the wait ended before its follower's connection closed")
 	case <-time.After(100 * time.Millisecond):
 	}
 	close(closed)
 	select {
 	case <-done:
 	case <-time.After(hangGuard):
-		t.Fatal("awaitFollowers still waits after its follower's connection closed")
+		t.Fatal("the wait goes on after its follower's connection closed")
 	}
 }
 

@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"sync"
 
 	"github.com/sdbuild/sdbuild/api"
 	"github.com/sdbuild/sdbuild/build"
@@ -28,6 +29,10 @@ type job struct {
 	// avoidSlot is a slot the build should not run on (a rerun --check
 	// of a build that ran there), or -1.
 	avoidSlot int
+	// clientsGone is closed once the build's followers are gone
+	// (followers.go); made, and the wait started, by the first who asks.
+	clientsGone     chan struct{}
+	clientsGoneOnce sync.Once
 
 	// protected by Daemon.mu
 	b           *api.Build

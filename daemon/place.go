@@ -155,10 +155,9 @@ func (d *Daemon) place(ctx context.Context, id string, pid int, req *build.Reque
 		}
 		d.mu.Lock()
 		queued := len(d.queue) > 0
-		fs := slices.Clone(ended.followers)
 		d.mu.Unlock()
 		if !queued {
-			d.awaitGone(fs)
+			<-d.clientsGone(ended)
 		}
 	}
 	return pl, nil

@@ -210,7 +210,7 @@ func (d *Daemon) run(j *job, lease Lease, snap *api.Build) {
 		// (followers.go).
 		go func() {
 			<-j.done
-			d.awaitFollowers(j)
+			<-d.clientsGone(j)
 			pp.builtOne()
 		}()
 	}
