@@ -78,8 +78,9 @@ type Daemon struct {
 
 	collectMu sync.Mutex // one gc at a time (gc.go)
 	conns     connCues   // closes when each client connection closes (followers.go)
-	// followerWait bounds how long a replacement of a prepared sandbox
-	// waits for its build's followers (followers.go).
+	// followerWait bounds how long the teardown of a build's sandbox and
+	// the replacement of the prepared one it took wait for the build's
+	// followers (followers.go).
 	followerWait time.Duration
 	metrics      metrics // protected by mu: builds since start (metrics.go)
 }
